@@ -1,0 +1,103 @@
+"""Settings from `DIPS_*` environment variables and an optional `.env` file.
+
+Every value is checked once at start-up; a bad one raises `SettingsError` naming the variable,
+which the command line prints as a single line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class SettingsError(ValueError):
+    """A `DIPS_*` variable is missing or malformed."""
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path('data').resolve() / 'dips.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    telegram_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    slack_channel: str = ""
+    slack_port: int = 3000
+    council_contact_url: str = "https://www.birmingham.gov.uk/contact"
+    team_contact: str = "the DIPS team"
+    log_level: str = "INFO"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+
+_URLS = {"telegram_api_url", "telegram_webhook_url", "slack_api_url", "council_contact_url"}
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; `#` comments and surrounding quotes are allowed."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Build settings; the process environment wins over `.env`."""
+    env = read_dotenv(dotenv or Path(".env"))
+    env.update(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    for field in fields(Settings):
+        name = f"DIPS_{field.name.upper()}"
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        if field.type == "int":
+            try:
+                values[field.name] = int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        else:
+            if field.name in _URLS and urlparse(raw).scheme not in ("http", "https"):
+                raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
+            values[field.name] = raw
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if not settings.database_url:
+        settings = Settings(**{**values, "database_url": default_database_url()})  # type: ignore[arg-type]
+    check_database_url(settings.database_url)
+    if settings.slack_bot_token and not (settings.slack_signing_secret or settings.slack_app_token):
+        raise SettingsError(
+            "DIPS_SLACK_SIGNING_SECRET (HTTP mode) or DIPS_SLACK_APP_TOKEN (Socket Mode) "
+            "is required when DIPS_SLACK_BOT_TOKEN is set"
+        )
+    return settings
+
+
+def check_database_url(url: str) -> None:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in ("sqlite+aiosqlite", "sqlite", "postgresql+asyncpg", "postgresql", "postgres"):
+        raise SettingsError(
+            "DIPS_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, "
+            f"got {url.split('://', 1)[0]!r}"
+        )
