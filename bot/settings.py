@@ -35,7 +35,7 @@ class Settings:
     slack_port: int = 3000
     council_contact_url: str = "https://www.birmingham.gov.uk/contact"
     team_contact: str = "the DIPS team"
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
 
     @property
     def telegram_enabled(self) -> bool:

@@ -1,0 +1,357 @@
+"""The `dips` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+from content.challenges import CatalogueError
+from handlers.core import CoreConfig
+from storage.store import Store, open_store
+
+log = logging.getLogger("dips")
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+def core_config(settings: Settings) -> CoreConfig:
+    return CoreConfig(council_contact_url=settings.council_contact_url,
+                      team_contact=settings.team_contact)
+
+
+async def _store(settings: Settings) -> Store:
+    return await open_store(settings.database_url)
+
+
+# ---- serving ----
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.app import build_core, seed_catalogue
+
+    store = await _store(settings)
+    await seed_catalogue(store)
+    core = build_core(store, core_config(settings))
+    tasks: list[Awaitable[Any]] = []
+    if settings.telegram_enabled:
+        from bot.telegram import serve_telegram
+
+        tasks.append(serve_telegram(core, settings))
+    if settings.slack_enabled:
+        from bot.slack import serve_slack
+
+        tasks.append(serve_slack(core, settings))
+    try:
+        if not tasks:
+            print("No chat platform is configured, so DIPS Assistant starts in the terminal.\n"
+                  "Set DIPS_TELEGRAM_TOKEN to serve SMEs on Telegram, and DIPS_SLACK_BOT_TOKEN "
+                  "with DIPS_SLACK_SIGNING_SECRET (or DIPS_SLACK_APP_TOKEN) to serve officers "
+                  "on Slack.\n", file=sys.stderr)
+            from bot.console import chat
+
+            await chat(core, "sme")
+        else:
+            await asyncio.gather(*tasks)
+    finally:
+        await store.close()
+    return 0
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import chat
+    from handlers.app import build_core, seed_catalogue
+
+    store = await _store(settings)
+    try:
+        await seed_catalogue(store)
+        await chat(build_core(store, core_config(settings)), args.role)
+    finally:
+        await store.close()
+    return 0
+
+
+# ---- store and catalogue ----
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import current_revision
+
+    store = await _store(settings)
+    print(f"database is at revision {await current_revision(store.engine)}")
+    await store.close()
+    return 0
+
+
+async def cmd_challenges_import(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.app import import_catalogue
+
+    store = await _store(settings)
+    try:
+        created, updated, unchanged = await import_catalogue(store, Path(args.file), "cli")
+    except CatalogueError as exc:
+        print(f"{args.file}: {len(exc.problems)} problem(s), nothing was imported:",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(f"imported {args.file}: {created} new, {updated} updated, {unchanged} unchanged")
+    return 0
+
+
+async def cmd_challenges_list(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from handlers.app import seed_catalogue
+    from storage import challenges
+
+    store = await _store(settings)
+    await seed_catalogue(store)
+    async with store.session() as session:
+        rows = await challenges.list_challenges(
+            session, open_on=None if args.all else date.today()
+        )
+        counts = await challenges.eoi_counts_by_stage(session)
+    await store.close()
+    if args.json:
+        for c in rows:
+            print(json.dumps({"ref": c.ref, "title": c.title, "department": c.department,
+                              "status": c.status, "closes": c.closes and c.closes.isoformat(),
+                              "tags": c.tags, "eois": sum(counts.get(c.id, {}).values())}))
+        return 0
+    if not rows:
+        print("no challenges" + ("" if args.all else " are open (use --all to see every one)"))
+    for c in rows:
+        closes = c.closes.isoformat() if c.closes else "no closing date"
+        print(f"{c.ref:32} {c.status:7} {closes:15} {c.title}")
+    return 0
+
+
+async def cmd_challenges_status(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import challenges
+    from storage.audit import audit
+
+    store = await _store(settings)
+    async with store.session() as session:
+        challenge = await challenges.set_status(session, args.ref, args.status)
+        if challenge is not None:
+            await audit(session, "cli", f"challenge_{args.status}", args.ref)
+    await store.close()
+    if challenge is None:
+        print(f"no challenge {args.ref!r}", file=sys.stderr)
+        return 1
+    print(f"{args.ref} is now {args.status}")
+    return 0
+
+
+# ---- officers ----
+
+EOI_FIELDS = ("reference", "challenge", "organisation", "size_band", "country", "city", "website",
+              "contact_name", "contact_email", "stage", "summary", "created_at", "updated_at")
+
+
+async def _eoi_rows(settings: Settings, challenge: str | None) -> list[dict[str, Any]]:
+    from storage import eois
+
+    store = await _store(settings)
+    async with store.session() as session:
+        rows = await eois.list_eois(session, challenge_ref=challenge)
+    await store.close()
+    return [{"reference": e.reference, "challenge": e.challenge.ref,
+             "organisation": e.organisation.name, "size_band": e.organisation.size_band,
+             "country": e.organisation.country, "city": e.organisation.city,
+             "website": e.organisation.website,
+             "contact_name": e.contact.name if e.contact else None,
+             "contact_email": e.contact.email if e.contact else None,
+             "stage": e.stage, "summary": e.summary,
+             "created_at": e.created_at.isoformat(), "updated_at": e.updated_at.isoformat()}
+            for e in rows]
+
+
+async def cmd_eoi_list(args: argparse.Namespace, settings: Settings) -> int:
+    rows = await _eoi_rows(settings, args.challenge)
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(f"{row['reference']}  {row['stage']:22} {row['challenge']:28} {row['organisation']}")
+    if not rows and not args.json:
+        print("no expressions of interest yet")
+    return 0
+
+
+def _csv_safe(value: Any) -> Any:
+    """Stop spreadsheet formula injection from SME-typed text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+async def cmd_eoi_export(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.audit import audit
+
+    rows = await _eoi_rows(settings, args.challenge)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EOI_FIELDS)
+    writer.writeheader()
+    writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in rows)
+    Path(args.csv).write_text(buffer.getvalue(), encoding="utf-8")
+    store = await _store(settings)
+    async with store.session() as session:
+        await audit(session, "cli", "export", args.challenge, rows=len(rows))
+    await store.close()
+    print(f"wrote {len(rows)} expressions of interest to {args.csv}")
+    return 0
+
+
+async def cmd_roles(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import people
+    from storage.audit import audit
+
+    platform, _, user = args.who.partition(":")
+    if platform not in ("telegram", "slack", "console") or not user:
+        print("who must look like slack:U123ABC or telegram:123456", file=sys.stderr)
+        return 2
+    role = args.role if args.action == "grant" else "sme"
+    store = await _store(settings)
+    async with store.session() as session:
+        await people.set_role(session, platform, user, role)
+        await audit(session, "cli", f"role_{args.action}", args.who, role=args.role)
+    await store.close()
+    print(f"{args.who} is now {role}")
+    return 0
+
+
+# ---- FAQ and matching ----
+
+def _lines(args: argparse.Namespace) -> list[str]:
+    if args.text == ["-"]:
+        return [line.rstrip("\n") for line in sys.stdin]
+    return [" ".join(args.text)]
+
+
+async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.faq import format_answer, load_answerer, result_json
+
+    answerer = load_answerer()
+    for question in _lines(args):
+        result = answerer.answer(question)
+        if args.json:
+            print(json.dumps(result_json(question, result), ensure_ascii=False), flush=False)
+        elif result.kind == "answer" and result.entry is not None:
+            print(f"{result.entry.title}\n\n{format_answer(result.entry)}")
+        elif result.alternatives:
+            print("Not sure; closest questions: " + ", ".join(e.id for e in result.alternatives))
+        else:
+            print(f"No FAQ answer ({result.kind}): an officer would be asked.")
+    return 0
+
+
+async def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.app import seed_catalogue
+    from handlers.matching import CatalogueIndex, match_json
+
+    store = await _store(settings)
+    await seed_catalogue(store)
+    matcher = await CatalogueIndex(store).matcher()
+    await store.close()
+    for query in _lines(args):
+        found = matcher.match(query, limit=args.limit)
+        if args.json:
+            print(json.dumps(match_json(query, found), ensure_ascii=False))
+        elif not found:
+            print("No open challenge fits that well; see `dips challenges list`.")
+        else:
+            for m in found:
+                print(f"{m.score:.2f}  {m.ref:28} {m.title}  (matched on: {', '.join(m.matched)})")
+    return 0
+
+
+# ---- parser ----
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dips", description="DIPS Assistant")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Command, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    add("run", cmd_run, "start every configured adapter (the console when none is)")
+    chat = add("chat", cmd_chat, "talk to the assistant in the terminal")
+    chat.add_argument("--as", dest="role", choices=("sme", "officer", "admin"), default="sme")
+
+    db = sub.add_parser("db", help="the store").add_subparsers(dest="db", required=True)
+    add("upgrade", cmd_db_upgrade, "apply database migrations", db)
+
+    ch = sub.add_parser("challenges", help="the challenge catalogue").add_subparsers(
+        dest="sub", required=True)
+    imp = add("import", cmd_challenges_import, "import (upsert) a catalogue YAML file", ch)
+    imp.add_argument("file")
+    ls = add("list", cmd_challenges_list, "list open challenges", ch)
+    ls.add_argument("--all", action="store_true", help="include draft, closed and expired ones")
+    ls.add_argument("--json", action="store_true", help="one JSON object per line")
+    for status, verb in (("open", "publish"), ("closed", "close")):
+        st = add(verb, cmd_challenges_status, f"{verb} a challenge (status {status})", ch)
+        st.add_argument("ref")
+        st.set_defaults(status=status)
+
+    eoi = sub.add_parser("eoi", help="expressions of interest").add_subparsers(
+        dest="sub", required=True)
+    el = add("list", cmd_eoi_list, "list expressions of interest", eoi)
+    el.add_argument("--challenge", metavar="REF")
+    el.add_argument("--json", action="store_true")
+    ex = add("export", cmd_eoi_export, "export expressions of interest as CSV", eoi)
+    ex.add_argument("--csv", required=True, metavar="FILE")
+    ex.add_argument("--challenge", metavar="REF")
+
+    roles = sub.add_parser("roles", help="grant or revoke officer and admin roles")
+    rsub = roles.add_subparsers(dest="action", required=True)
+    grant = add("grant", cmd_roles, "grant a role", rsub)
+    grant.add_argument("who", help="platform:user, e.g. slack:U123ABC")
+    grant.add_argument("role", choices=("officer", "admin"))
+    revoke = add("revoke", cmd_roles, "revoke a role (back to sme)", rsub)
+    revoke.add_argument("who")
+    revoke.set_defaults(role="sme")
+
+    ask = add("ask", cmd_ask, "answer a question from the FAQ ('-' reads one per line)")
+    ask.add_argument("text", nargs="+")
+    ask.add_argument("--json", action="store_true")
+    match = add("match", cmd_match, "match a business description to open challenges")
+    match.add_argument("text", nargs="+")
+    match.add_argument("--json", action="store_true")
+    match.add_argument("--limit", type=int, default=5)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"dips: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper() if settings.log_level.upper() in
+                        ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(args.func(args, settings))
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, ConnectionError) as exc:
+        print(f"dips: cannot reach the database ({exc.__class__.__name__}: {exc}); "
+              "check DIPS_DATABASE_URL", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

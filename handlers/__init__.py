@@ -1,0 +1,9 @@
+"""The platform-neutral core of DIPS Assistant."""
+
+
+def register(core) -> None:  # type: ignore[no-untyped-def]
+    """Add every feature's commands, buttons and flows to the core."""
+    from handlers import assist, catalogue, eoi, menu, officer
+
+    for feature in (menu, eoi, catalogue, assist, officer):
+        feature.register(core)

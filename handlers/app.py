@@ -1,0 +1,51 @@
+"""Assembling the core for a process: store, catalogue seed, FAQ and matcher."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from content.challenges import ChallengeSpec, load_catalogue, shipped_catalogue
+from handlers.core import Core, CoreConfig
+from storage import challenges
+from storage.audit import audit
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+async def seed_catalogue(store: Store) -> int:
+    """A store that has never held a challenge gets the shipped sample catalogue."""
+    async with store.session() as session:
+        if await challenges.count_challenges(session):
+            return 0
+        created, _, _ = await challenges.upsert_challenges(
+            session, [dataclasses.asdict(spec) for spec in shipped_catalogue()]
+        )
+    log.info("seeded the store with %d sample challenges", created)
+    return created
+
+
+async def import_catalogue(store: Store, path: Path, actor: str) -> tuple[int, int, int]:
+    """Validate the whole file first, then upsert it in one transaction (all or nothing)."""
+    specs: list[ChallengeSpec] = load_catalogue(path)  # raises CatalogueError listing every problem
+    async with store.session() as session:
+        counts = await challenges.upsert_challenges(session, [dataclasses.asdict(s) for s in specs])
+        await audit(session, actor, "challenges_import", str(path.name),
+                    created=counts[0], updated=counts[1])
+    return counts
+
+
+def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,
+               with_matching: bool = True) -> Core:
+    answerer = index = None
+    if with_faq:
+        from handlers.faq import load_answerer
+
+        answerer = load_answerer()
+    if with_matching:
+        from handlers.matching import CatalogueIndex
+
+        index = CatalogueIndex(store)
+    return Core(store, config, answerer=answerer, index=index)

@@ -1,0 +1,98 @@
+"""Free text outside a flow: greetings, FAQ answers, matching, or a hand-off to an officer."""
+
+from __future__ import annotations
+
+from handlers.catalogue import show_matches
+from handlers.core import Core, Ctx
+from handlers.menu import menu_rows
+from handlers.validation import clean
+from storage.audit import record_question
+
+HANDOFF_ROW = [("Talk to a person", "menu:human")]
+
+
+async def on_text(ctx: Ctx, text: str) -> None:
+    text = clean(text)
+    if not text:
+        ctx.say("I didn't catch anything there. What would you like to do?", *menu_rows(ctx))
+        return
+    answerer = ctx.core.answerer
+    result = answerer.answer(text) if answerer is not None else None
+    kind = result.kind if result is not None else "handoff"
+    if kind == "smalltalk":
+        ctx.say("Hello! I'm DIPS Assistant. I can find council challenges that fit your business, "
+                "register your interest, and answer questions about DIPS and selling to the "
+                "council.", *menu_rows(ctx))
+    elif kind == "other_service":
+        ctx.say("I can only help with the DIPS programme and selling innovation to the council. "
+                f"For other council services, please see {ctx.core.config.council_contact_url}")
+    elif kind == "answer" and not (_describes(text) and result.score < 0.8):
+        await answer(ctx, result.entry)
+    elif _describes(text):
+        await show_matches(ctx, text)
+    elif kind == "suggest":
+        ctx.say("I'm not sure I understood. Did you mean one of these?",
+                *[[(e.title[:60], f"faq:{e.id}")] for e in result.alternatives[:3]],
+                [("None of these: ask an officer", "menu:human")])
+    else:
+        await hand_over(ctx, text)
+
+
+def _describes(text: str) -> bool:
+    try:
+        from handlers.matching import describes_business
+    except ImportError:  # the matcher is optional in minimal set-ups
+        return False
+    return describes_business(text)
+
+
+async def answer(ctx: Ctx, entry) -> None:  # type: ignore[no-untyped-def]
+    from handlers.faq import format_answer
+
+    ctx.say(format_answer(entry), HANDOFF_ROW, title=entry.title)
+
+
+async def faq_button(ctx: Ctx, faq_id: str) -> None:
+    entry = ctx.core.answerer.get(faq_id) if ctx.core.answerer is not None else None
+    if entry is None:
+        ctx.say("That answer is no longer available. Please ask your question again.")
+        return
+    await answer(ctx, entry)
+
+
+async def hand_over(ctx: Ctx, text: str) -> None:
+    await record_question(ctx.session, ctx.identity.id, text)
+    ctx.say("I don't have a reliable answer to that, so I've recorded your question for a DIPS "
+            "officer, who will reply here. Meanwhile, is there anything else?", *menu_rows(ctx))
+
+
+async def human(ctx: Ctx, args: str) -> None:
+    text = clean(args)
+    if text:
+        await hand_over(ctx, text)
+        return
+    ctx.goto("ask-officer", "question")
+    ctx.say("What would you like to ask a DIPS officer? Type your question and I'll pass it on.",
+            [("Cancel", "cancel:")])
+
+
+async def step_question(ctx: Ctx, text: str) -> None:
+    text = clean(text, keep_newlines=True)
+    if not text:
+        ctx.say("Please type your question, or press Cancel.", [("Cancel", "cancel:")])
+        return
+    ctx.finish()
+    await hand_over(ctx, text[:2000])
+
+
+async def prompt_question(ctx: Ctx) -> None:
+    ctx.say("Type your question for a DIPS officer.", [("Cancel", "cancel:")])
+
+
+def register(core: Core) -> None:
+    core.text_handler = on_text
+    core.command("human", human)
+    core.command("ask", lambda ctx, args: on_text(ctx, args) if args else human(ctx, ""))
+    core.button("faq", faq_button)
+    core.flow("ask-officer", {"question": step_question})
+    core.prompts["ask-officer"] = prompt_question

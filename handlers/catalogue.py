@@ -1,0 +1,95 @@
+"""Open challenges for SMEs: the paged list, a challenge's details, and matching results."""
+
+from __future__ import annotations
+
+from handlers.core import Core, Ctx
+from handlers.validation import clean
+from storage import challenges
+
+PAGE = 5
+
+
+async def list_open(ctx: Ctx, arg: str) -> None:
+    """`chl:<page>`: open challenges, five to a page."""
+    page = int(arg) if arg.isdigit() else 0
+    rows = await challenges.list_challenges(ctx.session, open_on=ctx.today)
+    if not rows:
+        ctx.say("There are no open challenges at the moment. /subscribe and I'll tell you when "
+                "a new one opens.", [("Tell me about new challenges", "menu:subscribe")])
+        return
+    pages = (len(rows) + PAGE - 1) // PAGE
+    page = min(page, pages - 1)
+    shown = rows[page * PAGE:(page + 1) * PAGE]
+    lines = [f"\u2022 {c.title} ({c.department}){_closes(c)}" for c in shown]
+    nav = []
+    if page > 0:
+        nav.append(("\u2190 Previous", f"chl:{page - 1}"))
+    if page < pages - 1:
+        nav.append(("Next \u2192", f"chl:{page + 1}"))
+    ctx.say(f"Open challenges (page {page + 1} of {pages}):\n\n" + "\n".join(lines),
+            *[[(c.title[:60], f"ch:{c.ref}")] for c in shown], *([nav] if nav else []))
+
+
+def _closes(challenge) -> str:  # type: ignore[no-untyped-def]
+    return f", closes {challenge.closes:%d %b %Y}" if challenge.closes else ""
+
+
+async def details(ctx: Ctx, ref: str) -> None:
+    """`ch:<ref>` and `/start <ref>`: one challenge in full."""
+    ref = clean(ref).lower()[:64]
+    challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
+    staff = ctx.role in ("officer", "admin")
+    if challenge is None or (not staff and challenge.status == "draft"):
+        ctx.say(f"I can't find a challenge called \u201c{ref}\u201d.", [("Open challenges", "chl:0")])
+        return
+    is_open = challenge.is_open(ctx.today)
+    lines = [challenge.summary, "", f"Department: {challenge.department}",
+             f"Tags: {', '.join(challenge.tags)}"]
+    if challenge.closes:
+        lines.append(f"Closing date: {challenge.closes:%d %B %Y}")
+    if challenge.budget:
+        lines.append(f"Budget: {challenge.budget}")
+    if challenge.url:
+        lines.append(f"Full brief: {challenge.url}")
+    if challenge.sample:
+        lines.append("(Sample challenge based on the DIPS action plan.)")
+    if not is_open:
+        lines.append("\nThis challenge is not open for expressions of interest.")
+    rows = [[("Register interest", f"int:{challenge.ref}")]] if is_open else []
+    rows.append([("Open challenges", "chl:0")])
+    ctx.say("\n".join(lines), *rows, title=f"{challenge.title} [{challenge.ref}]")
+
+
+async def show_matches(ctx: Ctx, text: str) -> None:
+    """Rank open challenges against what the business does, saying why each matched."""
+    text = clean(text)
+    if not text:
+        ctx.say("Tell me what your business does, for example /match we make air quality sensors")
+        return
+    if ctx.core.index is None:
+        await list_open(ctx, "0")
+        return
+    matcher = await ctx.core.index.matcher()
+    found = matcher.match(text, limit=5)
+    if not found:
+        ctx.say("I couldn't find an open challenge that fits that well. Here are all the open "
+                "challenges, or /subscribe to hear about new ones.",
+                [("Open challenges", "chl:0"), ("Tell me about new ones", "menu:subscribe")])
+        return
+    lines = [f"{i}. {m.title} ({m.department})\n   matched on: {', '.join(m.matched)}"
+             for i, m in enumerate(found, 1)]
+    rows = [[(f"{i}. Details", f"ch:{m.ref}"), (f"{i}. Register interest", f"int:{m.ref}")]
+            for i, m in enumerate(found, 1)]
+    ctx.say("These open challenges fit what you do:\n\n" + "\n".join(lines), *rows)
+
+
+async def challenges_command(ctx: Ctx, args: str) -> None:
+    await list_open(ctx, args)
+
+
+def register(core: Core) -> None:
+    core.command("challenges", challenges_command)
+    core.command("challenge", details)
+    core.command("match", show_matches)
+    core.button("chl", list_open)
+    core.button("ch", details)

@@ -1,0 +1,112 @@
+"""Welcome, help, menu, cancel and flow buttons: the glue every platform shares."""
+
+from __future__ import annotations
+
+from handlers import eoi
+from handlers.core import Core, Ctx
+
+MENU = (
+    [("Find challenges for my business", "menu:find"), ("Open challenges", "chl:0")],
+    [("My expressions of interest", "my:"), ("Ask a question", "menu:ask")],
+    [("New challenge alerts", "menu:subscribe"), ("Talk to a person", "menu:human")],
+)
+STAFF_MENU = ([("EOIs by challenge", "menu:eois"), ("Waiting questions", "menu:questions")],)
+
+HELP = """I'm DIPS Assistant, for Birmingham City Council's Digital Innovation in Public Services
+programme. I can:
+- find open city challenges that fit what your business does: tell me what you do, or /match <it>
+- list open challenges: /challenges
+- register your interest in a challenge: /interest <challenge ref>
+- show your expressions of interest and their stages: /my
+- tell you about new challenge calls: /subscribe (stop with /unsubscribe)
+- answer questions about DIPS and selling to the public sector: just ask
+/cancel stops whatever we're doing."""
+
+STAFF_HELP = """
+Officer commands:
+/eois [challenge ref] lists expressions of interest
+/eoi ID shows one with its stage history
+/stage ID STAGE [note] moves it to a stage (the SME is told)
+/questions lists questions waiting for an officer"""
+
+
+async def start(ctx: Ctx, args: str) -> None:
+    if args:  # deep link from an announcement: /start <challenge-ref>
+        from handlers.catalogue import details
+
+        await details(ctx, args.split()[0])
+        return
+    ctx.say("Welcome to DIPS Assistant! Birmingham City Council sets city challenges and invites "
+            "small and medium-sized businesses to solve them. What would you like to do?",
+            *menu_rows(ctx))
+
+
+def menu_rows(ctx: Ctx) -> tuple:
+    return MENU + STAFF_MENU if ctx.role in ("officer", "admin") else MENU
+
+
+async def help_(ctx: Ctx, args: str) -> None:
+    ctx.say(HELP + (STAFF_HELP if ctx.role in ("officer", "admin") else ""), *menu_rows(ctx))
+
+
+async def menu(ctx: Ctx, args: str) -> None:
+    if ctx.flow is not None:
+        ctx.say("You're in the middle of something. Carry on, or cancel it?",
+                [("Carry on", "resume:"), ("Cancel it", "cancel:")])
+        return
+    ctx.say("What would you like to do?", *menu_rows(ctx))
+
+
+async def cancel(ctx: Ctx, args: str) -> None:
+    if ctx.flow is None:
+        ctx.say("There's nothing to cancel.", *menu_rows(ctx))
+        return
+    ctx.finish()
+    ctx.say("Cancelled. Nothing from that conversation was saved.", *menu_rows(ctx))
+
+
+async def resume(ctx: Ctx, args: str) -> None:
+    if ctx.flow is None:
+        await menu(ctx, "")
+    else:
+        await ctx.core.prompts[ctx.flow](ctx)
+
+
+async def flow_button(ctx: Ctx, arg: str) -> None:
+    """`f:<step>:<value>`: a choice within a flow; stale if the flow has moved on."""
+    step, _, value = arg.partition(":")
+    if ctx.flow is None or ctx.step != step:
+        ctx.say("That button belongs to an earlier message.")
+        if ctx.flow is None:
+            await menu(ctx, "")
+        else:
+            await resume(ctx, "")
+        return
+    ctx.pressed = True
+    await ctx.core.flows[ctx.flow][step](ctx, value)
+
+
+async def menu_button(ctx: Ctx, arg: str) -> None:
+    if arg == "find":
+        ctx.say("Tell me in a sentence what your business does or offers, for example "
+                "\u201cwe make low-cost air quality sensors\u201d, and I'll find challenges "
+                "that fit.")
+    elif arg == "ask":
+        ctx.say("Type your question, for example \u201chow do I find council tenders?\u201d or "
+                "\u201cwhat happens after I register interest?\u201d")
+    elif arg in ("subscribe", "human", "eois", "questions"):
+        await ctx.core.commands[{"human": "human"}.get(arg, arg)](ctx, "")
+    else:
+        await menu(ctx, "")
+
+
+def register(core: Core) -> None:
+    core.prompts.update({eoi.FLOW: eoi.prompt, eoi.EDIT_FLOW: eoi.prompt_edit})
+    core.command("start", start)
+    core.command("help", help_)
+    core.command("menu", menu)
+    core.command("cancel", cancel)
+    core.button("menu", menu_button)
+    core.button("cancel", cancel)
+    core.button("resume", resume)
+    core.button("f", flow_button)

@@ -1,0 +1,97 @@
+"""Identities, organisations, contacts and consent records."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Consent, Contact, Identity, Organisation
+
+
+async def get_identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
+    return await session.scalar(
+        select(Identity).where(Identity.platform == platform, Identity.external_id == external_id)
+    )
+
+
+async def ensure_identity(
+    session: AsyncSession,
+    platform: str,
+    external_id: str,
+    chat_id: str | None = None,
+    display_name: str | None = None,
+) -> Identity:
+    """Fetch or create the identity; a changed chat id or name is kept up to date."""
+    identity = await get_identity(session, platform, external_id)
+    if identity is None:
+        identity = Identity(platform=platform, external_id=external_id, chat_id=chat_id,
+                            display_name=display_name, role="sme", active=True)
+        session.add(identity)
+        await session.flush()
+        return identity
+    if chat_id and identity.chat_id != chat_id:
+        identity.chat_id = chat_id
+    if display_name and identity.display_name != display_name:
+        identity.display_name = display_name
+    if not identity.active:
+        identity.active = True  # they wrote to us again, so they no longer block the bot
+    return identity
+
+
+async def set_role(session: AsyncSession, platform: str, external_id: str, role: str) -> Identity:
+    identity = await ensure_identity(session, platform, external_id)
+    identity.role = role
+    return identity
+
+
+async def get_profile(
+    session: AsyncSession, identity: Identity
+) -> tuple[Organisation | None, Contact | None]:
+    org = await session.get(Organisation, identity.organisation_id) if identity.organisation_id else None
+    contact = await session.get(Contact, identity.contact_id) if identity.contact_id else None
+    return org, contact
+
+
+async def save_profile(
+    session: AsyncSession, identity: Identity, org_fields: dict, contact_fields: dict
+) -> tuple[Organisation, Contact]:
+    """Create or update the identity's organisation and contact."""
+    org, contact = await get_profile(session, identity)
+    if org is None:
+        org = Organisation(**org_fields)
+        session.add(org)
+        await session.flush()
+        identity.organisation_id = org.id
+    else:
+        for key, value in org_fields.items():
+            setattr(org, key, value)
+    if contact is None or contact.organisation_id != org.id:
+        contact = Contact(organisation_id=org.id, **contact_fields)
+        session.add(contact)
+        await session.flush()
+        identity.contact_id = contact.id
+    else:
+        for key, value in contact_fields.items():
+            setattr(contact, key, value)
+    await session.flush()
+    return org, contact
+
+
+async def has_consent(session: AsyncSession, identity_id: int, version: str) -> bool:
+    return (
+        await session.scalar(
+            select(Consent.id).where(
+                Consent.identity_id == identity_id, Consent.wording_version == version
+            ).limit(1)
+        )
+    ) is not None
+
+
+async def record_consent(
+    session: AsyncSession, identity: Identity, version: str, contact_id: int | None
+) -> Consent:
+    consent = Consent(identity_id=identity.id, contact_id=contact_id, wording_version=version,
+                      platform=identity.platform)
+    session.add(consent)
+    await session.flush()
+    return consent
