@@ -1,0 +1,45 @@
+"""Subscription queries: the interest tags an identity wants to hear about."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Identity, Subscription
+
+
+async def set_subscription(session: AsyncSession, identity_id: int, tags: list[str]) -> Subscription:
+    """Create or replace the identity's tags (one subscription per identity)."""
+    row = await get_subscription(session, identity_id)
+    if row is None:
+        row = Subscription(identity_id=identity_id, tags=list(tags))
+        session.add(row)
+    else:
+        row.tags = list(tags)  # a new list, so the JSON column is seen as changed
+    await session.flush()
+    return row
+
+
+async def get_subscription(session: AsyncSession, identity_id: int) -> Subscription | None:
+    return await session.scalar(
+        select(Subscription).where(Subscription.identity_id == identity_id)
+    )
+
+
+async def delete_subscription(session: AsyncSession, identity_id: int) -> bool:
+    """Cancel; True when there was a subscription to cancel."""
+    result = await session.execute(
+        delete(Subscription).where(Subscription.identity_id == identity_id)
+    )
+    return bool(result.rowcount)
+
+
+async def list_active_subscriptions(session: AsyncSession) -> list[tuple[Identity, Subscription]]:
+    """Every subscription whose identity is active, in identity order."""
+    rows = await session.execute(
+        select(Identity, Subscription)
+        .join(Subscription, Subscription.identity_id == Identity.id)
+        .where(Identity.active.is_(True))
+        .order_by(Identity.id)
+    )
+    return [(identity, subscription) for identity, subscription in rows.tuples()]
