@@ -39,6 +39,7 @@ W_SUMMARY = 1.0
 W_PHRASE = 2.0  # extra per matched multi-word tag, times its words' IDF
 Q_FUZZY = 0.85  # a corrected word is slightly less certain than a typed one
 Q_SYNONYM = 0.8  # a synonym is a little weaker evidence than the words themselves
+Q_GENERIC = 0.35  # "app", "platform", "data": real words, but they fit nearly any challenge
 Q_SYNONYM_PART = 0.4  # one word of a multi-word synonym; the phrase bonus adds the rest
 BM25_K1, BM25_B = 1.2, 0.75
 
@@ -69,6 +70,12 @@ STOPWORDS = frozenset(
     specialising specialize specializes specialist specialists focus focused focusing run runs
     running help helps helping enable enables allow allows use uses using based new small
     medium large want wants need needs birmingham council councils city west midlands""".split()
+)
+
+# Stems of words that say how rather than what; they may rank but never justify a result alone.
+GENERIC = frozenset(
+    """app applic platform tool software system servic solution technologi tech digital
+    online data portal websit web site product smart innov innovativ internet network""".split()
 )
 
 
@@ -332,6 +339,8 @@ class Matcher:
                 fixed = self._correct(w)
                 if fixed is not None:
                     s, q = stem(fixed), Q_FUZZY
+            if s in GENERIC:
+                q *= Q_GENERIC
             seq.append(s)
             weight[s] = max(weight.get(s, 0.0), q)
         for s, q in self._syn.expand(seq).items():
@@ -370,8 +379,8 @@ class Matcher:
             return []
         # How much the query says: typed words count fully, unknown words too (they are what
         # the SME does and we lack), synonym additions not at all (they only widen recall).
-        typed = set(seq)
-        mass = sum(self._idf.get(s, 1.0) for s in typed) or 1.0
+        typed = {s: (Q_GENERIC if s in GENERIC else 1.0) * self._idf.get(s, 1.0) for s in seq}
+        mass = sum(typed.values()) or 1.0
         top = heapq.nlargest(max(limit * 3, 10), acc.items(), key=lambda kv: kv[1])
         best = top[0][1]
         if best < MIN_EVIDENCE:
@@ -381,10 +390,14 @@ class Matcher:
             if raw < best * RELATIVE_CUTOFF:
                 break
             hit = [t for t in weight if i in self._postings.get(t, {})]
-            tagged = any(t in self._tag_terms[i] for t in hit)
-            if not tagged and not any(t in self._title_terms[i] for t in hit):
-                continue  # summary words alone are too weak to offer a challenge
-            covered = sum(self._idf.get(s, 1.0) for s in typed if s in hit or self._syn_hit(s, hit))
+            topical = [t for t in hit if t not in GENERIC]
+            tagged = any(t in self._tag_terms[i] for t in topical)
+            if not tagged and not any(t in self._title_terms[i] for t in topical):
+                continue  # summary or generic words alone are too weak to offer a challenge
+            hits = set(hit)
+            covered = sum(
+                m if s in hits else m * self._syn_share(s, hits) for s, m in typed.items()
+            )
             if covered / mass < (MIN_COVERAGE if tagged else MIN_COVERAGE_UNTAGGED):
                 continue
             results.append(self._result(i, raw, hit, weight))
@@ -392,13 +405,15 @@ class Matcher:
                 break
         return results
 
-    def _syn_hit(self, s: str, hit: list[str]) -> bool:
-        """Whether a typed stem counts as explained because one of its synonyms matched."""
+    def _syn_share(self, s: str, hits: set[str]) -> float:
+        """How far a typed stem is explained by its synonyms: the best share of one synonym's
+        words that matched ("bike hire" half-explained by the "shar" of "bike sharing")."""
+        best = 0.0
         for members in self._syn.groups:
             if any(s in m for m in members):
-                if any(h in m for m in members for h in hit):
-                    return True
-        return False
+                for m in members:
+                    best = max(best, sum(h in hits for h in m) / len(m))
+        return best
 
     def _result(self, i: int, raw: float, hit: list[str], weight: dict[str, float]) -> Match:
         c = self.challenges[i]
