@@ -1,0 +1,425 @@
+"""FAQ answerer: free text in, the best knowledge-base entry and a confidence out, or no answer.
+
+Platform-neutral and storage-free: the core router turns a `FaqResult` into replies and records
+hand-offs. Matching is lexical, for speed and predictability:
+
+1. normalise (lower case, join common prefixes, light stemming, a few synonyms) and drop
+   stop words;
+2. correct each unknown query word against the knowledge-base vocabulary (rapidfuzz `ratio`);
+3. score entries by IDF-weighted coverage of the query plus the best IDF-weighted Dice overlap
+   with a single question variant, with a bonus for multi-word keywords found in the query.
+
+Before scoring, small talk, other council services and requests to do work for the user are
+recognised by small word lists, because a wrong confident FAQ answer is worse than none.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rapidfuzz import fuzz, process, utils
+
+from content.faq import FaqEntry, load_knowledge_base
+
+Kind = Literal["answer", "suggest", "smalltalk", "other_service", "handoff", "empty"]
+
+# Thresholds on the 0..1 score; chosen on the dev set and checked on the private holdout set.
+ANSWER_MIN = 0.47  # at or above this, with a clear lead over the runner-up: answer
+MARGIN_MIN = 0.08  # the lead needed over the runner-up at ordinary scores
+CONFIDENT = 0.62  # at or above this score a small lead is enough ...
+MARGIN_CONFIDENT = 0.01  # ... but an exact tie still means "suggest"
+SUGGEST_MIN = 0.32  # between this and ANSWER_MIN: offer the closest questions
+CORRECTION_CREDIT = 0.8  # a typo-corrected word counts a little less than an exact one
+UNKNOWN_WEIGHT_SHARE = 0.55
+TF_HALF = 0.5  # variants using a term at which an entry gets 2/3 of its coverage credit
+COVER_SHARE = 0.4  # score = this * entry coverage + the rest * best single-variant overlap  # weight of a word the KB never uses, as a share of the max IDF
+
+_STOP = frozenset(
+    """a about above after again all also am an and any anything are as at be been before being
+    can could did do does doing done for from get gets getting got had has have having he her here
+    hers him his how i if im in into is it its itd ive just let lets me might more most much must
+    my myself no not now of off on once only or other our ours out over own please pls
+    plz really she should so some such than that thats the their them then there these they thing
+    things this those through to too u up ur us very want wanna was we were weve what whats when
+    where which while who whom why will with would yes you your youre yours id ill dont doesnt
+    cant wont isnt arent didnt hasnt havent re ve ll d s t m tell know like exactly anyone
+    someone something time today tomorrow yesterday
+    """.split()
+)
+# Words that carry no topic but appear in "hi / thanks / help" messages.
+_SMALLTALK = frozenset(
+    """hi hello hey hiya heya hallo howdy yo morning afternoon evening good day night thanks thank
+    thx ta cheers ok okay k cool great nice lovely brilliant fine bye goodbye see later bot
+    robot chatbot help menu start options hows going doing well fab awesome mate guys folks
+    all you there sorry perfect super appreciated appreciate much lot many kind alright
+    """.split()
+)
+_SMALLTALK_PHRASES = (
+    "what can you do",
+    "how are you",
+    "who are you",
+    "what are you",
+    "are you a bot",
+    "are you a robot",
+    "are you human",
+    "are you real",
+    "how does this bot work",
+    "how do i use this",
+    "what do you do",
+)
+# Other council services: the core points these to the council's general contact page.
+_OTHER_SERVICE_WORDS = frozenset(
+    """bin bins rubbish recycling refuse litter tipping flytipping parking pcn pothole potholes
+    streetlight housing homeless homelessness tenancy tenant landlord rent council_tax benefit
+    benefits library libraries school schools admissions nursery birth death marriage wedding
+    funeral cemetery crematorium noise pest pests rats vote voting election elections electoral
+    allotment allotments swimming leisure gym blue_badge bus_pass driving_licence taxi
+    dog graffiti asb antisocial universal_credit pension
+    """.split()
+)
+_OTHER_SERVICE_PHRASES = (
+    "council tax",
+    "planning permission",
+    "planning application",
+    "building control",
+    "bulky waste",
+    "garden waste",
+    "waste collection",
+    "missed bin",
+    "fly tipping",
+    "fly-tipping",
+    "parking permit",
+    "parking fine",
+    "blue badge",
+    "bus pass",
+    "care assessment",
+    "care home",
+    "social worker",
+    "council house",
+    "council housing",
+    "housing benefit",
+    "business rates",
+    "rates relief",
+    "street light",
+    "register office",
+    "premises licence",
+    "alcohol licence",
+    "food hygiene rating",
+    "report a",
+)
+# Words that show the question is about selling to the council, so a service word in it
+# ("waste collection tender") does not make it an other-service question.
+_DOMAIN_SIGNAL = frozenset(
+    """tender tenders tendering bid bids bidding contract contracts procurement procure supplier
+    suppliers dips challenge challenges sme smes framework frameworks sbri subcontract
+    subcontractor consortium lot lots invoice accelerator prototype eoi innovation
+    """.split()
+)
+# Requests for the bot to do work itself: an officer (or nobody) must answer those.
+_TASK_REQUEST = re.compile(
+    r"\b(can|could|will|would)\s+(you|u|someone|somebody)\s+(please\s+)?"
+    r"(write|check|review|proof ?read|draft|fill|complete|look over|look at|read|mark|"
+    r"improve|rewrite|edit|prepare|do)\b.*\b(my|our|this|it|for me|for us)\b"
+)
+_PREFIXES = ("pre", "co", "sub", "re", "non", "self", "in", "e", "start", "multi", "cross")
+_SYNONYMS = {
+    "program": "programme",
+    "organization": "organisation",
+    "organizations": "organisations",
+    "firm": "company",
+    "firms": "company",
+    "business": "company",
+    "businesses": "company",
+    "companies": "company",
+    "enterprise": "company",
+    "enterprises": "company",
+    "employee": "staff",
+    "employees": "staff",
+    "people": "staff",
+    "workers": "staff",
+    "k": "000",
+    "info": "information",
+    "govt": "government",
+    "gov": "government",
+    "uni": "university",
+    "ip": "ip",
+    "kpi": "kpi",
+    "pls": "",
+    "emails": "email",
+    "e-mail": "email",
+    "startups": "startup",
+    "phase": "stage",
+    "phases": "stage",
+    "step": "stage",
+    "steps": "stage",
+    "big": "large",
+    "bigger": "large",
+    "larger": "large",
+    "corporate": "company",
+    "corporation": "company",
+}
+
+
+def _stem(word: str) -> str:
+    """A deliberately small suffix stripper: consistent on both sides is all that matters."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    w = word
+    for suffix, repl in (("isation", "ise"), ("ization", "ise"), ("izing", "ise"), ("ize", "ise")):
+        if w.endswith(suffix):
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        w = w[:-1]
+    if w.endswith("ing") and len(w) > 5:
+        w = w[:-3]
+    elif w.endswith("ed") and len(w) > 4:
+        w = w[:-2]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz" and w[-1].isalpha():
+        w = w[:-1]
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    return w
+
+
+def _normalise(text: str) -> str:
+    """Lower-cased text with apostrophes dropped, prefixes joined and punctuation as spaces."""
+    t = text.lower().replace("’", "'").replace("'", "")
+    t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
+    t = re.sub(r"\b(\d+)\s*k\b", r"\g<1>000", t)
+    t = re.sub(r"\b(\d+)\s*(m|million)\b", r"\g<1>000000", t)
+    t = re.sub(
+        r"\b(%s)-(\w)" % "|".join(_PREFIXES), lambda m: m.group(1) + m.group(2), t
+    )  # "pre-commercial" and "precommercial" must meet; other hyphens split words
+    t = t.replace("&", " and ")
+    return utils.default_process(t)
+
+
+def _words(text: str) -> list[str]:
+    return _normalise(text).split()
+
+
+def _content_stems(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        if word in _STOP:
+            continue
+        word = _SYNONYMS.get(word, word)
+        if word:
+            out.append(_stem(word))
+    return out
+
+
+@dataclass(frozen=True)
+class FaqResult:
+    kind: Kind
+    entry: FaqEntry | None  # set only when kind == "answer"
+    score: float  # 0..1 confidence of the best entry
+    alternatives: tuple[FaqEntry, ...]  # "suggest": 2-3 closest entries
+
+
+class Answerer:
+    """Indexes the entries once; `answer` is then a few dictionary look-ups per query word."""
+
+    def __init__(self, entries: list[FaqEntry]) -> None:
+        self.entries = list(entries)
+        self._by_id = {e.id: e for e in self.entries}
+        n = len(self.entries)
+        entry_terms: list[set[str]] = []
+        # Variants: every question, the title, and (as one pseudo-variant) the keywords.
+        self._variants: list[tuple[int, frozenset[str]]] = []
+        self._phrases: list[tuple[int, tuple[str, ...]]] = []
+        self._surface: dict[str, str] = {}  # every KB word -> its stem (for typo correction)
+        for i, entry in enumerate(self.entries):
+            terms: set[str] = set()
+            texts = [*entry.questions, entry.title]
+            for text in texts:
+                words = _words(text)
+                stems = frozenset(_content_stems(words))
+                self._surface.update({w: _stem(_SYNONYMS.get(w, w) or w) for w in words})
+                if stems:
+                    self._variants.append((i, stems))
+                    terms |= stems
+            kw_stems: set[str] = set()
+            for keyword in entry.keywords:
+                words = _words(keyword)
+                stems = tuple(_content_stems(words))
+                self._surface.update({w: _stem(_SYNONYMS.get(w, w) or w) for w in words})
+                kw_stems.update(stems)
+                if len(stems) >= 2:
+                    self._phrases.append((i, stems))
+            if kw_stems:
+                self._variants.append((i, frozenset(kw_stems)))
+            terms |= kw_stems
+            entry_terms.append(terms)
+        df: dict[str, int] = defaultdict(int)
+        for terms in entry_terms:
+            for t in terms:
+                df[t] += 1
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
+        # How many of an entry's variants use a term, saturated: a term the entry keeps
+        # coming back to is central to it, one mention is incidental.
+        tf: dict[tuple[str, int], int] = defaultdict(int)
+        for i, stems in self._variants:
+            for t in stems:
+                tf[t, i] += 1
+        self._entry_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for (t, i), count in tf.items():
+            self._entry_postings[t].append((i, count / (count + TF_HALF)))
+        self._variant_postings: dict[str, list[int]] = defaultdict(list)
+        self._variant_weight: list[float] = []
+        for v, (_, stems) in enumerate(self._variants):
+            self._variant_weight.append(sum(self._idf[t] for t in stems))
+            for t in stems:
+                self._variant_postings[t].append(v)
+        self._phrase_index: dict[str, list[int]] = defaultdict(list)
+        for p, (_, stems) in enumerate(self._phrases):
+            self._phrase_index[stems[0]].append(p)
+        self._vocab = sorted(set(self._surface) | set(self._idf))
+        self._corrections: dict[str, tuple[str, float] | None] = {}
+
+    def get(self, faq_id: str) -> FaqEntry | None:
+        return self._by_id.get(faq_id)
+
+    # -- query side ---------------------------------------------------------------------------
+
+    def _correct(self, word: str) -> tuple[str, float] | None:
+        """Map an unknown word to a KB stem, with the credit it earns; None if nothing is close."""
+        if word in self._corrections:
+            return self._corrections[word]
+        found: tuple[str, float] | None = None
+        if len(word) >= 5 and not word.isdigit():
+            cutoff = 80 if len(word) <= 7 else 77
+            best = process.extractOne(word, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if best is not None:
+                hit = best[0]
+                stem = self._surface.get(hit, hit)
+                if stem in self._idf:
+                    found = (stem, CORRECTION_CREDIT)
+        if len(self._corrections) > 50_000:  # bounded: user text is unbounded
+            self._corrections.clear()
+        self._corrections[word] = found
+        return found
+
+    def _query_terms(self, words: list[str]) -> dict[str, float]:
+        """Query stems with their credit (1 exact, <1 corrected, 0 unknown)."""
+        terms: dict[str, float] = {}
+        for word in words:
+            if word in _STOP:
+                continue
+            word = _SYNONYMS.get(word, word)
+            if not word:
+                continue
+            stem = _stem(word)
+            if stem in self._idf:
+                terms[stem] = max(terms.get(stem, 0.0), 1.0)
+                continue
+            fixed = self._correct(word) or (self._correct(stem) if stem != word else None)
+            if fixed is not None:
+                terms[fixed[0]] = max(terms.get(fixed[0], 0.0), fixed[1])
+            else:
+                terms.setdefault(stem, 0.0)
+        return terms
+
+    def _rank(self, terms: dict[str, float]) -> list[tuple[float, int]]:
+        weight = {t: self._idf.get(t, self._max_idf * UNKNOWN_WEIGHT_SHARE) for t in terms}
+        total = sum(weight.values())
+        if total <= 0:
+            return []
+        coverage: dict[int, float] = defaultdict(float)
+        overlap: dict[int, float] = defaultdict(float)
+        for t, credit in terms.items():
+            if credit <= 0:
+                continue
+            gain = weight[t] * credit
+            for i, sat in self._entry_postings.get(t, ()):
+                coverage[i] += gain * sat
+            for v in self._variant_postings.get(t, ()):
+                overlap[v] += gain
+        best_variant: dict[int, float] = defaultdict(float)
+        for v, ov in overlap.items():
+            dice = 2 * ov / (total + self._variant_weight[v])
+            i = self._variants[v][0]
+            if dice > best_variant[i]:
+                best_variant[i] = dice
+        bonus: dict[int, float] = defaultdict(float)
+        present = {t for t, c in terms.items() if c > 0}
+        for t in present:
+            for p in self._phrase_index.get(t, ()):
+                i, stems = self._phrases[p]
+                if all(s in present for s in stems):
+                    bonus[i] = max(bonus[i], 0.06 * len(stems))
+        ranked = [
+            (min(1.0, COVER_SHARE * coverage[i] / total + (1 - COVER_SHARE) * best_variant[i]
+                 + bonus[i]), i)
+            for i in coverage
+        ]
+        ranked.sort(key=lambda x: (-x[0], x[1]))
+        return ranked
+
+    def answer(self, text: str) -> FaqResult:
+        words = _words(text or "")
+        if not words:
+            return FaqResult("empty", None, 0.0, ())
+        joined = " ".join(words)
+        # Small talk: nothing left once greetings, thanks and filler words are removed.
+        if not [w for w in words if w not in _STOP and w not in _SMALLTALK] or any(
+            joined == p for p in _SMALLTALK_PHRASES
+        ):
+            return FaqResult("smalltalk", None, 0.0, ())
+        padded = f" {joined} "
+        domain = any(w in _DOMAIN_SIGNAL for w in words)
+        service = any(w in _OTHER_SERVICE_WORDS for w in words) or any(
+            f" {p} " in padded for p in _OTHER_SERVICE_PHRASES
+        )
+        if service and not domain:
+            return FaqResult("other_service", None, 0.0, ())
+        ranked = self._rank(self._query_terms(words))
+        if not ranked:
+            return FaqResult("handoff", None, 0.0, ())
+        score, best = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        close = tuple(self.entries[i] for s, i in ranked[:3] if s >= SUGGEST_MIN * 0.75)
+        if _TASK_REQUEST.search(joined):
+            return FaqResult("handoff", None, round(score, 3), close)
+        lead = score - runner_up
+        if score >= ANSWER_MIN and (
+            lead >= MARGIN_MIN or (score >= CONFIDENT and lead >= MARGIN_CONFIDENT)
+        ):
+            others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
+            return FaqResult("answer", self.entries[best], round(score, 3), others)
+        if score >= SUGGEST_MIN and len(close) >= 2:
+            return FaqResult("suggest", None, round(score, 3), close)
+        return FaqResult("handoff", None, round(score, 3), close)
+
+
+def load_answerer(path: Path | None = None) -> Answerer:
+    """Load the knowledge base (the shipped one by default) and index it."""
+    return Answerer(load_knowledge_base(path))
+
+
+def result_json(question: str, result: FaqResult) -> dict:
+    """The `dips ask --json` shape; faq_id and answer are null unless an FAQ answer is given."""
+    answered = result.kind == "answer" and result.entry is not None
+    return {
+        "question": question,
+        "faq_id": result.entry.id if answered else None,
+        "score": round(float(result.score), 3),
+        "answer": format_answer(result.entry) if answered else None,
+        "alternatives": [e.id for e in result.alternatives],
+    }
+
+
+def format_answer(entry: FaqEntry) -> str:
+    """Plain-text answer with its source and review date (every answer shows both)."""
+    return f"{entry.answer}\n\nSource: {entry.source} (reviewed {entry.reviewed.isoformat()})"
