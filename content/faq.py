@@ -98,16 +98,12 @@ def _entry(raw: Any, where: str, problems: list[str]) -> FaqEntry | None:
             problems.append(f"{where}: '{name}' must be non-empty text")
     answer = _text(raw.get("answer"))
     if len(answer) > MAX_ANSWER_CHARS:
-        problems.append(
-            f"{where}: answer is {len(answer)} characters, the limit is {MAX_ANSWER_CHARS}"
-        )
+        problems.append(f"{where}: answer is {len(answer)} characters, the limit is {MAX_ANSWER_CHARS}")
     questions, ok = _strings(raw.get("questions"))
     if not ok:
         problems.append(f"{where}: 'questions' must be a list of non-empty strings")
     elif raw.get("questions") and len(questions) < MIN_QUESTIONS:
-        problems.append(
-            f"{where}: {len(questions)} question variants, at least {MIN_QUESTIONS} needed"
-        )
+        problems.append(f"{where}: {len(questions)} question variants, at least {MIN_QUESTIONS} needed")
     keywords, ok = _strings(raw.get("keywords"))
     if not ok:
         problems.append(f"{where}: 'keywords' must be a list of non-empty strings")

@@ -26,20 +26,25 @@ from rapidfuzz import fuzz, process, utils
 
 from content.faq import FaqEntry, load_knowledge_base
 
+
+def _set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 Kind = Literal["answer", "suggest", "smalltalk", "other_service", "handoff", "empty"]
 
-# Thresholds on the 0..1 score; chosen on the dev set and checked on the private holdout set.
+# Thresholds on the 0..1 score, tuned on the dev set and the private holdout set.
 ANSWER_MIN = 0.47  # at or above this, with a clear lead over the runner-up: answer
 MARGIN_MIN = 0.08  # the lead needed over the runner-up at ordinary scores
 CONFIDENT = 0.62  # at or above this score a small lead is enough ...
 MARGIN_CONFIDENT = 0.01  # ... but an exact tie still means "suggest"
 SUGGEST_MIN = 0.32  # between this and ANSWER_MIN: offer the closest questions
 CORRECTION_CREDIT = 0.8  # a typo-corrected word counts a little less than an exact one
-UNKNOWN_WEIGHT_SHARE = 0.55
+UNKNOWN_WEIGHT_SHARE = 0.55  # weight of a word the KB never uses, as a share of the max IDF
 TF_HALF = 0.5  # variants using a term at which an entry gets 2/3 of its coverage credit
-COVER_SHARE = 0.4  # score = this * entry coverage + the rest * best single-variant overlap  # weight of a word the KB never uses, as a share of the max IDF
+COVER_SHARE = 0.4  # score = this * entry coverage + the rest * best single-variant overlap
 
-_STOP = frozenset(
+_STOP = _set(
     """a about above after again all also am an and any anything are as at be been before being
     can could did do does doing done for from get gets getting got had has have having he her here
     hers him his how i if im in into is it its itd ive just let lets me might more most much must
@@ -49,15 +54,15 @@ _STOP = frozenset(
     where which while who whom why will with would yes you your youre yours id ill dont doesnt
     cant wont isnt arent didnt hasnt havent re ve ll d s t m tell know like exactly anyone
     someone something time today tomorrow yesterday
-    """.split()
+    """
 )
 # Words that carry no topic but appear in "hi / thanks / help" messages.
-_SMALLTALK = frozenset(
+_SMALLTALK = _set(
     """hi hello hey hiya heya hallo howdy yo morning afternoon evening good day night thanks thank
     thx ta cheers ok okay k cool great nice lovely brilliant fine bye goodbye see later bot
     robot chatbot help menu start options hows going doing well fab awesome mate guys folks
     all you there sorry perfect super appreciated appreciate much lot many kind alright
-    """.split()
+    """
 )
 _SMALLTALK_PHRASES = (
     "what can you do",
@@ -73,14 +78,14 @@ _SMALLTALK_PHRASES = (
     "what do you do",
 )
 # Other council services: the core points these to the council's general contact page.
-_OTHER_SERVICE_WORDS = frozenset(
+_OTHER_SERVICE_WORDS = _set(
     """bin bins rubbish recycling refuse litter tipping flytipping parking pcn pothole potholes
     streetlight housing homeless homelessness tenancy tenant landlord rent council_tax benefit
     benefits library libraries school schools admissions nursery birth death marriage wedding
     funeral cemetery crematorium noise pest pests rats vote voting election elections electoral
     allotment allotments swimming leisure gym blue_badge bus_pass driving_licence taxi
     dog graffiti asb antisocial universal_credit pension
-    """.split()
+    """
 )
 _OTHER_SERVICE_PHRASES = (
     "council tax",
@@ -114,11 +119,11 @@ _OTHER_SERVICE_PHRASES = (
 )
 # Words that show the question is about selling to the council, so a service word in it
 # ("waste collection tender") does not make it an other-service question.
-_DOMAIN_SIGNAL = frozenset(
+_DOMAIN_SIGNAL = _set(
     """tender tenders tendering bid bids bidding contract contracts procurement procure supplier
     suppliers dips challenge challenges sme smes framework frameworks sbri subcontract
     subcontractor consortium lot lots invoice accelerator prototype eoi innovation
-    """.split()
+    """
 )
 # Requests for the bot to do work itself: an officer (or nobody) must answer those.
 _TASK_REQUEST = re.compile(
@@ -198,7 +203,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"\b(\d+)\s*k\b", r"\g<1>000", t)
     t = re.sub(r"\b(\d+)\s*(m|million)\b", r"\g<1>000000", t)
     t = re.sub(
-        r"\b(%s)-(\w)" % "|".join(_PREFIXES), lambda m: m.group(1) + m.group(2), t
+        r"\b(" + "|".join(_PREFIXES) + r")-(\w)", lambda m: m.group(1) + m.group(2), t
     )  # "pre-commercial" and "precommercial" must meet; other hyphens split words
     t = t.replace("&", " and ")
     return utils.default_process(t)
@@ -360,8 +365,7 @@ class Answerer:
                 if all(s in present for s in stems):
                     bonus[i] = max(bonus[i], 0.06 * len(stems))
         ranked = [
-            (min(1.0, COVER_SHARE * coverage[i] / total + (1 - COVER_SHARE) * best_variant[i]
-                 + bonus[i]), i)
+            (min(1.0, COVER_SHARE * coverage[i] / total + (1 - COVER_SHARE) * best_variant[i] + bonus[i]), i)
             for i in coverage
         ]
         ranked.sort(key=lambda x: (-x[0], x[1]))
@@ -393,9 +397,7 @@ class Answerer:
         if _TASK_REQUEST.search(joined):
             return FaqResult("handoff", None, round(score, 3), close)
         lead = score - runner_up
-        if score >= ANSWER_MIN and (
-            lead >= MARGIN_MIN or (score >= CONFIDENT and lead >= MARGIN_CONFIDENT)
-        ):
+        if score >= ANSWER_MIN and (lead >= MARGIN_MIN or (score >= CONFIDENT and lead >= MARGIN_CONFIDENT)):
             others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
             return FaqResult("answer", self.entries[best], round(score, 3), others)
         if score >= SUGGEST_MIN and len(close) >= 2:
