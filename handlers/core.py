@@ -7,6 +7,7 @@ store (versioned), so a restart or a second replica carries on where the user le
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Ctx:
     data: dict[str, Any] = field(default_factory=dict)
     pressed: bool = False  # the current step's input came from a button, not typing
     _loaded: tuple[str | None, str | None, dict[str, Any]] | None = None
+    _version: int | None = None  # the state row's version when read; None when there was none
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
@@ -79,10 +81,11 @@ class Ctx:
         if self._loaded == (self.flow, self.step, self.data):
             return
         if self.flow is None:
-            await conversations.clear_state(self.session, self.identity.id)
+            if self._version is not None:
+                await conversations.clear_state(self.session, self.identity.id, self._version)
         else:
             await conversations.save_state(
-                self.session, self.identity.id, self.flow, self.step or "", self.data
+                self.session, self.identity.id, self._version, self.flow, self.step or "", self.data
             )
 
 
@@ -158,13 +161,16 @@ class Core:
         ctx = Ctx(self, session, identity, Outbox())
         state = await conversations.load_state(session, identity.id)
         if state is not None:
+            ctx._version = state.version
             if self.clock() - state.updated_at > self.config.idle_limit:
                 ctx.say("Your earlier unfinished conversation was left for over a day, so I've "
                         "cleared it. Nothing from it was submitted; you can start again any time.")
-                await conversations.clear_state(session, identity.id)
+                await conversations.clear_state(session, identity.id, state.version)
+                ctx._version = None
             else:
-                ctx.flow, ctx.step, ctx.data = state.flow, state.step, dict(state.data)
-        ctx._loaded = (ctx.flow, ctx.step, dict(ctx.data))
+                ctx.flow, ctx.step = state.flow, state.step
+                ctx.data = copy.deepcopy(state.data)
+        ctx._loaded = (ctx.flow, ctx.step, copy.deepcopy(ctx.data))
         return ctx
 
     async def _dispatch(self, ctx: Ctx, message: Incoming) -> None:

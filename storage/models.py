@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -196,8 +197,6 @@ class ConversationState(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __mapper_args__ = {"version_id_col": version}
-
 
 class Question(Base):
     """A question the FAQ could not answer, waiting for an officer."""
@@ -220,3 +219,12 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProcessedUpdate(Base):
+    """A chat platform's update already taken for processing: the key makes it at most once."""
+
+    __tablename__ = "processed_updates"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
