@@ -25,12 +25,12 @@ from datetime import date
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
-from storage.subscriptions import list_active_subscriptions
 
 from content.synonyms import Synonyms, load_synonyms, normalise_phrase
 from storage.challenges import catalogue_stamp, list_challenges
 from storage.models import Identity
 from storage.store import Store
+from storage.subscriptions import list_active_subscriptions
 
 # Field weights: a tag is the officer's own statement of topic, so it outweighs prose.
 W_TAG = 3.0
@@ -69,13 +69,13 @@ STOPWORDS = frozenset(
     supply supplies create creates creating deliver delivers delivering specialise specialises
     specialising specialize specializes specialist specialists focus focused focusing run runs
     running help helps helping enable enables allow allows use uses using based new small
-    medium large want wants need needs birmingham council councils city west midlands""".split()
+    medium large want wants need needs birmingham council councils city west midlands""".split()  # noqa: SIM905
 )
 
 # Stems of words that say how rather than what; they may rank but never justify a result alone.
 GENERIC = frozenset(
     """app applic platform tool software system servic solution technologi tech digital
-    online data portal websit web site product smart innov innovativ internet network""".split()
+    online data portal websit web site product smart innov innovativ internet network""".split()  # noqa: SIM905
 )
 
 
@@ -281,11 +281,7 @@ class Matcher:
             for t in tag_terms[i] | title_terms[i] | tf.keys():
                 f = tf.get(t, 0)
                 body = f * (BM25_K1 + 1) / (f + norm) / (BM25_K1 + 1) if f else 0.0
-                w = (
-                    W_TAG * (t in tag_terms[i])
-                    + W_TITLE * (t in title_terms[i])
-                    + W_SUMMARY * body
-                )
+                w = W_TAG * (t in tag_terms[i]) + W_TITLE * (t in title_terms[i]) + W_SUMMARY * body
                 postings.setdefault(t, {})[i] = w * self._idf[t]
         self._postings = postings
         self._tag_terms = tag_terms
@@ -316,7 +312,9 @@ class Matcher:
         if len(word) >= 4 and not word.isdigit():
             cutoff = 80 if len(word) <= 7 else 78
             found = process.extractOne(
-                word, self._vocab_by_letter.get(word[0], ()), scorer=fuzz.ratio,
+                word,
+                self._vocab_by_letter.get(word[0], ()),
+                scorer=fuzz.ratio,
                 score_cutoff=cutoff,
             )
             if found is not None:
@@ -370,8 +368,8 @@ class Matcher:
                 seen.add(pid)
                 stems = self._phrases[pid]
                 if all(s in weight for s in stems):
-                    bonus = W_PHRASE * min(weight[s] for s in stems) * sum(
-                        self._idf.get(s, 0.0) for s in stems
+                    bonus = (
+                        W_PHRASE * min(weight[s] for s in stems) * sum(self._idf.get(s, 0.0) for s in stems)
                     )
                     for i in self._phrase_docs[pid]:
                         acc[i] = acc.get(i, 0.0) + bonus
@@ -395,9 +393,7 @@ class Matcher:
             if not tagged and not any(t in self._title_terms[i] for t in topical):
                 continue  # summary or generic words alone are too weak to offer a challenge
             hits = set(hit)
-            covered = sum(
-                m if s in hits else m * self._syn_share(s, hits) for s, m in typed.items()
-            )
+            covered = sum(m if s in hits else m * self._syn_share(s, hits) for s, m in typed.items())
             if covered / mass < (MIN_COVERAGE if tagged else MIN_COVERAGE_UNTAGGED):
                 continue
             results.append(self._result(i, raw, hit, weight))
@@ -425,9 +421,7 @@ class Matcher:
                 matched.append(tag)
                 covered.update(stems)
         post = self._postings
-        rest = sorted(
-            (t for t in hit if t not in covered), key=lambda t: -weight[t] * post[t][i]
-        )
+        rest = sorted((t for t in hit if t not in covered), key=lambda t: -weight[t] * post[t][i])
         matched.extend(self._surface[i].get(t, t) for t in rest)
         score = round(1 - math.exp(-raw / SCORE_SCALE), 3)
         return Match(c.ref, c.title, c.department, score, tuple(dict.fromkeys(matched))[:6])
@@ -438,8 +432,7 @@ def match_json(query: str, matches: list[Match]) -> dict[str, Any]:
     return {
         "query": query,
         "results": [
-            {"ref": m.ref, "title": m.title, "score": m.score, "matched": list(m.matched)}
-            for m in matches
+            {"ref": m.ref, "title": m.title, "score": m.score, "matched": list(m.matched)} for m in matches
         ],
     }
 
@@ -451,9 +444,7 @@ class CatalogueIndex:
     stamp query at most every `check_every` seconds notices it without rebuilding per query.
     """
 
-    def __init__(
-        self, store: Store, synonyms: Synonyms | None = None, check_every: float = 2.0
-    ) -> None:
+    def __init__(self, store: Store, synonyms: Synonyms | None = None, check_every: float = 2.0) -> None:
         self.store = store
         self.synonyms = synonyms
         self.check_every = check_every
@@ -586,7 +577,11 @@ def interests_to_tags(text: str, synonyms: Synonyms | None = None) -> list[str]:
         part = _LEADING_FILLER.sub("", " ".join(part.split())).strip(" -'")
         if not part or all(w in STOPWORDS for w in words(part)):
             continue
-        part = " ".join(singular(w) for w in part.split())
+        part = " ".join(
+            # "EVs" -> "ev": too short for the plural rule, but a known synonym without its s.
+            w[:-1] if len(w) <= 4 and w.endswith("s") and syn.group_of(w[:-1]) else singular(w)
+            for w in part.split()
+        )
         tag = syn.canonical(part)
         if len(tag) > MAX_TAG_LENGTH:
             tag = tag[:MAX_TAG_LENGTH].rsplit(" ", 1)[0]

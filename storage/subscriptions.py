@@ -21,16 +21,12 @@ async def set_subscription(session: AsyncSession, identity_id: int, tags: list[s
 
 
 async def get_subscription(session: AsyncSession, identity_id: int) -> Subscription | None:
-    return await session.scalar(
-        select(Subscription).where(Subscription.identity_id == identity_id)
-    )
+    return await session.scalar(select(Subscription).where(Subscription.identity_id == identity_id))
 
 
 async def delete_subscription(session: AsyncSession, identity_id: int) -> bool:
     """Cancel; True when there was a subscription to cancel."""
-    result = await session.execute(
-        delete(Subscription).where(Subscription.identity_id == identity_id)
-    )
+    result = await session.execute(delete(Subscription).where(Subscription.identity_id == identity_id))
     return bool(result.rowcount)
 
 
@@ -42,4 +38,4 @@ async def list_active_subscriptions(session: AsyncSession) -> list[tuple[Identit
         .where(Identity.active.is_(True))
         .order_by(Identity.id)
     )
-    return [(identity, subscription) for identity, subscription in rows.tuples()]
+    return [(identity, subscription) for identity, subscription in rows]
