@@ -23,6 +23,17 @@ _REQUIRED = ("id", "title", "answer", "questions", "source", "reviewed")
 _KNOWN = {*_REQUIRED, "keywords"}
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text: PyYAML's own date parsing raises on "2026-13-45"
+    and would abort the whole file instead of letting us report that one field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class FaqEntry:
     id: str
@@ -136,8 +147,8 @@ def load_knowledge_base(path: Path | None = None) -> list[FaqEntry]:
         raise KnowledgeBaseError([f"{root}: no .yaml files found"])
     for file in files:
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
             problems.append(f"{file.name}: cannot be read: {' '.join(str(exc).split())}")
             continue
         raw_entries = data.get("entries") if isinstance(data, dict) else data

@@ -64,6 +64,8 @@ _SMALLTALK = _set(
     all you there sorry perfect super appreciated appreciate much lot many kind alright
     """
 )
+# Pure courtesy words: dropped from a question ("hi, how do I apply?") before matching.
+_COURTESY = _set("hi hello hey hiya heya hallo howdy thanks thank thx cheers ta ok okay morning")
 _SMALLTALK_PHRASES = (
     "what can you do",
     "how are you",
@@ -320,7 +322,7 @@ class Answerer:
         """Query stems with their credit (1 exact, <1 corrected, 0 unknown)."""
         terms: dict[str, float] = {}
         for word in words:
-            if word in _STOP:
+            if word in _STOP or word in _COURTESY:
                 continue
             word = _SYNONYMS.get(word, word)
             if not word:
