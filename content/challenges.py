@@ -89,7 +89,7 @@ def parse_catalogue(data: Any, sample: bool = False) -> list[ChallengeSpec]:
             problems.append(f"challenge #{position}: must be a mapping of fields")
             continue
         ref = item.get("ref")
-        where = f"challenge '{ref}'" if isinstance(ref, str) and ref else f"challenge #{position}"
+        where = f"challenge #{position}" + (f" '{ref}'" if isinstance(ref, str) and ref else "")
         before = len(problems)
         if not isinstance(ref, str) or not _REF.match(ref):
             problems.append(f"{where}: 'ref' must be 1-64 characters of a-z, 0-9 and '-'")
