@@ -87,7 +87,36 @@ async def challenges_command(ctx: Ctx, args: str) -> None:
     await list_open(ctx, args)
 
 
+async def start_find(ctx: Ctx, args: str = "") -> None:
+    """The "find challenges" entry: the next thing typed is matched, whatever it looks like."""
+    if args.strip():
+        await show_matches(ctx, args)
+        return
+    if ctx.flow is not None:
+        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", "resume:")])
+        return
+    ctx.goto(FIND_FLOW, "describe")
+    await prompt_find(ctx)
+
+
+async def prompt_find(ctx: Ctx) -> None:
+    ctx.say("Tell me in a sentence what your business does or offers, for example "
+            "\u201cwe make low-cost air quality sensors\u201d, and I'll find challenges that fit.",
+            [("Cancel", "cancel:")])
+
+
+async def step_describe(ctx: Ctx, text: str) -> None:
+    ctx.finish()
+    await show_matches(ctx, text)
+
+
+FIND_FLOW = "find"
+
+
 def register(core: Core) -> None:
+    core.flow(FIND_FLOW, {"describe": step_describe})
+    core.prompts[FIND_FLOW] = prompt_find
+    core.command("find", start_find)
     core.command("challenges", challenges_command)
     core.command("challenge", details)
     core.command("match", show_matches)

@@ -88,9 +88,7 @@ async def flow_button(ctx: Ctx, arg: str) -> None:
 
 async def menu_button(ctx: Ctx, arg: str) -> None:
     if arg == "find":
-        ctx.say("Tell me in a sentence what your business does or offers, for example "
-                "\u201cwe make low-cost air quality sensors\u201d, and I'll find challenges "
-                "that fit.")
+        await ctx.core.commands["find"](ctx, "")
     elif arg == "ask":
         ctx.say("Type your question, for example \u201chow do I find council tenders?\u201d or "
                 "\u201cwhat happens after I register interest?\u201d")

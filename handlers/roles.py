@@ -16,6 +16,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "challenges": EVERYONE,
     "challenge": EVERYONE,
     "match": EVERYONE,
+    "find": EVERYONE,
     "interest": EVERYONE,
     "my": EVERYONE,
     "subscribe": EVERYONE,

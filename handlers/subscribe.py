@@ -1,0 +1,70 @@
+"""Alerts about new challenge calls: an SME's interests, normalised into tags."""
+
+from __future__ import annotations
+
+from handlers.core import Core, Ctx
+from handlers.matching import interests_to_tags
+from handlers.validation import clean
+from storage import subscriptions
+
+FLOW = "subscribe"
+
+
+async def subscribe(ctx: Ctx, args: str) -> None:
+    """`/subscribe [interests]`: show, set or change the interests alerts are matched on."""
+    if args.strip():
+        await save(ctx, args)
+        return
+    if ctx.flow is not None:
+        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", "resume:")])
+        return
+    current = await subscriptions.get_subscription(ctx.session, ctx.identity.id)
+    intro = (f"You get alerts about: {', '.join(current.tags)}.\n\nType new interests to change "
+             "them, or press Stop alerts." if current else
+             "Tell me what your business is interested in, separated by commas, for example "
+             "\u201cair quality, sensors, transport\u201d, and I'll tell you when a matching "
+             "challenge opens.")
+    ctx.goto(FLOW, "interests")
+    rows = [[("Stop alerts", "unsub:")]] if current else []
+    ctx.say(intro, *rows, [("Cancel", "cancel:")])
+
+
+async def prompt(ctx: Ctx) -> None:
+    ctx.say("Type your interests, separated by commas.", [("Cancel", "cancel:")])
+
+
+async def step_interests(ctx: Ctx, text: str) -> None:
+    await save(ctx, text)
+
+
+async def save(ctx: Ctx, text: str) -> None:
+    tags = interests_to_tags(clean(text)[:1000])
+    if not tags:
+        ctx.say("I couldn't pick out any interests there. Try a few words separated by commas, "
+                "like \u201cfood, urban farming, logistics\u201d.", [("Cancel", "cancel:")])
+        return
+    await subscriptions.set_subscription(ctx.session, ctx.identity.id, tags)
+    if ctx.flow == FLOW:
+        ctx.finish()
+    ctx.say(f"Done. I'll tell you when a new challenge about {', '.join(tags)} opens. "
+            "Change them with /subscribe; stop with /unsubscribe.")
+
+
+async def unsubscribe(ctx: Ctx, args: str) -> None:
+    removed = await subscriptions.delete_subscription(ctx.session, ctx.identity.id)
+    if ctx.flow == FLOW:
+        ctx.finish()
+    ctx.say("Alerts stopped: you won't get messages about new challenges. /subscribe starts them "
+            "again." if removed else "You weren't subscribed to alerts. /subscribe to start.")
+
+
+async def unsubscribe_button(ctx: Ctx, arg: str) -> None:
+    await unsubscribe(ctx, "")
+
+
+def register(core: Core) -> None:
+    core.command("subscribe", subscribe)
+    core.command("unsubscribe", unsubscribe)
+    core.button("unsub", unsubscribe_button)
+    core.flow(FLOW, {"interests": step_interests})
+    core.prompts[FLOW] = prompt

@@ -1,0 +1,77 @@
+"""Free text, FAQ, matching and alerts through the neutral core with the real content."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from handlers.app import build_core, seed_catalogue
+from storage.models import Question, Subscription
+from tests.conftest import Chat
+
+
+@pytest.fixture
+async def chat(store):
+    await seed_catalogue(store)
+    return Chat(build_core(store))
+
+
+async def test_greeting_gets_menu_not_faq(chat):
+    await chat.send("hello there")
+    assert "Hello" in chat.text and chat.replies[0].buttons
+
+
+async def test_faq_answer_carries_source_and_review_date(chat):
+    await chat.send("how long is the standstill period")
+    assert "Source:" in chat.text and "reviewed" in chat.text
+
+
+async def test_other_council_service_points_to_contact_page(chat):
+    await chat.send("how do I pay my council tax")
+    assert "birmingham.gov.uk/contact" in chat.text
+
+
+async def test_unanswerable_question_is_recorded_for_an_officer(chat, store):
+    await chat.send("can you check my tender documents for mistakes before i send them")
+    assert "recorded your question" in chat.text
+    async with store.session() as session:
+        question = await session.scalar(select(Question))
+        assert question.text.startswith("can you check") and question.identity_id is not None
+
+
+async def test_business_description_is_matched_with_reasons(chat):
+    await chat.send("we connect local growers with city shoppers through neighbourhood food hubs")
+    assert "matched on:" in chat.text and "food" in chat.text.lower()
+    labels = [b.label for r in chat.replies for row in r.buttons for b in row]
+    assert any("Register interest" in label for label in labels)
+    assert any("Details" in label for label in labels)
+
+
+async def test_find_flow_matches_whatever_is_typed_next(chat):
+    await chat.press("menu:find")
+    await chat.send("car sharing")
+    assert "Self-organising community transport hubs" in chat.text
+    await chat.send("/find public wifi hotspots")
+    assert "couldn't find an open challenge" in chat.text
+
+
+async def test_subscribe_change_and_unsubscribe(chat, store):
+    await chat.send("/subscribe")
+    await chat.send("Air quality, sensors and EVs")
+    assert "I'll tell you" in chat.text
+    async with store.session() as session:
+        sub = await session.scalar(select(Subscription))
+        assert "air quality" in sub.tags and len(sub.tags) == 3
+    await chat.send("/subscribe")
+    assert "You get alerts about" in chat.text
+    await chat.press("unsub:")
+    assert "Alerts stopped" in chat.text
+    async with store.session() as session:
+        assert await session.scalar(select(Subscription)) is None
+
+
+async def test_deep_link_opens_challenge_and_registers(chat):
+    await chat.send("/start food-hubs")
+    assert "Sustainable food hubs" in chat.replies[0].title
+    await chat.press_label("Register interest")
+    assert "organisation's name" in chat.text
