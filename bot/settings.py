@@ -36,6 +36,8 @@ class Settings:
     council_contact_url: str = "https://www.birmingham.gov.uk/contact"
     team_contact: str = "the DIPS team"
     log_level: str = "WARNING"
+    telegram_port: int = 8443  # webhook mode: where the local webhook server listens
+    telegram_listen: str = "0.0.0.0"
 
     @property
     def telegram_enabled(self) -> bool:

@@ -1,0 +1,357 @@
+"""Telegram adapter (python-telegram-bot 22): updates in, neutral messages to the core, HTML out.
+
+No business rules live here. Each update is translated into an `Incoming`, handed to
+`Core.handle`, and every `Reply` is rendered by `bot.telegram_render`. What this module owns is
+the platform's edges: update de-duplication in the store, per-user ordering with concurrency
+across users, Telegram's limits and errors (RetryAfter, Forbidden), polling or webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import io
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from sqlalchemy.exc import InterfaceError, OperationalError
+from telegram import BotCommand, InputFile, LinkPreviewOptions, Update
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+
+from bot.settings import Settings
+from bot.telegram_render import Part, keyboard, render
+from handlers.core import FAILED, UNAVAILABLE, Core
+from handlers.messages import Incoming, Reply, Speaker
+from storage.updates import claim_update, mark_inactive, prune_updates
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+COMMANDS = (
+    ("start", "Welcome and main menu"),
+    ("help", "What I can do"),
+    ("challenges", "Open city challenges"),
+    ("match", "Challenges that fit what your business does"),
+    ("interest", "Register interest in a challenge"),
+    ("my", "Your expressions of interest and their stages"),
+    ("subscribe", "Hear about new challenges"),
+    ("unsubscribe", "Stop hearing about new challenges"),
+    ("cancel", "Stop what we're doing"),
+)
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+TEXT_ONLY = ("I can only read typed messages and button presses. Please type what you'd like, "
+             "or /help to see what I can do.")
+STALE_BUTTON = "That button isn't available any more."
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # challenge links would bury the text
+POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
+MAX_RETRIES = 3  # RetryAfter waits before a message is given up
+MAX_RETRY_WAIT = 60.0  # seconds; a longer flood wait means the message is stale anyway
+PRUNE_EVERY = 3600.0  # seconds between deletions of old update keys
+
+STORE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError)
+Observer = Callable[[int, str], None]
+
+
+class PerUserOrder(BaseUpdateProcessor):
+    """Runs updates concurrently, but one user's updates one at a time, in arrival order.
+
+    PTB starts one task per update in arrival order, and each task reaches the lock below
+    without yielding first; asyncio.Lock wakes waiters first-in first-out, so order holds.
+    Locks exist only while a user has updates in flight, so the table stays small.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _order_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _order_key(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return update.effective_chat.id if update.effective_chat is not None else None
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The neutral message for a private-chat update, or None when there is nothing to hand on."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return None  # SMEs talk to the bot one to one; groups are not a supported channel
+    speaker = Speaker(PLATFORM, str(user.id), chat_id=str(chat.id),
+                      display_name=user.full_name[:200] or None)
+    query = update.callback_query
+    if query is not None:
+        return Incoming(speaker, button=query.data) if isinstance(query.data, str) else None
+    message = update.message
+    if message is None or message.text is None:
+        return None
+    text = message.text
+    first = message.entities[0] if message.entities else None
+    if first is not None and first.type == MessageEntityType.BOT_COMMAND and first.offset == 0:
+        name = text[1:first.length].split("@", 1)[0].lower()
+        return Incoming(speaker, command=name, args=text[first.length:].strip())
+    return Incoming(speaker, text=text)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret, or one derived from the token so every replica agrees on it."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    return hmac.new(settings.telegram_token.encode(), b"dips-telegram-webhook",
+                    hashlib.sha256).hexdigest()
+
+
+def build_application(settings: Settings, max_concurrent_updates: int = 256) -> Application:
+    """A PTB application pointed at `DIPS_TELEGRAM_API_URL`; handlers are added by the adapter."""
+    return (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_url)
+        .concurrent_updates(PerUserOrder(max_concurrent_updates))
+        .build()
+    )
+
+
+class TelegramAdapter:
+    """Owns one PTB application; `start()` begins polling (or the webhook), `stop()` ends it."""
+
+    def __init__(self, core: Core, settings: Settings, application: Application | None = None,
+                 poll_timeout: int = POLL_TIMEOUT) -> None:
+        self.core = core
+        self.settings = settings
+        self.app = application or build_application(settings)
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self.poll_timeout = poll_timeout
+        self.observers: list[Observer] = []  # told (update_id, outcome) after each update
+        self._webhook: web.AppRunner | None = None
+        self._last_prune = 0.0
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.telegram_webhook_url)
+
+    async def start(self) -> None:
+        await self.app.initialize()  # getMe: a bad token or address fails here, loudly
+        try:
+            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+        except TelegramError as exc:  # a menu we could not register is no reason not to serve
+            log.warning("setMyCommands failed: %s", exc)
+        await self.app.start()
+        if self.webhook_mode:
+            await self._start_webhook()
+        else:
+            await self.app.updater.start_polling(  # deletes any webhook first
+                timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False)
+        log.info("Telegram adapter started as @%s (%s)", self.app.bot.username,
+                 "webhook" if self.webhook_mode else "long polling")
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish those in hand, then close connections."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()  # confirms the last offset to Telegram
+        if self._webhook is not None:
+            await self._webhook.cleanup()
+            self._webhook = None
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    # ---- webhook ----
+
+    async def _start_webhook(self) -> None:
+        url = self.settings.telegram_webhook_url
+        secret = webhook_secret(self.settings)
+        server = web.Application()
+        server.router.add_post(urlparse(url).path or "/", self._webhook_request)
+        self._webhook = web.AppRunner(server, access_log=None)
+        await self._webhook.setup()
+        await web.TCPSite(self._webhook, self.settings.telegram_listen,
+                          self.settings.telegram_port).start()
+        await self.app.bot.set_webhook(url, secret_token=secret,
+                                       allowed_updates=list(ALLOWED_UPDATES))
+
+    async def _webhook_request(self, request: web.Request) -> web.Response:
+        # PTB's own webhook server compares the secret with `!=`; compare in constant time.
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), webhook_secret(self.settings).encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(json.loads(await request.read()), self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        await self.app.update_queue.put(update)  # answered at once; processing follows
+        return web.Response()
+
+    # ---- one update ----
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        outcome = "handled"
+        try:
+            if not await self._claim(update):
+                outcome = "duplicate"
+                return
+            outcome = await self._handle(update)
+        except STORE_DOWN as exc:  # cannot even tell whether the update is new: say so, plainly
+            outcome = "error"
+            log.warning("store unavailable for Telegram update %s: %s", update.update_id,
+                        type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await self._deliver(update, [Reply(UNAVAILABLE)])
+        except Exception:
+            outcome = "error"
+            log.exception("error handling Telegram update %s", update.update_id)
+            with contextlib.suppress(Exception):
+                await self._deliver(update, [Reply(FAILED)])
+        finally:
+            if outcome != "duplicate" and update.callback_query is not None:
+                await self._answer_query(update)
+            for observer in self.observers:
+                observer(update.update_id, outcome)
+
+    async def _claim(self, update: Update) -> bool:
+        """Take the update in the store; False when this or another process already did."""
+        async with self.core.store.session() as session:
+            fresh = await claim_update(session, PLATFORM, update.update_id)
+            if fresh and time.monotonic() - self._last_prune > PRUNE_EVERY:
+                self._last_prune = time.monotonic()
+                await prune_updates(session)
+        return fresh
+
+    async def _handle(self, update: Update) -> str:
+        if update.my_chat_member is not None:
+            member = update.my_chat_member
+            if (member.chat.type == ChatType.PRIVATE
+                    and member.new_chat_member.status == ChatMemberStatus.BANNED):
+                await self._mark_blocked(member.from_user.id)  # the user blocked the bot
+            return "ignored"
+        incoming = to_incoming(update)
+        if incoming is None:
+            chat = update.effective_chat
+            if update.message is not None and chat is not None and chat.type == ChatType.PRIVATE:
+                await self._deliver(update, [Reply(TEXT_ONLY)])  # a photo, sticker, voice...
+                return "handled"
+            return "ignored"
+        await self._deliver(update, await self.core.handle(incoming))
+        return "handled"
+
+    async def _answer_query(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        text = None if isinstance(query.data, str) else STALE_BUTTON
+        try:
+            await query.answer(text)
+        except TelegramError as exc:  # too old (over 15 minutes) or already answered
+            log.info("answerCallbackQuery for update %s failed: %s", update.update_id, exc)
+
+    # ---- sending ----
+
+    async def _deliver(self, update: Update, replies: list[Reply]) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        for reply in replies:
+            parts = render(reply)
+            for part in parts:
+                if not await self._send(update, lambda p=part: self._send_part(chat.id, p)):
+                    return
+            if reply.attachment is not None:
+                markup = None if parts else keyboard(reply.buttons)
+                if not await self._send(update, lambda r=reply, m=markup: self._send_file(chat.id, r, m)):
+                    return
+
+    async def _send_part(self, chat_id: int, part: Part) -> None:
+        await self.app.bot.send_message(chat_id, part.html, parse_mode=ParseMode.HTML,
+                                        reply_markup=part.keyboard, link_preview_options=NO_PREVIEW)
+
+    async def _send_file(self, chat_id: int, reply: Reply, markup: Any) -> None:
+        attachment = reply.attachment
+        assert attachment is not None
+        document = InputFile(io.BytesIO(attachment.content), filename=attachment.filename)
+        await self.app.bot.send_document(chat_id, document, reply_markup=markup)
+
+    async def _send(self, update: Update, call: Callable[[], Awaitable[None]]) -> bool:
+        """Make one Bot API call; False when the rest of this update's replies should be dropped."""
+        for _attempt in range(MAX_RETRIES + 1):
+            try:
+                await call()
+                return True
+            except RetryAfter as exc:  # flood control: wait as told, keeping this user's order
+                wait = _seconds(exc.retry_after)
+                if wait > MAX_RETRY_WAIT:
+                    log.warning("update %s: flood wait %.0fs, reply dropped", update.update_id, wait)
+                    return False
+                await asyncio.sleep(wait)
+            except Forbidden:
+                if update.effective_user is not None:
+                    await self._mark_blocked(update.effective_user.id)
+                return False
+            except TimedOut:  # it may well have been delivered: sending again could duplicate it
+                log.warning("update %s: send timed out", update.update_id)
+                return True
+            except BadRequest as exc:  # our request is wrong; repeating it cannot help
+                log.error("update %s: Telegram refused a message: %s", update.update_id, exc)
+                return True
+            except NetworkError as exc:
+                log.warning("update %s: network error while sending: %s", update.update_id, exc)
+                return False
+        log.warning("update %s: still rate limited after %d tries", update.update_id, MAX_RETRIES)
+        return False
+
+    async def _mark_blocked(self, user_id: int) -> None:
+        log.info("Telegram user %s blocked the bot; marking them inactive", user_id)
+        async with self.core.store.session() as session:
+            await mark_inactive(session, PLATFORM, str(user_id))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("Telegram error (update %s)", update_id, exc_info=context.error)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def serve_telegram(core: Core, settings: Settings) -> None:
+    """Serve Telegram until cancelled (Ctrl-C), then stop cleanly."""
+    adapter = TelegramAdapter(core, settings)
+    await adapter.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await adapter.stop()

@@ -1,0 +1,46 @@
+"""Chat-platform delivery bookkeeping: updates taken at most once, and blocked identities."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Identity, ProcessedUpdate, utcnow
+
+# Telegram keeps an undelivered update for 24 hours, so older keys can never come back.
+KEEP_FOR = timedelta(days=2)
+
+
+async def claim_update(session: AsyncSession, platform: str, update_id: int) -> bool:
+    """Record the update as taken; False when any process has taken it before.
+
+    ON CONFLICT DO NOTHING (both dialects) keeps a duplicate from aborting the transaction,
+    which an IntegrityError would do on PostgreSQL.
+    """
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(ProcessedUpdate).values(
+        platform=platform, update_id=update_id, at=utcnow()
+    ).on_conflict_do_nothing(index_elements=["platform", "update_id"])
+    result = await session.execute(statement)
+    return result.rowcount == 1
+
+
+async def prune_updates(session: AsyncSession, older_than: timedelta = KEEP_FOR,
+                        now: datetime | None = None) -> int:
+    """Forget update keys too old to be delivered again; returns how many went."""
+    cutoff = (now or utcnow()) - older_than
+    result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < cutoff))
+    return result.rowcount or 0
+
+
+async def mark_inactive(session: AsyncSession, platform: str, external_id: str) -> bool:
+    """The person blocked the bot: stop counting them as reachable (writing again reactivates)."""
+    result = await session.execute(
+        update(Identity)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+        .values(active=False)
+    )
+    return (result.rowcount or 0) > 0
