@@ -23,7 +23,7 @@ _REQUIRED = ("id", "title", "answer", "questions", "source", "reviewed")
 _KNOWN = {*_REQUIRED, "keywords"}
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe YAML that leaves dates as text: PyYAML's own date parsing raises on "2026-13-45"
     and would abort the whole file instead of letting us report that one field."""
 

@@ -15,6 +15,8 @@ recognised by small word lists, because a wrong confident FAQ answer is worse th
 
 from __future__ import annotations
 
+import functools
+import heapq
 import math
 import re
 from collections import defaultdict
@@ -42,6 +44,9 @@ SUGGEST_MIN = 0.32  # between this and ANSWER_MIN: offer the closest questions
 CORRECTION_CREDIT = 0.8  # a typo-corrected word counts a little less than an exact one
 UNKNOWN_WEIGHT_SHARE = 0.55  # weight of a word the KB never uses, as a share of the max IDF
 TF_HALF = 0.5  # variants using a term at which an entry gets 2/3 of its coverage credit
+PHRASE_BONUS = 0.06  # per word of a multi-word keyword found whole in the question
+RARE_DF_MIN = 60  # query words in at most max(this, entries / divisor) entries seed candidates
+RARE_DF_DIVISOR = 25
 COVER_SHARE = 0.4  # score = this * entry coverage + the rest * best single-variant overlap
 
 _STOP = _set(
@@ -172,6 +177,7 @@ _SYNONYMS = {
 }
 
 
+@functools.lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     """A deliberately small suffix stripper: consistent on both sides is all that matters."""
     if len(word) <= 3 or word.isdigit():
@@ -185,7 +191,7 @@ def _stem(word: str) -> str:
         w = w[:-3] + "y"
     elif w.endswith("sses"):
         w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+    elif w.endswith("s") and not w.endswith(("ss", "us")) and not (w.endswith("is") and len(w) > 4):
         w = w[:-1]
     if w.endswith("ing") and len(w) > 5:
         w = w[:-3]
@@ -283,6 +289,15 @@ class Answerer:
         self._entry_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for (t, i), count in tf.items():
             self._entry_postings[t].append((i, count / (count + TF_HALF)))
+        # Per entry: term -> (saturated frequency, variants using it), for frequent query words.
+        variants_of: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for v, (i, stems) in enumerate(self._variants):
+            for t in stems:
+                variants_of[i, t].append(v)
+        self._entry_terms: list[dict[str, tuple[float, tuple[int, ...]]]] = [{} for _ in range(n)]
+        for (i, t), vs in variants_of.items():
+            self._entry_terms[i][t] = (len(vs) / (len(vs) + TF_HALF), tuple(vs))
+        self._variant_owner = [i for i, _ in self._variants]
         self._variant_postings: dict[str, list[int]] = defaultdict(list)
         self._variant_weight: list[float] = []
         for v, (_, stems) in enumerate(self._variants):
@@ -292,7 +307,17 @@ class Answerer:
         self._phrase_index: dict[str, list[int]] = defaultdict(list)
         for p, (_, stems) in enumerate(self._phrases):
             self._phrase_index[stems[0]].append(p)
-        self._vocab = sorted(set(self._surface) | set(self._idf))
+        vocab = sorted(set(self._surface) | set(self._idf))
+        # Typo candidates: ratio >= 77 needs lengths within about two letters, and one of the
+        # first letter or the next two letters is nearly always typed right. Bucketing on those
+        # keeps each look-up to a few dozen words even with a large vocabulary.
+        self._vocab_by_key: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for word in vocab:
+            if len(word) < 3:
+                continue
+            for length in range(len(word) - 2, len(word) + 3):
+                self._vocab_by_key[length, word[0]].append(word)
+                self._vocab_by_key[length, word[1:3]].append(word)
         self._corrections: dict[str, tuple[str, float] | None] = {}
 
     def get(self, faq_id: str) -> FaqEntry | None:
@@ -307,7 +332,12 @@ class Answerer:
         found: tuple[str, float] | None = None
         if len(word) >= 5 and not word.isdigit():
             cutoff = 80 if len(word) <= 7 else 77
-            best = process.extractOne(word, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+            best = None
+            for key in ((len(word), word[0]), (len(word), word[1:3])):
+                choices = self._vocab_by_key.get(key, ())
+                hit = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
+                if hit is not None and (best is None or hit[1] > best[1]):
+                    best = hit
             if best is not None:
                 hit = best[0]
                 stem = self._surface.get(hit, hit)
@@ -331,47 +361,66 @@ class Answerer:
             if stem in self._idf:
                 terms[stem] = max(terms.get(stem, 0.0), 1.0)
                 continue
-            fixed = self._correct(word) or (self._correct(stem) if stem != word else None)
+            fixed = self._correct(word)
             if fixed is not None:
                 terms[fixed[0]] = max(terms.get(fixed[0], 0.0), fixed[1])
             else:
                 terms.setdefault(stem, 0.0)
         return terms
 
-    def _rank(self, terms: dict[str, float]) -> list[tuple[float, int]]:
+    def _rank(self, terms: dict[str, float], top: int = 4) -> list[tuple[float, int]]:
+        """The best `top` entries as (score, entry index), best first."""
         weight = {t: self._idf.get(t, self._max_idf * UNKNOWN_WEIGHT_SHARE) for t in terms}
         total = sum(weight.values())
-        if total <= 0:
+        active = [t for t, credit in terms.items() if credit > 0]
+        if total <= 0 or not active:
             return []
+        # Candidates come from the rarer query words' postings; frequent words (long postings,
+        # low IDF) are then added only for those candidates. With a small KB every word is
+        # "rare" and this is exact; with thousands of entries it keeps a query well under 2 ms.
+        cap = max(RARE_DF_MIN, len(self.entries) // RARE_DF_DIVISOR)
+        rare = [t for t in active if len(self._entry_postings[t]) <= cap]
+        if not rare:
+            rare = [min(active, key=lambda t: len(self._entry_postings[t]))]
         coverage: dict[int, float] = defaultdict(float)
         overlap: dict[int, float] = defaultdict(float)
-        for t, credit in terms.items():
-            if credit <= 0:
-                continue
-            gain = weight[t] * credit
-            for i, sat in self._entry_postings.get(t, ()):
+        for t in rare:
+            gain = weight[t] * terms[t]
+            for i, sat in self._entry_postings[t]:
                 coverage[i] += gain * sat
-            for v in self._variant_postings.get(t, ()):
+            for v in self._variant_postings[t]:
                 overlap[v] += gain
+        for t in active:
+            if t in rare:
+                continue
+            gain = weight[t] * terms[t]
+            for i in list(coverage):
+                hit = self._entry_terms[i].get(t)
+                if hit is not None:
+                    coverage[i] += gain * hit[0]
+                    for v in hit[1]:
+                        overlap[v] += gain
         best_variant: dict[int, float] = defaultdict(float)
+        owner = self._variant_owner
+        vweight = self._variant_weight
         for v, ov in overlap.items():
-            dice = 2 * ov / (total + self._variant_weight[v])
-            i = self._variants[v][0]
+            dice = 2 * ov / (total + vweight[v])
+            i = owner[v]
             if dice > best_variant[i]:
                 best_variant[i] = dice
         bonus: dict[int, float] = defaultdict(float)
-        present = {t for t, c in terms.items() if c > 0}
-        for t in present:
+        present = set(active)
+        for t in active:
             for p in self._phrase_index.get(t, ()):
                 i, stems = self._phrases[p]
-                if all(s in present for s in stems):
-                    bonus[i] = max(bonus[i], 0.06 * len(stems))
-        ranked = [
-            (min(1.0, COVER_SHARE * coverage[i] / total + (1 - COVER_SHARE) * best_variant[i] + bonus[i]), i)
-            for i in coverage
-        ]
-        ranked.sort(key=lambda x: (-x[0], x[1]))
-        return ranked
+                if i in coverage and all(s in present for s in stems):
+                    bonus[i] = max(bonus[i], PHRASE_BONUS * len(stems))
+        share = COVER_SHARE / total
+        scored = (
+            (min(1.0, share * cov + (1 - COVER_SHARE) * best_variant[i] + bonus[i]), i)
+            for i, cov in coverage.items()
+        )
+        return heapq.nlargest(top, scored, key=lambda x: (x[0], -x[1]))
 
     def answer(self, text: str) -> FaqResult:
         words = _words(text or "")
