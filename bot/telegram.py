@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from telegram import BotCommand, InputFile, LinkPreviewOptions, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import Settings
 from bot.telegram_render import Part, keyboard, render
@@ -312,7 +314,7 @@ class TelegramAdapter:
                 await call()
                 return True
             except RetryAfter as exc:  # flood control: wait as told, keeping this user's order
-                wait = _seconds(exc.retry_after)
+                wait = _retry_seconds(exc)
                 if wait > MAX_RETRY_WAIT:
                     log.warning("update %s: flood wait %.0fs, reply dropped", update.update_id, wait)
                     return False
@@ -343,7 +345,10 @@ class TelegramAdapter:
         log.error("Telegram error (update %s)", update_id, exc_info=context.error)
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def _retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the int form is going to be a timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

@@ -34,6 +34,7 @@ _STRINGS = {"text", "caption", "parse_mode", "callback_query_id", "url", "secret
 class Call:
     method: str
     params: dict[str, Any]
+    ok: bool = True  # False when the fake refused it (403, 429)
     at: float = field(default_factory=time.monotonic)
 
 
@@ -129,7 +130,8 @@ class FakeTelegram:
                 and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)]
 
     def texts(self, chat_id: int | None = None) -> list[str]:
-        return [c.params["text"] for c in self.sent(chat_id)]
+        """Texts of the messages that reached the chat (refused sends left out)."""
+        return [c.params["text"] for c in self.sent(chat_id) if c.ok]
 
     def last_keyboard(self, chat_id: int) -> list[list[dict[str, Any]]]:
         for call in reversed(self.sent(chat_id)):
@@ -153,7 +155,7 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for call in self.calls[since:]:
-                if (call.method == "sendMessage" and int(call.params.get("chat_id", 0)) == chat_id
+                if (call.ok and call.method == "sendMessage" and int(call.params.get("chat_id", 0)) == chat_id
                         and needle in call.params.get("text", "")):
                     return call.params["text"]
             await asyncio.sleep(0.01)
@@ -166,18 +168,21 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await _params(request)
+        call = Call(method, params)
         if method != "getUpdates":
-            self.calls.append(Call(method, params))
+            self.calls.append(call)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
         chat_id = params.get("chat_id")
         if method.startswith("send") and isinstance(chat_id, int):
             if chat_id in self.blocked:
+                call.ok = False
                 return _error(403, "Forbidden: bot was blocked by the user")
             waits = self.rate_limits.get(chat_id)
             if waits:
                 wait = waits.pop(0)
+                call.ok = False
                 return _error(429, f"Too Many Requests: retry after {wait}",
                               {"retry_after": wait})
         return web.json_response({"ok": True, "result": await handler(params)})
@@ -195,8 +200,8 @@ class FakeTelegram:
             async with self._news:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._news.wait(), timeout)
-            self._pending = [u for u in self._pending if u["update_id"] >= offset]
-        return self._pending[:limit]
+        # Not dropped here: a poll abandoned by a stopped bot may wake late, with an old offset.
+        return [u for u in self._pending if u["update_id"] >= offset][:limit]
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
         return self._bot_message(params, text=params.get("text", ""))
