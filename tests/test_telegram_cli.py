@@ -1,0 +1,75 @@
+"""`dips run` as a real process serving Telegram through the fake Bot API; the EOI lands in the store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.fake_telegram import TOKEN, FakeTelegram
+
+DIPS = Path(sys.executable).with_name("dips")
+USER = 777
+
+
+async def test_dips_run_serves_a_journey(tmp_path: Path) -> None:
+    fake = await FakeTelegram().start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIPS_")}
+    env.update(DIPS_TELEGRAM_TOKEN=TOKEN, DIPS_TELEGRAM_API_URL=fake.api_url,
+               DIPS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+               DIPS_LOG_LEVEL="INFO")
+    process = await asyncio.create_subprocess_exec(
+        str(DIPS), "run", cwd=tmp_path, env=env,  # cwd: no stray .env from the checkout
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        async def say(text: str, expect: str) -> None:
+            since = len(fake.calls)
+            fake.push(fake.message(USER, text))
+            await fake.wait_for_text(USER, expect, since, timeout=30)
+
+        async def press(label: str, expect: str) -> None:
+            since = len(fake.calls)
+            fake.push(fake.callback(USER, fake.button(USER, label)))
+            await fake.wait_for_text(USER, expect, since, timeout=30)
+
+        await say("/start", "Welcome to DIPS Assistant")
+        await press("Open challenges", "Open challenges")
+        ref = next(b["callback_data"][3:] for row in fake.last_keyboard(USER) for b in row
+                   if b["callback_data"].startswith("ch:"))
+        await say(f"/interest {ref}", "organisation's name")
+        await say("Widget Works", "How many people")
+        await press("Micro", "Which country")
+        await say("UK", "town or city")
+        await say("Birmingham", "website")
+        await say("https://widgets.example.com", "contact")
+        await say("Alex Jones", "email")
+        await say("alex@example.com", "solution")
+        since = len(fake.calls)
+        fake.push(fake.message(USER, "A sensor network that shares data with the council."))
+        await fake.wait_for_text(USER, "", since, timeout=30)
+        if "I agree" in str(fake.last_keyboard(USER)):
+            await press("I agree", "check your expression of interest")
+        await press("Submit", "EOI-000001")
+        await say("/my", "EOI-000001")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        finally:
+            await fake.stop()
+    assert process.returncode in (0, 130), stderr.decode()
+    assert b"Traceback" not in stderr, stderr.decode()
+    assert fake.sent(method="setMyCommands")
+
+    listing = await asyncio.create_subprocess_exec(
+        str(DIPS), "eoi", "list", "--json", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(listing.communicate(), 60)
+    assert listing.returncode == 0, err.decode()
+    [row] = [json.loads(line) for line in out.decode().splitlines()]
+    assert row["reference"] == "EOI-000001"
+    assert row["organisation"] == "Widget Works" and row["contact_email"] == "alex@example.com"
+    assert row["stage"] == "submitted"
