@@ -19,6 +19,7 @@ import functools
 import heapq
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ CONFIDENT = 0.62  # at or above this score a small lead is enough ...
 MARGIN_CONFIDENT = 0.01  # ... but an exact tie still means "suggest"
 SUGGEST_MIN = 0.32  # between this and ANSWER_MIN: offer the closest questions
 CORRECTION_CREDIT = 0.8  # a typo-corrected word counts a little less than an exact one
-UNKNOWN_WEIGHT_SHARE = 0.55  # weight of a word the KB never uses, as a share of the max IDF
+UNKNOWN_WEIGHT_SHARE = 0.7  # weight of a word the KB never uses, as a share of the max IDF
 TF_HALF = 0.5  # variants using a term at which an entry gets 2/3 of its coverage credit
 PHRASE_BONUS = 0.06  # per word of a multi-word keyword found whole in the question
 RARE_DF_MIN = 60  # query words in at most max(this, entries / divisor) entries seed candidates
@@ -58,7 +59,7 @@ _STOP = _set(
     things this those through to too u up ur us very want wanna was we were weve what whats when
     where which while who whom why will with would yes you your youre yours id ill dont doesnt
     cant wont isnt arent didnt hasnt havent re ve ll d s t m tell know like exactly anyone
-    someone something time today tomorrow yesterday
+    someone something time today tomorrow yesterday best place way ways
     """
 )
 # Words that carry no topic but appear in "hi / thanks / help" messages.
@@ -134,11 +135,15 @@ _DOMAIN_SIGNAL = _set(
 )
 # Requests for the bot to do work itself: an officer (or nobody) must answer those.
 _TASK_REQUEST = re.compile(
-    r"\b(can|could|will|would)\s+(you|u|someone|somebody)\s+(please\s+)?"
+    r"(\b(can|could|will|would)\s+(you|u|someone|somebody)\s+|^(please\s+)?(?=\w+\s+(my|our)\b))"
+    r"(please\s+)?"
     r"(write|check|review|proof ?read|draft|fill|complete|look over|look at|read|mark|"
-    r"improve|rewrite|edit|prepare|do)\b.*\b(my|our|this|it|for me|for us)\b"
+    r"improve|rewrite|prepare|do)\b.*\b(my|our|this|it|for me|for us)\b"
 )
 _PREFIXES = ("pre", "co", "sub", "re", "non", "self", "in", "e", "start", "multi", "cross")
+# "expression of interest" is one idea; as a single token it no longer collides with
+# "conflict of interest" or "register interest" wording elsewhere.
+_EOI = re.compile(r"\bexpress(?:ion|ions|ing|ed)?\s+(?:of\s+|an\s+|my\s+|our\s+)?interests?\b")
 _SYNONYMS = {
     "program": "programme",
     "organization": "organisation",
@@ -174,6 +179,51 @@ _SYNONYMS = {
     "larger": "large",
     "corporate": "company",
     "corporation": "company",
+    "application": "apply",
+    "applications": "apply",
+    "applied": "apply",
+    "applying": "apply",
+    "applicant": "apply",
+    "subcontractor": "subcontract",
+    "subcontractors": "subcontract",
+    "subcontracting": "subcontract",
+    "swedish": "sweden",
+    "estonian": "estonia",
+    "hungarian": "hungary",
+    "italian": "italy",
+    "european": "europe",
+    "foreign": "overseas",
+    "abroad": "overseas",
+    "money": "fund",
+    "cash": "fund",
+    "grant": "fund",
+    "grants": "fund",
+    "financing": "fund",
+    "finance": "fund",
+    "complain": "appeal",
+    "complaint": "appeal",
+    "dispute": "appeal",
+    "amend": "change",
+    "edit": "change",
+    "modify": "change",
+    "alter": "change",
+    "erase": "delete",
+    "remove": "delete",
+    "wipe": "delete",
+    "regulations": "rules",
+    "regulation": "rules",
+    "legislation": "law",
+    "advertise": "advertised",
+    "advertises": "advertised",
+    "advert": "advertised",
+    "adverts": "advertised",
+    "pick": "select",
+    "choose": "select",
+    "chosen": "select",
+    "selected": "select",
+    "selection": "select",
+    "r": "",
+    "d": "",
 }
 
 
@@ -206,7 +256,11 @@ def _stem(word: str) -> str:
 
 def _normalise(text: str) -> str:
     """Lower-cased text with apostrophes dropped, prefixes joined and punctuation as spaces."""
-    t = text.lower().replace("’", "'").replace("'", "")
+    # Fold accents ("Gävle" -> "gavle") so people can type names either way.
+    t = unicodedata.normalize("NFKD", text.lower())
+    t = "".join(c for c in t if not unicodedata.combining(c)).replace("’", "'").replace("'", "")
+    t = _EOI.sub(" eoi ", t)
+    t = re.sub(r"\br\s*&\s*d\b|\brnd\b", " research development ", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(r"\b(\d+)\s*k\b", r"\g<1>000", t)
     t = re.sub(r"\b(\d+)\s*(m|million)\b", r"\g<1>000000", t)

@@ -69,7 +69,7 @@ def test_shipped_entries_are_well_formed() -> None:
     for entry in load_knowledge_base():
         assert isinstance(entry, FaqEntry)
         assert entry.title and entry.source
-        assert 8 <= len(entry.questions) <= 20, entry.id
+        assert 8 <= len(entry.questions) <= 25, entry.id
         assert len(entry.answer) <= 900, entry.id
         assert entry.reviewed == datetime.date(2026, 11, 25)
         # No personal contact details: the team's contact is a setting, not KB text.
@@ -245,13 +245,44 @@ def test_empty(answerer: Answerer, text: str) -> None:
     assert answerer.answer(text) == FaqResult("empty", None, 0.0, ())
 
 
-def test_suggest_offers_two_or_three_entries(answerer: Answerer) -> None:
-    result = answerer.answer("precommercial")  # the DIPS stage or the procurement route
-    assert result.kind in ("suggest", "answer")
-    result = answerer.answer("give me a quick overview of the scheme")
+def _tiny_kb(tmp_path: Path) -> Path:
+    (tmp_path / "kb.yaml").write_text(
+        """entries:
+- id: opening-hours
+  title: Opening hours
+  answer: We are open 9 to 5.
+  questions: [when are you open, opening hours, what time do you open, hours, are you open]
+  keywords: [open, hours]
+  source: Sign on the door
+  reviewed: 2026-01-02
+- id: opening-days
+  title: Opening days
+  answer: Monday to Friday.
+  questions: [when are you open, opening days, do you open on saturdays, days, are you open on weekdays]
+  keywords: [open, days]
+  source: Sign on the door
+  reviewed: 2026-01-02
+- id: parking-spaces
+  title: Parking spaces
+  answer: Behind the shop.
+  questions: [where can i park, parking, is there a car park, parking spaces, space for my van]
+  source: Sign on the door
+  reviewed: 2026-01-02
+""",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_suggest_offers_two_or_three_entries(tmp_path: Path) -> None:
+    answerer = load_answerer(_tiny_kb(tmp_path))
+    result = answerer.answer("when are you open?")  # hours or days: equally close
     assert result.kind == "suggest" and result.entry is None
     assert 2 <= len(result.alternatives) <= 3
-    assert result.alternatives[0].id == "dips-about"
+    assert {e.id for e in result.alternatives[:2]} == {"opening-hours", "opening-days"}
+    data = result_json("when are you open?", result)
+    assert data["faq_id"] is None and data["answer"] is None
+    assert data["alternatives"] == [e.id for e in result.alternatives]
 
 
 def test_get_result_json_and_format(answerer: Answerer) -> None:
@@ -266,26 +297,12 @@ def test_get_result_json_and_format(answerer: Answerer) -> None:
     assert 0 < answered["score"] <= 1
     refused = result_json("council tax", answerer.answer("council tax"))
     assert refused["faq_id"] is None and refused["answer"] is None
-    suggested = answerer.answer("give me a quick overview of the scheme")
-    data = result_json("q", suggested)
-    assert data["faq_id"] is None and data["alternatives"] == [e.id for e in suggested.alternatives]
 
 
 def test_answerer_on_a_custom_knowledge_base(tmp_path: Path) -> None:
-    (tmp_path / "kb.yaml").write_text(
-        """entries:
-- id: opening-hours
-  title: Opening hours
-  answer: We are open 9 to 5.
-  questions: [when are you open, opening hours, what time do you open, hours, are you open]
-  keywords: [open, hours]
-  source: Sign on the door
-  reviewed: 2026-01-02
-""",
-        encoding="utf-8",
-    )
-    answerer = load_answerer(tmp_path)
+    answerer = load_answerer(_tiny_kb(tmp_path))
     assert _id(answerer, "openning hours") == "opening-hours"
+    assert _id(answerer, "where do i park my van") == "parking-spaces"
     assert answerer.answer("bananas").kind == "handoff"
 
 
