@@ -14,11 +14,12 @@ candidates on long text):
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import math
 import re
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -41,13 +42,16 @@ Q_FUZZY = 0.85  # a corrected word is slightly less certain than a typed one
 Q_SYNONYM = 0.8  # a synonym is a little weaker evidence than the words themselves
 Q_GENERIC = 0.35  # "app", "platform", "data": real words, but they fit nearly any challenge
 Q_SYNONYM_PART = 0.4  # one word of a multi-word synonym; the phrase bonus adds the rest
-BM25_K1, BM25_B = 1.2, 0.75
+BM25_K1 = 1.2  # no length normalisation: summaries are all short
 
 MIN_EVIDENCE = 1.2  # raw score the best challenge needs; about one rare word in the title
 MIN_COVERAGE = 0.3  # share of the query's informative words a result must explain
 MIN_COVERAGE_UNTAGGED = 0.5  # ...when none of its tags matched, only title/summary words
 RELATIVE_CUTOFF = 0.3  # drop the tail that scores under this share of the best result
 SCORE_SCALE = 4.0  # maps raw score to 0..1 as 1 - exp(-raw / scale)
+
+COMMON_MIN_DF = 300  # a term in more challenges than this (and than COMMON_SHARE of them)...
+COMMON_SHARE = 0.05  # ...only re-weights candidates found by rarer terms (see Matcher.match)
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 60
@@ -98,8 +102,16 @@ class Match:
     matched: tuple[str, ...]  # tags or words that matched, best first, for "matched on: ..."
 
 
+_STEMS: dict[str, str] = {}
+
+
 def stem(word: str) -> str:
     """A light, deterministic English stemmer: enough that plurals and -ing/-er forms meet."""
+    found = _STEMS.get(word)
+    return found if found is not None else _stem(word)
+
+
+def _stem(word: str) -> str:
     w = word
     if len(w) <= 3 or w.isdigit():
         return w
@@ -120,7 +132,22 @@ def stem(word: str) -> str:
         w = w[:-1]
     if w.endswith("y") and len(w) > 4:
         w = w[:-1] + "i"  # "community"/"communities" and "safety"/"safeties" meet
+    if len(_STEMS) < 500_000:
+        _STEMS[word] = w
     return w
+
+
+class _TermMemo(dict[str, str]):
+    """word -> its stem, or "" for stop words and single letters; fills itself on a miss."""
+
+    def __missing__(self, word: str) -> str:
+        term = "" if len(word) <= 1 or word in STOPWORDS else stem(word)
+        if len(self) < 300_000:  # bounded; past it, words are simply stemmed each time
+            self[word] = term
+        return term
+
+
+_TERMS = _TermMemo()
 
 
 def words(text: str) -> list[str]:
@@ -130,7 +157,7 @@ def words(text: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """Stems of the informative words of `text`, in order."""
-    return [stem(w) for w in words(text) if len(w) > 1 and w not in STOPWORDS]
+    return list(filter(None, map(_TERMS.__getitem__, words(text))))
 
 
 def singular(word: str) -> str:
@@ -216,85 +243,90 @@ class Matcher:
     ) -> None:
         self.today = today or date.today()
         self._syn = _SynonymIndex(synonyms if synonyms is not None else default_synonyms())
-        docs = [c for c in challenges if _is_open(c, self.today)]
+        # The build allocates hundreds of thousands of small objects, none of them cyclic
+        # garbage; pausing the cyclic collector meanwhile cuts build time by about a fifth.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build([c for c in challenges if _is_open(c, self.today)])
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _build(self, docs: list[Any]) -> None:
         self.challenges: tuple[Any, ...] = tuple(docs)
         n = len(docs)
 
-        tag_terms: list[set[str]] = []
-        title_terms: list[set[str]] = []
-        summary_tf: list[Counter[str]] = []
-        # Readable form of each stem per challenge, for "matched on".
-        self._surface: list[dict[str, str]] = []
-        # Multi-word tags: stem tuple -> id; id -> challenges that carry it (with the tag text).
+        term_of = _TERMS.__getitem__  # word -> stem, "" for stop words; memoised, C-speed map
+        # tag text -> (its stems, its phrase id or -1); tags repeat across challenges.
+        tag_cache: dict[str, tuple[tuple[str, ...], int]] = {}
+        tag_terms: list[frozenset[str]] = []
+        title_terms: list[frozenset[str]] = []
+        # Multi-word tags: stem tuple -> id; id -> challenges that carry it.
         phrase_ids: dict[tuple[str, ...], int] = {}
-        self._phrases: list[tuple[str, ...]] = []
-        self._phrase_docs: list[dict[int, str]] = []
-        self._doc_tags: list[list[tuple[str, tuple[str, ...]]]] = []
-        vocab: set[str] = set(self._syn.words)
-        df: Counter[str] = Counter()
+        phrase_docs: list[list[int]] = []
+        # term -> {challenge index: field weight}; IDF is applied per query term, not per entry.
+        postings: defaultdict[str, dict[int, float]] = defaultdict(dict)
+        once = W_SUMMARY / (1 + BM25_K1)  # BM25-saturated weight of a word said once
         for i, c in enumerate(docs):
-            surface: dict[str, str] = {}
             tags_i: set[str] = set()
-            doc_tags: list[tuple[str, tuple[str, ...]]] = []
             for tag in c.tags:
-                tag = normalise_phrase(tag)
-                tag_words = [w for w in words(tag) if len(w) > 1 and w not in STOPWORDS]
-                stems = tuple(dict.fromkeys(stem(w) for w in tag_words))
-                vocab.update(tag_words)
-                for w in tag_words:
-                    surface.setdefault(stem(w), w)
+                cached = tag_cache.get(tag)
+                if cached is None:
+                    stems = tuple(dict.fromkeys(filter(None, map(term_of, words(tag)))))
+                    pid = -1
+                    if len(stems) > 1:
+                        pid = phrase_ids.setdefault(stems, len(phrase_docs))
+                        if pid == len(phrase_docs):
+                            phrase_docs.append([])
+                    cached = tag_cache[tag] = (stems, pid)
+                stems, pid = cached
                 tags_i.update(stems)
-                doc_tags.append((tag, stems))
-                if len(stems) > 1:
-                    pid = phrase_ids.setdefault(stems, len(self._phrases))
-                    if pid == len(self._phrases):
-                        self._phrases.append(stems)
-                        self._phrase_docs.append({})
-                    self._phrase_docs[pid].setdefault(i, tag)
-            title_words = [w for w in words(c.title) if len(w) > 1 and w not in STOPWORDS]
-            body_words = [
-                w for w in words(f"{c.summary} {c.department}") if len(w) > 1 and w not in STOPWORDS
-            ]
-            vocab.update(title_words)
-            vocab.update(body_words)
-            for w in title_words + body_words:
-                surface.setdefault(stem(w), w)
-            title_i = {stem(w) for w in title_words}
-            tf = Counter(stem(w) for w in body_words)
-            tag_terms.append(tags_i)
-            title_terms.append(title_i)
-            summary_tf.append(tf)
-            self._surface.append(surface)
-            self._doc_tags.append(doc_tags)
-            df.update(tags_i | title_i | tf.keys())
+                if pid >= 0:
+                    phrase_docs[pid].append(i)
+            title_words = words(c.title)
+            body_words = words(c.summary) + words(c.department)
+            title_i = set(filter(None, map(term_of, title_words)))
+            body = list(filter(None, map(term_of, body_words)))
+            doc_w = dict.fromkeys(body, once)
+            if len(doc_w) < len(body):  # repeated words saturate (BM25 tf)
+                for t, f in Counter(body).items():
+                    if f > 1:
+                        doc_w[t] = W_SUMMARY * f / (f + BM25_K1)
+            for t in title_i:
+                doc_w[t] = doc_w.get(t, 0.0) + W_TITLE
+            for t in tags_i:
+                doc_w[t] = doc_w.get(t, 0.0) + W_TAG
+            tag_terms.append(frozenset(tags_i))
+            title_terms.append(frozenset(title_i))
+            for t, w in doc_w.items():
+                postings[t][i] = w
 
-        avg_len = (sum(sum(tf.values()) for tf in summary_tf) / n) if n else 1.0
         idf_max = math.log(1 + (n - 0.5) / 1.5) if n else 1.0
         self._idf: dict[str, float] = {
-            t: math.log(1 + (n - d + 0.5) / (d + 0.5)) / idf_max for t, d in df.items()
+            t: math.log(1 + (n - len(post) + 0.5) / (len(post) + 0.5)) / idf_max
+            for t, post in postings.items()
         }
-        # term -> {challenge index: weight}; every per-query sum is a lookup, never a scan.
-        postings: dict[str, dict[int, float]] = {}
-        for i in range(n):
-            tf = summary_tf[i]
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * sum(tf.values()) / (avg_len or 1.0))
-            for t in tag_terms[i] | title_terms[i] | tf.keys():
-                f = tf.get(t, 0)
-                body = f * (BM25_K1 + 1) / (f + norm) / (BM25_K1 + 1) if f else 0.0
-                w = W_TAG * (t in tag_terms[i]) + W_TITLE * (t in title_terms[i]) + W_SUMMARY * body
-                postings.setdefault(t, {})[i] = w * self._idf[t]
-        self._postings = postings
+        self._postings = dict(postings)  # plain dict: a query's miss must not insert
         self._tag_terms = tag_terms
         self._title_terms = title_terms
+        self._phrases: list[tuple[str, ...]] = [()] * len(phrase_ids)
+        for stems, pid in phrase_ids.items():
+            self._phrases[pid] = stems
+        self._phrase_docs = phrase_docs
+        # A phrase can only match when its rarest word is in the query, so index it there only.
         self._phrases_by_stem: dict[str, list[int]] = {}
+        df = {t: len(post) for t, post in postings.items()}
         for pid, stems in enumerate(self._phrases):
-            for s in stems:
-                self._phrases_by_stem.setdefault(s, []).append(pid)
+            rarest = min(stems, key=df.__getitem__)
+            self._phrases_by_stem.setdefault(rarest, []).append(pid)
         # Correction candidates bucketed by first letter: typos rarely hit the first letter, and
-        # it keeps each lookup to a small slice of a large vocabulary.
+        # it keeps each lookup to a small slice of a large vocabulary. The catalogue's words are
+        # read back from the word memo (a copy: another thread may be adding to it).
+        vocab = {w for w, t in _TERMS.copy().items() if t in postings} | self._syn.words
         self._vocab_by_letter: dict[str, list[str]] = {}
         for w in sorted(vocab):
-            if len(w) >= 3 and not w.isdigit():
+            if len(w) >= 3 and not w.isdigit() and w not in STOPWORDS:
                 self._vocab_by_letter.setdefault(w[0], []).append(w)
         self._known = set(postings) | self._syn.stems
         self._corrections: dict[str, str | None] = {}
@@ -356,21 +388,30 @@ class Matcher:
         if not weight:
             return []
         acc: dict[int, float] = {}
-        for t, q in weight.items():
-            for i, w in self._postings.get(t, {}).items():
-                acc[i] = acc.get(i, 0.0) + q * w
+        # Rarest terms first. Once some challenges are candidates, a very common term only adds
+        # to them instead of walking its whole postings list: this bounds the work per query on a
+        # large catalogue (small catalogues never hit the limit, so ranking there is exact).
+        common = max(COMMON_MIN_DF, int(len(self.challenges) * COMMON_SHARE))
+        postings = self._postings
+        for t in sorted(weight, key=lambda t: len(postings.get(t, ()))):
+            post = postings.get(t)
+            if not post:
+                continue
+            q = weight[t] * self._idf[t]
+            if acc and len(post) > common:
+                for i in acc:
+                    w = post.get(i)
+                    if w is not None:
+                        acc[i] += q * w
+            else:
+                for i, w in post.items():
+                    acc[i] = acc.get(i, 0.0) + q * w
         # Phrase bonus for multi-word tags whose words all occur (in any order).
-        seen: set[int] = set()
         for t in weight:
             for pid in self._phrases_by_stem.get(t, ()):
-                if pid in seen:
-                    continue
-                seen.add(pid)
                 stems = self._phrases[pid]
                 if all(s in weight for s in stems):
-                    bonus = (
-                        W_PHRASE * min(weight[s] for s in stems) * sum(self._idf.get(s, 0.0) for s in stems)
-                    )
+                    bonus = W_PHRASE * min(weight[s] for s in stems) * sum(self._idf[s] for s in stems)
                     for i in self._phrase_docs[pid]:
                         acc[i] = acc.get(i, 0.0) + bonus
         if not acc:
@@ -416,13 +457,19 @@ class Matcher:
         hits = set(hit)
         matched: list[str] = []
         covered: set[str] = set()
-        for tag, stems in self._doc_tags[i]:
+        for tag in c.tags:
+            stems = terms(tag)
             if stems and all(s in hits for s in stems):
-                matched.append(tag)
+                matched.append(normalise_phrase(tag))
                 covered.update(stems)
+        # The challenge's own spelling of each remaining matched word, strongest first.
+        surface: dict[str, str] = {}
+        for w in words(" ".join([*c.tags, c.title, c.summary, c.department])):
+            surface.setdefault(stem(w), w)
         post = self._postings
-        rest = sorted((t for t in hit if t not in covered), key=lambda t: -weight[t] * post[t][i])
-        matched.extend(self._surface[i].get(t, t) for t in rest)
+        idf = self._idf
+        rest = sorted((t for t in hit if t not in covered), key=lambda t: -weight[t] * idf[t] * post[t][i])
+        matched.extend(surface.get(t, t) for t in rest)
         score = round(1 - math.exp(-raw / SCORE_SCALE), 3)
         return Match(c.ref, c.title, c.department, score, tuple(dict.fromkeys(matched))[:6])
 
