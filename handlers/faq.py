@@ -42,7 +42,7 @@ MARGIN_MIN = 0.08  # the lead needed over the runner-up at ordinary scores
 CONFIDENT = 0.62  # at or above this score a small lead is enough ...
 MARGIN_CONFIDENT = 0.01  # ... but an exact tie still means "suggest"
 SUGGEST_MIN = 0.32  # between this and ANSWER_MIN: offer the closest questions
-CORRECTION_CREDIT = 0.8  # a typo-corrected word counts a little less than an exact one
+CORRECTION_CREDIT = 0.9  # a typo-corrected word counts a little less than an exact one
 UNKNOWN_WEIGHT_SHARE = 0.7  # weight of a word the KB never uses, as a share of the max IDF
 TF_HALF = 0.5  # variants using a term at which an entry gets 2/3 of its coverage credit
 PHRASE_BONUS = 0.06  # per word of a multi-word keyword found whole in the question
@@ -59,7 +59,7 @@ _STOP = _set(
     things this those through to too u up ur us very want wanna was we were weve what whats when
     where which while who whom why will with would yes you your youre yours id ill dont doesnt
     cant wont isnt arent didnt hasnt havent re ve ll d s t m tell know like exactly anyone
-    someone something time today tomorrow yesterday best place way ways
+    someone something time today tomorrow yesterday best place way ways one
     """
 )
 # Words that carry no topic but appear in "hi / thanks / help" messages.
@@ -133,6 +133,8 @@ _DOMAIN_SIGNAL = _set(
     subcontractor consortium lot lots invoice accelerator prototype eoi innovation
     """
 )
+# Stems that name the whole domain ("dips", "council") say little about which entry is meant.
+_GENERIC_WORDS = {"dips": 0.7, "council": 0.6}
 # Requests for the bot to do work itself: an officer (or nobody) must answer those.
 _TASK_REQUEST = re.compile(
     r"(\b(can|could|will|would)\s+(you|u|someone|somebody)\s+|^(please\s+)?(?=\w+\s+(my|our)\b))"
@@ -144,6 +146,7 @@ _PREFIXES = ("pre", "co", "sub", "re", "non", "self", "in", "e", "start", "multi
 # "expression of interest" is one idea; as a single token it no longer collides with
 # "conflict of interest" or "register interest" wording elsewhere.
 _EOI = re.compile(r"\bexpress(?:ion|ions|ing|ed)?\s+(?:of\s+|an\s+|my\s+|our\s+)?interests?\b")
+_TAKE_PART = re.compile(r"\b(?:take|takes|taking|took)\s+part\b")
 _SYNONYMS = {
     "program": "programme",
     "organization": "organisation",
@@ -217,6 +220,10 @@ _SYNONYMS = {
     "advertises": "advertised",
     "advert": "advertised",
     "adverts": "advertised",
+    "participating": "participate",
+    "participation": "participate",
+    "participant": "participate",
+    "participants": "participate",
     "pick": "select",
     "choose": "select",
     "chosen": "select",
@@ -260,6 +267,7 @@ def _normalise(text: str) -> str:
     t = unicodedata.normalize("NFKD", text.lower())
     t = "".join(c for c in t if not unicodedata.combining(c)).replace("’", "'").replace("'", "")
     t = _EOI.sub(" eoi ", t)
+    t = _TAKE_PART.sub(" participate ", t)
     t = re.sub(r"\br\s*&\s*d\b|\brnd\b", " research development ", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(r"\b(\d+)\s*k\b", r"\g<1>000", t)
@@ -373,6 +381,7 @@ class Answerer:
                 self._vocab_by_key[length, word[0]].append(word)
                 self._vocab_by_key[length, word[1:3]].append(word)
         self._corrections: dict[str, tuple[str, float] | None] = {}
+        self._generic = {_stem(w): f for w, f in _GENERIC_WORDS.items()}
 
     def get(self, faq_id: str) -> FaqEntry | None:
         return self._by_id.get(faq_id)
@@ -402,9 +411,23 @@ class Answerer:
         self._corrections[word] = found
         return found
 
+    def _join_compounds(self, words: list[str]) -> list[str]:
+        """Merge "pre commercial" or "sub contractor" when the KB spells it as one word."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            if i + 1 < len(words) and words[i] + words[i + 1] in self._surface:
+                out.append(words[i] + words[i + 1])
+                i += 2
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
     def _query_terms(self, words: list[str]) -> dict[str, float]:
         """Query stems with their credit (1 exact, <1 corrected, 0 unknown)."""
         terms: dict[str, float] = {}
+        words = self._join_compounds(words)
         for word in words:
             if word in _STOP or word in _COURTESY:
                 continue
@@ -424,7 +447,10 @@ class Answerer:
 
     def _rank(self, terms: dict[str, float], top: int = 4) -> list[tuple[float, int]]:
         """The best `top` entries as (score, entry index), best first."""
-        weight = {t: self._idf.get(t, self._max_idf * UNKNOWN_WEIGHT_SHARE) for t in terms}
+        weight = {
+            t: self._idf.get(t, self._max_idf * UNKNOWN_WEIGHT_SHARE) * self._generic.get(t, 1.0)
+            for t in terms
+        }
         total = sum(weight.values())
         active = [t for t, credit in terms.items() if credit > 0]
         if total <= 0 or not active:

@@ -59,7 +59,7 @@ def test_dev_set_meets_the_bars(answerer: Answerer) -> None:
     check(answerer, SHARED / "eval" / "faq_dev.yaml")
 
 
-@pytest.mark.parametrize("name", ["faq_holdout.yaml", "faq_holdout2.yaml"])
+@pytest.mark.parametrize("name", ["faq_holdout.yaml", "faq_holdout2.yaml", "faq_holdout3.yaml"])
 def test_private_holdout_meets_the_bars(answerer: Answerer, name: str) -> None:
     path = HERE / name
     if not path.is_file():
