@@ -260,8 +260,8 @@ class Matcher:
         term_of = _TERMS.__getitem__  # word -> stem, "" for stop words; memoised, C-speed map
         # tag text -> (its stems, its phrase id or -1); tags repeat across challenges.
         tag_cache: dict[str, tuple[tuple[str, ...], int]] = {}
-        tag_terms: list[frozenset[str]] = []
-        title_terms: list[frozenset[str]] = []
+        tag_terms: list[set[str]] = []
+        title_terms: list[set[str]] = []
         # Multi-word tags: stem tuple -> id; id -> challenges that carry it.
         phrase_ids: dict[tuple[str, ...], int] = {}
         phrase_docs: list[list[int]] = []
@@ -285,7 +285,7 @@ class Matcher:
                 if pid >= 0:
                     phrase_docs[pid].append(i)
             title_words = words(c.title)
-            body_words = words(c.summary) + words(c.department)
+            body_words = words(f"{c.summary}\n{c.department}")
             title_i = set(filter(None, map(term_of, title_words)))
             body = list(filter(None, map(term_of, body_words)))
             doc_w = dict.fromkeys(body, once)
@@ -297,8 +297,8 @@ class Matcher:
                 doc_w[t] = doc_w.get(t, 0.0) + W_TITLE
             for t in tags_i:
                 doc_w[t] = doc_w.get(t, 0.0) + W_TAG
-            tag_terms.append(frozenset(tags_i))
-            title_terms.append(frozenset(title_i))
+            tag_terms.append(tags_i)
+            title_terms.append(title_i)
             for t, w in doc_w.items():
                 postings[t][i] = w
 
