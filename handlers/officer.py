@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from handlers.core import Core, Ctx
+from handlers.messages import Reply, buttons
+from handlers.outbound import notify
 from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
 from handlers.validation import clean
 from storage import eois
 from storage.audit import audit, open_questions
+from storage.models import Identity
 
 
 async def list_eois(ctx: Ctx, args: str) -> None:
@@ -74,8 +77,14 @@ async def move(ctx: Ctx, eoi_ref: str, to_stage: str, note: str | None) -> None:
     change = await eois.change_stage(ctx.session, eoi, to_stage, ctx.actor, note and note[:1000])
     await audit(ctx.session, ctx.actor, "stage_change", eoi.reference,
                 from_stage=change.from_stage, to_stage=to_stage)
+    sme = await ctx.session.get(Identity, eoi.identity_id) if eoi.identity_id else None
+    queued = await notify(ctx.session, sme, "stage_change", Reply(
+        f"Update on {eoi.reference} (\u201c{eoi.challenge.title}\u201d): it has moved to the "
+        f"{STAGE_LABELS[to_stage]} stage." + (f"\n\nNote from the officer: {note}" if note else ""),
+        buttons([("View it", f"my:{eoi.id}")])))
     ctx.say(f"{eoi.reference} moved from {STAGE_LABELS[change.from_stage or 'submitted']} to "
-            f"{STAGE_LABELS[to_stage]}.")
+            f"{STAGE_LABELS[to_stage]}." + (" The SME will be told." if queued else
+                                            " (The SME can't be reached on chat.)"))
 
 
 async def stage_button(ctx: Ctx, arg: str) -> None:

@@ -228,3 +228,50 @@ class ProcessedUpdate(Base):
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Broadcast(Base):
+    """An announcement sent to many identities; its recipients are rows of `deliveries`."""
+
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # challenge_call | clarification
+    challenge_id: Mapped[int | None] = mapped_column(
+        ForeignKey("challenges.id", ondelete="SET NULL")
+    )
+    audience: Mapped[str] = mapped_column(String(20))  # matching | all | eoi
+    created_by: Mapped[str] = mapped_column(String(100))
+    notify: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # where the final report goes
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class Delivery(Base):
+    """One message to one recipient, sent later by a worker: the durable delivery queue.
+
+    status: pending -> sending (claimed, with a lease) -> sent | failed. A lease that runs out
+    (the worker died) puts the row back in the queue.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("broadcast_id", "identity_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(30))  # broadcast | stage_change | answer | notice
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # a neutral Reply, see handlers.outbound
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

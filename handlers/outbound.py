@@ -1,0 +1,32 @@
+"""Messages the core sends later or elsewhere, through the store's delivery queue.
+
+A payload is a neutral Reply as JSON, so the worker of the recipient's platform renders it
+exactly as its adapter renders a direct reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Reply, buttons
+from storage import deliveries
+from storage.models import Delivery, Identity
+
+
+def to_payload(reply: Reply) -> dict[str, Any]:
+    return {"text": reply.text, "title": reply.title,
+            "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons]}
+
+
+def from_payload(payload: dict[str, Any]) -> Reply:
+    return Reply(payload["text"], buttons(*payload.get("buttons", [])), None, payload.get("title"))
+
+
+async def notify(session: AsyncSession, identity: Identity | None, kind: str,
+                 reply: Reply) -> Delivery | None:
+    """Queue `reply` for `identity` (in the caller's transaction); None if unreachable."""
+    if identity is None:
+        return None
+    return await deliveries.enqueue(session, identity, kind, to_payload(reply))
