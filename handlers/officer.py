@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from handlers.core import Core, Ctx
+from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
 from handlers.messages import Reply, buttons
 from handlers.outbound import notify
-from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
 from handlers.validation import clean
 from storage import eois
 from storage.audit import audit, open_questions
