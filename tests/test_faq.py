@@ -223,8 +223,11 @@ def test_other_council_services(answerer: Answerer, text: str) -> None:
     assert result.kind == "other_service" and result.entry is None
 
 
-def test_service_word_in_a_procurement_question_is_not_other_service(answerer: Answerer) -> None:
-    assert answerer.answer("waste collection tender").kind != "other_service"
+@pytest.mark.parametrize(
+    "text", ["waste collection tender", "community benefits", "report a conflict of interest"]
+)
+def test_procurement_questions_are_not_other_service(answerer: Answerer, text: str) -> None:
+    assert answerer.answer(text).kind != "other_service"
 
 
 @pytest.mark.parametrize(
