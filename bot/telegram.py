@@ -224,10 +224,13 @@ class TelegramAdapter:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         outcome = "handled"
+        answering: asyncio.Task[None] | None = None
         try:
             if not await self._claim(update):
                 outcome = "duplicate"
                 return
+            if update.callback_query is not None:  # stop the button's spinner while we work
+                answering = asyncio.create_task(self._answer_query(update))
             outcome = await self._handle(update)
         except STORE_DOWN as exc:  # cannot even tell whether the update is new: say so, plainly
             outcome = "error"
@@ -241,8 +244,10 @@ class TelegramAdapter:
             with contextlib.suppress(Exception):
                 await self._deliver(update, [Reply(FAILED)])
         finally:
-            if outcome != "duplicate" and update.callback_query is not None:
-                await self._answer_query(update)
+            if answering is not None:
+                await answering
+            elif outcome != "duplicate" and update.callback_query is not None:
+                await self._answer_query(update)  # the claim itself failed
             for observer in self.observers:
                 observer(update.update_id, outcome)
 
