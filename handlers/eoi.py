@@ -7,7 +7,7 @@ import re
 from content.privacy import privacy
 from handlers.core import Core, Ctx
 from handlers.validation import check_email, check_text, check_website, clean
-from storage import challenges, eois, people
+from storage import challenges, deliveries, eois, people
 from storage.models import Challenge, Eoi, eoi_reference
 
 FLOW = "eoi"
@@ -330,6 +330,7 @@ async def submit(ctx: Ctx) -> None:
             ctx.say(f"Your organisation has already registered interest in this challenge: "
                     f"{dup.existing.reference}.", [("View it", f"my:{dup.existing.id}")])
             return
+    await deliveries.enqueue_for_officers(ctx.session, "new_eoi", {"eoi_id": eoi.id})
     ctx.finish()
     ctx.say(f"Thank you! Your expression of interest in \u201c{challenge.title}\u201d is "
             f"registered.\n\nYour reference: {eoi_reference(eoi.id)}\n\nThe {challenge.department} "

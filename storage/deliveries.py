@@ -31,6 +31,20 @@ async def enqueue(
     return delivery
 
 
+OFFICER_CHANNEL = "officers"  # chat id meaning "the configured officers' channel"
+
+
+async def enqueue_for_officers(
+    session: AsyncSession, kind: str, payload: dict[str, Any], platform: str = "slack"
+) -> Delivery:
+    """Queue a notice for the officers' channel (the worker knows which channel that is)."""
+    delivery = Delivery(platform=platform, chat_id=OFFICER_CHANNEL, kind=kind, payload=payload,
+                        status="pending", attempts=0)
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
 async def create_broadcast(
     session: AsyncSession, *, kind: str, challenge_id: int | None, audience: str, created_by: str,
     recipients: Sequence[tuple[Identity, dict[str, Any]]], notify: dict[str, Any] | None = None,

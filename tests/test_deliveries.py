@@ -34,7 +34,7 @@ async def test_stage_change_is_queued_for_the_sme(store):
     await officer.send("/stage 1 exploration Workshop on 3 March")
     assert "The SME will be told" in officer.text
     async with store.session() as session:
-        row = await session.scalar(select(Delivery))
+        row = await session.scalar(select(Delivery).where(Delivery.kind == "stage_change"))
     assert (row.platform, row.chat_id, row.kind, row.status) == ("telegram", "sme1", "stage_change",
                                                                   "pending")
     reply = from_payload(row.payload)
