@@ -1,26 +1,61 @@
 """Shared fixtures: a real store on SQLite (default) or PostgreSQL (DIPS_TEST_DATABASE_URL).
 
-On PostgreSQL the schema is migrated once per test run and every table is emptied before
-each test; on SQLite each test gets a new database file.
+On PostgreSQL each test run creates its own database next to the given one (so parallel runs
+don't collide), migrates it once and empties every table before each test; on SQLite each test
+gets a new database file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from handlers.core import Core
 from handlers.messages import Incoming, Reply, Speaker
 from storage.models import Base
 from storage.store import Store, open_store
 
-PG_URL = os.environ.get("DIPS_TEST_DATABASE_URL", "")
+BASE_PG_URL = os.environ.get("DIPS_TEST_DATABASE_URL", "")
+PG_URL = ""  # this run's own database, set by the session fixture below
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-_migrated: set[str] = set()
+
+
+def _admin_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pg_database() -> Iterator[None]:
+    """Create a throw-away PostgreSQL database for this run and drop it afterwards."""
+    global PG_URL
+    if not BASE_PG_URL:
+        yield
+        return
+    name = f"dips_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(_admin_dsn(BASE_PG_URL))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    PG_URL = make_url(BASE_PG_URL).set(database=name).render_as_string(hide_password=False)
+    os.environ["DIPS_TEST_DATABASE_URL"] = PG_URL  # for fixtures that read it directly
+    try:
+        yield
+    finally:
+        os.environ["DIPS_TEST_DATABASE_URL"] = BASE_PG_URL
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def database_url(tmp_path: Path) -> str:
@@ -29,13 +64,6 @@ def database_url(tmp_path: Path) -> str:
 
 async def fresh_store(url: str) -> Store:
     """Open a store on `url`, emptied of every row (PostgreSQL) or brand new (SQLite)."""
-    if url.startswith("postgresql") and url not in _migrated:
-        store = await open_store(url, migrate=False)
-        async with store.engine.begin() as conn:  # start from a clean schema once per run
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await store.close()
-        _migrated.add(url)
     store = await open_store(url)
     if store.dialect == "postgresql":
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
