@@ -9,6 +9,7 @@ from handlers.validation import clean
 from storage.audit import record_question
 
 HANDOFF_ROW = [("Talk to a person", "menu:human")]
+OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
 
 
 async def on_text(ctx: Ctx, text: str) -> None:
@@ -34,8 +35,13 @@ async def on_text(ctx: Ctx, text: str) -> None:
         ctx.say("I'm not sure I understood. Did you mean one of these?",
                 *[[(e.title[:60], f"faq:{e.id}")] for e in result.alternatives[:3]],
                 [("None of these: ask an officer", "menu:human")])
+    elif result is not None and not result.alternatives and result.score < OFF_TOPIC:
+        # Nothing in the knowledge base is even close: not a question for DIPS officers.
+        ctx.say("Sorry, I can only help with the DIPS programme and selling innovation to the "
+                "council. If your question is about those, an officer can help.",
+                HANDOFF_ROW, *menu_rows(ctx))
     else:
-        await hand_over(ctx, text)
+        await hand_over(ctx, text, result.alternatives if result is not None else ())
 
 
 def _describes(text: str) -> bool:
@@ -60,10 +66,16 @@ async def faq_button(ctx: Ctx, faq_id: str) -> None:
     await answer(ctx, entry)
 
 
-async def hand_over(ctx: Ctx, text: str) -> None:
+async def hand_over(ctx: Ctx, text: str, related: tuple = ()) -> None:
     await record_question(ctx.session, ctx.identity.id, text)
-    ctx.say("I don't have a reliable answer to that, so I've recorded your question for a DIPS "
-            "officer, who will reply here. Meanwhile, is there anything else?", *menu_rows(ctx))
+    if related:
+        ctx.say("I don't have a reliable answer to that, so I've recorded your question for a "
+                "DIPS officer, who will reply here. Meanwhile, these answers may help:",
+                *[[(e.title[:60], f"faq:{e.id}")] for e in related[:3]])
+    else:
+        ctx.say("I don't have a reliable answer to that, so I've recorded your question for a "
+                "DIPS officer, who will reply here. Meanwhile, is there anything else?",
+                *menu_rows(ctx))
 
 
 async def human(ctx: Ctx, args: str) -> None:

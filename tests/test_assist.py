@@ -75,3 +75,16 @@ async def test_deep_link_opens_challenge_and_registers(chat):
     assert "Sustainable food hubs" in chat.replies[0].title
     await chat.press_label("Register interest")
     assert "organisation's name" in chat.text
+
+
+async def test_off_topic_question_is_declined_without_recording(chat, store):
+    await chat.send("what is the weather tomorrow")
+    assert "only help with the DIPS programme" in chat.text
+    async with store.session() as session:
+        assert await session.scalar(select(Question)) is None
+
+
+async def test_faq_suggestion_buttons_show_answers(chat):
+    await chat.send("can you check my tender documents for mistakes before i send them")
+    await chat.press(chat.replies[0].buttons[0][0].data)
+    assert "Source:" in chat.text
