@@ -12,7 +12,10 @@ over HTTP. Simulated SMEs each send their next update as soon as the previous on
 answered (a closed loop), so `--users` is the number of conversations in flight.
 
 Latency is from the update being available to getUpdates until the adapter has sent the last
-reply to it. Two workloads: FAQ questions (reads, the FAQ answerer), and EOI steps (an SME
+reply to it. "bot CPU" is this process's CPU time per update (adapter, core, store client),
+the figure that bounds one process's rate on an idle core.
+
+Two workloads: FAQ questions (reads, the FAQ answerer), and EOI steps (an SME
 walking the whole expression-of-interest flow: a state write per step, an EOI at the end).
 """
 
@@ -91,8 +94,10 @@ def _serve_fake(port_out: Any, ready: Any) -> None:
 class Clients:
     """Simulated SMEs: each sends its next update once the previous one is answered."""
 
-    def __init__(self, control_url: str, adapter: TelegramAdapter) -> None:
+    def __init__(self, control_url: str, adapter: TelegramAdapter,
+                 local: FakeTelegram | None = None) -> None:
         self.control_url = control_url
+        self.local = local  # the fake in this process: push directly
         self.waiting: dict[int, asyncio.Future[float]] = {}
         self.finished: dict[int, float] = {}  # done before the push's answer came back
         self.latencies: list[float] = []
@@ -111,9 +116,13 @@ class Clients:
     async def send(self, update: dict[str, Any]) -> None:
         assert self.http is not None
         started = time.perf_counter()
-        async with self.http.post(self.control_url, json=[update]) as response:
-            response.raise_for_status()
-            [update_id] = await response.json()
+        if self.local is not None:
+            update_id = update["update_id"] = self.local.next_update_id()
+            self.local.push(update)
+        else:
+            async with self.http.post(self.control_url, json=[update]) as response:
+                response.raise_for_status()
+                [update_id] = await response.json()
         ended = self.finished.pop(update_id, None)
         if ended is None:
             future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
@@ -180,18 +189,22 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(url: str, users: int, rounds: int, api_url: str, control_url: str) -> None:
+    local = None
+    if not api_url:  # the fake shares this process (and its CPU) with the bot
+        local = await FakeTelegram().start()
+        api_url = local.api_url
     store = await fresh(url)
     core = build_core(store)
     async with store.session() as session:
         refs = [c.ref for c in await challenges.list_challenges(session, open_on=core.today())]
     adapter = TelegramAdapter(core, Settings(telegram_token=TOKEN, telegram_api_url=api_url))
     await adapter.start()
-    clients = Clients(control_url, adapter)
+    clients = Clients(control_url, adapter, local)
     async with aiohttp.ClientSession() as clients.http:
         await asyncio.gather(*(faq_user(clients, 10_000 + u, 3) for u in range(users)))  # warm
         for name in ("faq", "eoi"):
             clients.latencies = []
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             if name == "faq":
                 jobs = [faq_user(clients, 20_000 + u, rounds * 11) for u in range(users)]
             else:  # one EOI per SME and challenge: new SMEs for every round
@@ -200,13 +213,17 @@ async def run(url: str, users: int, rounds: int, api_url: str, control_url: str)
                 jobs = [_chain(jobs[u::users]) for u in range(users)]
             total = sum(await asyncio.gather(*jobs))
             elapsed = time.perf_counter() - started
+            cpu_ms = (time.process_time() - cpu) / total * 1000
             lat = clients.latencies
             print(f"{store.dialect:10} {name:4} users={users:3} updates={total:5} "
                   f"{total / elapsed:7.0f} updates/s  p50 {percentile(lat, .5) * 1000:6.1f} ms  "
                   f"p99 {percentile(lat, .99) * 1000:6.1f} ms  max {max(lat) * 1000:6.1f} ms  "
-                  f"mean {statistics.fmean(lat) * 1000:5.1f} ms", flush=True)
+                  f"mean {statistics.fmean(lat) * 1000:5.1f} ms  "
+                  f"bot CPU {cpu_ms:.2f} ms/update", flush=True)
     await adapter.stop()
     await store.close()
+    if local is not None:
+        await local.stop()
 
 
 async def _chain(jobs: list[Any]) -> int:
@@ -223,7 +240,15 @@ def main() -> None:
                         help="conversations in flight (one run for each)")
     parser.add_argument("--rounds", type=int, default=4,
                         help="EOIs walked per simulated user slot (11 updates each)")
+    parser.add_argument("--same-process", action="store_true",
+                        help="run the fake Bot API in the bot's process and event loop")
     args = parser.parse_args()
+    if args.same_process:
+        with tempfile.TemporaryDirectory() as tmp:
+            for users in args.users:
+                url = args.db or f"sqlite+aiosqlite:///{Path(tmp) / f'bench{users}.db'}"
+                asyncio.run(run(url, users, args.rounds, "", ""))
+        return
     logging.basicConfig(level=logging.WARNING)
     port = multiprocessing.Value("q", 0)
     ready = multiprocessing.Event()

@@ -229,6 +229,64 @@ async def cmd_roles(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_privacy_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase SMEs with no activity for longer than the retention period."""
+    from datetime import timedelta
+
+    from storage import privacy
+    from storage.audit import audit
+    from storage.models import utcnow
+
+    days = args.older_than if args.older_than is not None else settings.retention_days
+    if days < 1:
+        print("--older-than must be at least 1 day", file=sys.stderr)
+        return 2
+    store = await _store(settings)
+    async with store.session() as session:
+        stale = await privacy.stale_identities(session, utcnow() - timedelta(days=days))
+    if stale and not args.yes:
+        print(f"{len(stale)} SME(s) have had no activity for {days} days.")
+        if input("Erase their personal data? This can't be undone. [y/N] ").strip().lower() != "y":
+            await store.close()
+            print("nothing was erased")
+            return 1
+    async with store.session() as session:
+        for identity in stale:
+            await privacy.erase(session, await session.merge(identity), erased_by="retention")
+        await audit(session, "cli", "privacy_purge", None, days=days, erased=len(stale))
+    await store.close()
+    print(f"erased the personal data of {len(stale)} SME(s) inactive for {days} days")
+    return 0
+
+
+async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from handlers.impact import build_report, chart_png
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+        until = date.fromisoformat(args.until) if args.until else None
+    except ValueError as exc:
+        print(f"dips impact: dates look like 2025-01-31 ({exc})", file=sys.stderr)
+        return 2
+    store = await _store(settings)
+    try:
+        async with store.session() as session:
+            report = await build_report(session, since, until)
+    finally:
+        await store.close()
+    if args.csv:
+        Path(args.csv).write_bytes(report.to_csv())
+    if args.chart:
+        Path(args.chart).write_bytes(chart_png(report))
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(f"Impact report, {report.period_text()}\n\n{report.to_text()}")
+    return 0
+
+
 # ---- FAQ and matching ----
 
 def _lines(args: argparse.Namespace) -> list[str]:
@@ -321,6 +379,19 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = add("revoke", cmd_roles, "revoke a role (back to sme)", rsub)
     revoke.add_argument("who")
     revoke.set_defaults(role="sme")
+
+    priv = sub.add_parser("privacy", help="personal data").add_subparsers(dest="sub", required=True)
+    purge = add("purge", cmd_privacy_purge, "erase SMEs inactive beyond the retention period", priv)
+    purge.add_argument("--older-than", type=int, metavar="DAYS",
+                       help="days without activity (default DIPS_RETENTION_DAYS)")
+    purge.add_argument("--yes", action="store_true", help="don't ask for confirmation")
+
+    imp = add("impact", cmd_impact, "the programme's impact figures over a period [since, until)")
+    imp.add_argument("--since", metavar="DATE", help="YYYY-MM-DD, included")
+    imp.add_argument("--until", metavar="DATE", help="YYYY-MM-DD, excluded")
+    imp.add_argument("--json", action="store_true", help="one JSON object")
+    imp.add_argument("--csv", metavar="FILE", help="also write the figures as CSV")
+    imp.add_argument("--chart", metavar="FILE", help="also write the PNG chart")
 
     ask = add("ask", cmd_ask, "answer a question from the FAQ ('-' reads one per line)")
     ask.add_argument("text", nargs="+")

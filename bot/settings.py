@@ -36,6 +36,7 @@ class Settings:
     council_contact_url: str = "https://www.birmingham.gov.uk/contact"
     team_contact: str = "the DIPS team"
     log_level: str = "WARNING"
+    retention_days: int = 730
     telegram_port: int = 8443  # webhook mode: where the local webhook server listens
     telegram_listen: str = "0.0.0.0"
 
@@ -75,11 +76,15 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         raw = env.get(name, "").strip()
         if not raw:
             continue
-        if field.type == "int":
+        if field.type in ("int", "float"):
             try:
-                values[field.name] = int(raw)
+                number = int(raw) if field.type == "int" else float(raw)
             except ValueError:
-                raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+                kind = "a whole number" if field.type == "int" else "a number"
+                raise SettingsError(f"{name} must be {kind}, got {raw!r}") from None
+            if number < 0:
+                raise SettingsError(f"{name} must not be negative, got {raw!r}")
+            values[field.name] = number
         else:
             if field.name in _URLS and urlparse(raw).scheme not in ("http", "https"):
                 raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")

@@ -3,7 +3,6 @@
 
 def register(core) -> None:  # type: ignore[no-untyped-def]
     """Add every feature's commands, buttons and flows to the core."""
-    from handlers import assist, catalogue, eoi, menu, officer, subscribe
-
-    for feature in (menu, eoi, catalogue, assist, officer, subscribe):
+    from handlers import assist, broadcast, catalogue, eoi, menu, officer, subscribe
+    for feature in (menu, eoi, catalogue, assist, officer, subscribe, broadcast):
         feature.register(core)

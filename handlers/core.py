@@ -189,7 +189,9 @@ class Core:
             if handler is None:
                 ctx.say(f"I don't know the command /{name[:30]}. Type /help to see what I can do.")
             elif not allowed(ctx.role, name):
-                ctx.say(f"Sorry, /{name} is only available to council officers.")
+                who = "admins" if allowed("admin", name) and not allowed("officer", name) else (
+                    "council officers")
+                ctx.say(f"Sorry, /{name} is only available to {who}.")
             else:
                 await handler(ctx, message.args.strip())
         elif ctx.flow is not None:

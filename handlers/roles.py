@@ -24,12 +24,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ask": EVERYONE,
     "human": EVERYONE,
     "privacy": EVERYONE,
+    "mydata": EVERYONE,
+    "forget": EVERYONE,
     "eois": STAFF,
     "eoi": STAFF,
     "stage": STAFF,
     "questions": STAFF,
+    "dips": STAFF,  # the officers' /dips entry (Slack slash command, console)
+    "export": STAFF,
+    "impact": STAFF,
+    "dashboard": STAFF,
+    "audit": ADMINS,
     "publish": ADMINS,
     "close": ADMINS,
+    "broadcast": ADMINS,
 }
 
 

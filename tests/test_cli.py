@@ -138,3 +138,13 @@ def test_roles_grant_and_officer_console(cli_db):
     assert run(["roles", "grant", "slack:U1", "officer"], cli_db).returncode == 0
     result = run(["chat", "--as", "officer"], cli_db, "/eois\n/questions\n")
     assert "No expressions of interest yet" in result.stdout
+
+
+def test_privacy_purge_erases_only_inactive_smes(cli_db):
+    assert "EOI-000001" in run(["chat"], cli_db, SCRIPT).stdout
+    assert "0 SME" in run(["privacy", "purge", "--older-than", "30", "--yes"], cli_db).stdout
+    # with a retention of one day seen from two days ahead, everyone is stale
+    result = run(["privacy", "purge", "--yes"], cli_db, DIPS_RETENTION_DAYS="1")
+    assert result.returncode == 0 and "0 SME" in result.stdout  # created today: not stale yet
+    listing = run(["eoi", "list", "--json"], cli_db)
+    assert "Acme Food Tech Ltd" in listing.stdout

@@ -399,3 +399,33 @@ async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, store: Store) 
         assert not fake.sent(method="deleteWebhook")
     finally:
         await bot.adapter.stop()
+
+
+async def test_attachment_is_sent_as_a_document(fake: FakeTelegram, store: Store) -> None:
+    from handlers.messages import Attachment
+
+    csv = "reference,stage\nEOI-000001,submitted\n".encode()
+    reply = Reply("Here is the export.", attachment=Attachment("eois.csv", csv))
+    bot = await start_bot(fake, ScriptedCore(store, reply))
+    try:
+        await bot.deliver(fake.message(USER, "/export"))
+    finally:
+        await bot.adapter.stop()
+    [doc] = fake.sent(USER, method="sendDocument")
+    assert doc.params["document"].filename == "eois.csv"
+    assert doc.params["document"].content == csv
+    assert fake.texts(USER) == ["Here is the export."]
+
+
+async def test_unreachable_api_is_a_network_error() -> None:
+    from telegram.error import NetworkError
+
+    from bot.telegram import AiohttpRequest
+
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.post(f"http://127.0.0.1:{free_port()}/bot{TOKEN}/getMe")
+    finally:
+        await request.shutdown()

@@ -1,0 +1,48 @@
+"""Data-protection rights in the conversation: the notice, a copy of one's data, erasure."""
+
+from __future__ import annotations
+
+import json
+
+from content.privacy import privacy
+from handlers.core import Core, Ctx
+from handlers.messages import Attachment
+from storage import privacy as records
+from storage.audit import audit
+
+
+async def notice(ctx: Ctx, args: str) -> None:
+    ctx.say(privacy().notice + "\n\n/mydata sends you a copy of everything we hold about you; "
+            "/forget erases it.", title="Privacy notice")
+
+
+async def my_data(ctx: Ctx, args: str) -> None:
+    data = await records.export(ctx.session, ctx.identity)
+    content = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
+    ctx.say("Here is everything DIPS Assistant holds about you, as a JSON file.",
+            attachment=Attachment("dips-my-data.json", content, "application/json"))
+
+
+async def forget(ctx: Ctx, args: str) -> None:
+    ctx.say("This erases your contact details, your organisation's details, your proposals, "
+            "questions and alerts. Officers will no longer be able to contact you about your "
+            "expressions of interest. It can't be undone. Erase everything?",
+            [("Yes, erase my data", "forget:yes"), ("No, keep it", "forget:no")])
+
+
+async def forget_button(ctx: Ctx, arg: str) -> None:
+    if arg != "yes":
+        ctx.say("Nothing was erased.")
+        return
+    await records.erase(ctx.session, ctx.identity, erased_by="self")
+    await audit(ctx.session, "self", "erasure", f"{ctx.identity.platform} identity")
+    ctx.flow, ctx._version = None, None  # the state row went with the identity
+    ctx.say("Done: your personal data has been erased. If you write again, I'll treat you as "
+            "a new user.")
+
+
+def register(core: Core) -> None:
+    core.command("privacy", notice)
+    core.command("mydata", my_data)
+    core.command("forget", forget)
+    core.button("forget", forget_button)

@@ -1,0 +1,112 @@
+"""Personal data rights: everything held about an identity, erasure, and retention purges.
+
+Erasure keeps what the impact figures count (that an organisation of a given size, country and
+city took part, its EOIs' challenges, stages and dates) and removes everything that identifies
+a person or the business: names, emails, phones, websites, proposals, questions, chat ids.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    Consent,
+    Contact,
+    ConversationState,
+    Delivery,
+    Eoi,
+    Identity,
+    Organisation,
+    Question,
+    StageChange,
+    Subscription,
+)
+
+ERASED = "[erased]"
+
+
+def _row(obj: Any) -> dict[str, Any]:
+    values = {}
+    for column in obj.__table__.columns:
+        value = getattr(obj, column.key)
+        values[column.key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return values
+
+
+async def export(session: AsyncSession, identity: Identity) -> dict[str, Any]:
+    """A subject access export: every row that holds this identity's personal data."""
+    data: dict[str, Any] = {"identity": _row(identity)}
+    org_id = identity.organisation_id
+    if org_id is not None:
+        data["organisation"] = _row(await session.get(Organisation, org_id))
+        data["contacts"] = [_row(c) for c in await session.scalars(
+            select(Contact).where(Contact.organisation_id == org_id))]
+        eois = list(await session.scalars(select(Eoi).where(Eoi.organisation_id == org_id)))
+        data["expressions_of_interest"] = [_row(e) for e in eois]
+        data["stage_history"] = [_row(h) for h in await session.scalars(
+            select(StageChange).where(StageChange.eoi_id.in_([e.id for e in eois])))]
+    data["subscription"] = [_row(s) for s in await session.scalars(
+        select(Subscription).where(Subscription.identity_id == identity.id))]
+    data["consents"] = [_row(c) for c in await session.scalars(
+        select(Consent).where(Consent.identity_id == identity.id))]
+    data["questions"] = [_row(q) for q in await session.scalars(
+        select(Question).where(Question.identity_id == identity.id))]
+    state = await session.get(ConversationState, identity.id)
+    data["conversation"] = _row(state) if state else None
+    return data
+
+
+async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> None:
+    """Erase one identity and, when no other identity shares it, its organisation's details."""
+    actor = f"{identity.platform}:{identity.external_id}"
+    org_id = identity.organisation_id
+    await session.execute(delete(Question).where(Question.identity_id == identity.id))
+    await session.execute(update(Consent).where(Consent.identity_id == identity.id)
+                          .values(identity_id=None, contact_id=None))
+    await session.execute(update(Eoi).where(Eoi.identity_id == identity.id)
+                          .values(identity_id=None))
+    await session.execute(update(StageChange).where(StageChange.actor == actor)
+                          .values(actor="sme"))
+    await session.execute(update(AuditEntry).where(AuditEntry.actor == actor)
+                          .values(actor="sme"))
+    await session.execute(delete(Delivery).where(Delivery.identity_id == identity.id))
+    await session.delete(identity)  # cascades: subscription, conversation state
+    await session.flush()
+    if org_id is None:
+        return
+    others = await session.scalar(
+        select(func.count()).select_from(Identity).where(Identity.organisation_id == org_id))
+    if others:
+        return
+    await session.execute(update(Eoi).where(Eoi.organisation_id == org_id)
+                          .values(summary=ERASED, contact_id=None))
+    await session.execute(update(StageChange)
+                          .where(StageChange.eoi_id.in_(select(Eoi.id).where(
+                              Eoi.organisation_id == org_id)))
+                          .values(note=None))
+    await session.execute(update(Consent).where(Consent.contact_id.in_(
+        select(Contact.id).where(Contact.organisation_id == org_id))).values(contact_id=None))
+    await session.execute(delete(Contact).where(Contact.organisation_id == org_id))
+    await session.execute(update(Organisation).where(Organisation.id == org_id)
+                          .values(name=f"{ERASED} #{org_id}", website=None))
+    session.add(AuditEntry(actor=erased_by, action="erasure", target=f"organisation:{org_id}",
+                           detail={}))
+    await session.flush()
+
+
+async def stale_identities(session: AsyncSession, before: datetime) -> list[Identity]:
+    """SME identities with no EOI, subscription or conversation touched since `before`."""
+    recent_eoi = select(Eoi.organisation_id).where(Eoi.updated_at >= before)
+    recent_sub = select(Subscription.identity_id).where(Subscription.updated_at >= before)
+    query = select(Identity).where(
+        Identity.role == "sme",
+        Identity.created_at < before,
+        (Identity.organisation_id.is_(None)) | Identity.organisation_id.not_in(recent_eoi),
+        Identity.id.not_in(recent_sub),
+    )
+    return list(await session.scalars(query))
