@@ -44,6 +44,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.telegram import serve_telegram
 
         tasks.append(serve_telegram(core, settings))
+        # ---- the Telegram delivery worker (broadcasts, notices), one per `dips run` ----
+        from bot.worker import run_worker
+
+        tasks.append(run_worker(store, settings))
     if settings.slack_enabled:
         from bot.slack import serve_slack
 
@@ -332,6 +336,83 @@ async def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# ---- delivery worker and broadcasts ----
+
+async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+
+    from bot.worker import run_worker
+
+    if not settings.telegram_enabled:
+        print("dips worker sends Telegram messages: set DIPS_TELEGRAM_TOKEN", file=sys.stderr)
+        return 2
+    store = await _store(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: record sends, hand back the rest
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await run_worker(store, settings, stop)
+    finally:
+        await store.close()
+    return 0
+
+
+async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import render
+    from handlers import broadcast as bc
+
+    target = args.target
+    store = await _store(settings)
+    try:
+        if target[0] == "status":
+            if len(target) != 2 or not target[1].isdigit():
+                print("usage: dips broadcast status ID", file=sys.stderr)
+                return 2
+            async with store.session() as session:
+                text = await bc.status_text(session, int(target[1]))
+            print(text or f"no broadcast {target[1]}")
+            return 0 if text else 1
+        ref = target[0].lower()
+        async with store.session() as session:  # read only: nothing changes before the answer
+            found = await bc.plan(store, session, ref)
+        if found is None:
+            print(f"no challenge {ref!r}", file=sys.stderr)
+            return 1
+        if found.challenge.status == "closed":
+            print(f"{ref} is closed; reopen it before announcing it", file=sys.stderr)
+            return 1
+        audience = bc.ALL if args.all else bc.MATCHING
+        n = len(found.recipients(audience))
+        print("The announcement as a recipient sees it:\n")
+        print(render([found.sample()])[0])
+        print(f"Audience: {len(found.matching)} matching subscribers, {len(found.everyone)} "
+              f"subscribers in all (anyone already sent it left out).")
+        if not n:
+            print(f"Nobody to send to ({audience}); nothing was changed.")
+            return 1
+        opening = f"open {ref} and " if found.challenge.status == "draft" else ""
+        if not args.yes:
+            try:
+                answer = await asyncio.to_thread(
+                    input, f"{opening}send it to {n} {audience} subscribers? [y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Cancelled: nothing was sent or changed.")
+                return 1
+        async with store.session() as session:
+            sent, _ = await bc.confirm(store, session, ref, audience, "cli")
+        if sent is None:
+            print("Nobody is left to send it to; nothing was queued.")
+            return 1
+        print(f"broadcast {sent.id} queued for {sent.total} recipients; "
+              f"progress: dips broadcast status {sent.id}")
+        return 0
+    finally:
+        await store.close()
+
+
 # ---- parser ----
 
 def build_parser() -> argparse.ArgumentParser:
@@ -400,6 +481,13 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("text", nargs="+")
     match.add_argument("--json", action="store_true")
     match.add_argument("--limit", type=int, default=5)
+    add("worker", cmd_worker, "run the Telegram delivery worker (broadcasts and notices)")
+    bc = add("broadcast", cmd_broadcast,
+             "announce a challenge to subscribers (preview, then confirm), or "
+             "`broadcast status ID` for a broadcast's progress")
+    bc.add_argument("target", nargs="+", metavar="REF | status ID")
+    bc.add_argument("--all", action="store_true", help="every subscriber, not only matching ones")
+    bc.add_argument("--yes", action="store_true", help="send without asking to confirm")
     return parser
 
 

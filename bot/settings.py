@@ -39,6 +39,11 @@ class Settings:
     retention_days: int = 730
     telegram_port: int = 8443  # webhook mode: where the local webhook server listens
     telegram_listen: str = "0.0.0.0"
+    # Delivery worker (bot/worker.py). The rate is per worker process: with several workers
+    # against one bot token, divide Telegram's ~30/s between them. Read as text, parsed there.
+    telegram_rate: float = 25.0  # messages a second, overall
+    delivery_lease: int = 30  # seconds a claimed row stays with its worker without renewal
+    delivery_max_attempts: int = 5  # transient failures before a message is given up
 
     @property
     def telegram_enabled(self) -> bool:

@@ -146,3 +146,96 @@ async def pending_count(session: AsyncSession, platform: str | None = None) -> i
     if platform:
         query = query.where(Delivery.platform == platform)
     return await session.scalar(query) or 0
+
+
+# ---- used by the delivery workers and the broadcast flow ----
+
+async def enqueue_to_chat(
+    session: AsyncSession, platform: str, chat_id: str, kind: str, payload: dict[str, Any],
+    identity_id: int | None = None,
+) -> Delivery:
+    """Queue a message for a known chat (e.g. an admin's final report), outside any broadcast."""
+    delivery = Delivery(platform=platform, chat_id=chat_id, identity_id=identity_id, kind=kind,
+                        payload=payload, status="pending", attempts=0)
+    session.add(delivery)
+    await session.flush()
+    return delivery
+
+
+async def mark_sent_many(session: AsyncSession, delivery_ids: Sequence[int], worker: str) -> int:
+    """Record many sends in one statement; returns how many were still ours."""
+    if not delivery_ids:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.claimed_by == worker,
+               Delivery.status == "sending")
+        .values(status="sent", sent_at=utcnow(), lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+async def release(session: AsyncSession, delivery_id: int, worker: str, delay: timedelta,
+                  error: str | None = None) -> bool:
+    """Give a claimed row back without counting the attempt (rate limited, or shutting down)."""
+    return await _finish(session, delivery_id, worker, status="pending", lease_until=None,
+                         claimed_by=None, not_before=utcnow() + delay,
+                         attempts=Delivery.attempts - 1,
+                         **({"last_error": error[:300]} if error else {}))
+
+
+async def renew(session: AsyncSession, delivery_ids: Sequence[int], worker: str,
+                lease: timedelta) -> int:
+    """Extend the lease of rows this worker still holds (a long flood wait must not lose them)."""
+    if not delivery_ids:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.claimed_by == worker,
+               Delivery.status == "sending")
+        .values(lease_until=utcnow() + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+async def deactivate(session: AsyncSession, identity_id: int) -> None:
+    """The recipient blocked the bot or deleted their account: stop counting them as reachable."""
+    await session.execute(update(Identity).where(Identity.id == identity_id).values(active=False))
+
+
+async def finish_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    """Stamp the broadcast finished once no row is open; only one caller ever gets it back."""
+    still_open = (select(Delivery.id)
+                  .where(Delivery.broadcast_id == broadcast_id,
+                         Delivery.status.in_(("pending", "sending")))
+                  .exists())
+    result = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.finished_at.is_(None), ~still_open)
+        .values(finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if (result.rowcount or 0) != 1:
+        return None
+    return await session.get(Broadcast, broadcast_id)
+
+
+async def targeted_identities(session: AsyncSession, challenge_id: int, kind: str) -> set[int]:
+    """Identities already queued a broadcast of `kind` about this challenge (never twice)."""
+    rows = await session.scalars(
+        select(Delivery.identity_id)
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(Broadcast.challenge_id == challenge_id, Broadcast.kind == kind)
+    )
+    return {i for i in rows if i is not None}
+
+
+async def recent_sent(session: AsyncSession, broadcast_id: int, window: timedelta) -> int:
+    """Rows of this broadcast sent within `window`: the basis of a time-left estimate."""
+    return await session.scalar(
+        select(func.count()).select_from(Delivery)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "sent",
+               Delivery.sent_at >= utcnow() - window)
+    ) or 0

@@ -12,6 +12,7 @@ with offsets, as Telegram does) and read back every call the bot made.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -51,6 +52,14 @@ class FakeTelegram:
         self._query_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Opt-in flood control like Telegram's (see limit_rate); off unless a test turns it on.
+        self.rate: float | None = None
+        self.per_chat_interval: float | None = None
+        self.too_many = 0  # 429 answers given, scripted or from the limits
+        self._window: collections.deque[float] = collections.deque()
+        self._chat_last: dict[int, float] = {}
+        self._limit_retry = 1
+        self.errors: dict[int, list[tuple[int, str, dict[str, Any] | None]]] = {}
 
     # ---- lifecycle ----
 
@@ -83,6 +92,37 @@ class FakeTelegram:
     def rate_limit(self, chat_id: int, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` sends to this chat answer 429 with `retry_after`."""
         self.rate_limits.setdefault(chat_id, []).extend([retry_after] * times)
+
+    def fail(self, chat_id: int, code: int, description: str, times: int = 1,
+             parameters: dict[str, Any] | None = None) -> None:
+        """The next `times` sends to this chat answer this error (400, 502, a migration...)."""
+        self.errors.setdefault(chat_id, []).extend([(code, description, parameters)] * times)
+
+    def limit_rate(self, per_second: float | None, per_chat_interval: float | None = None,
+                   retry_after: int = 1) -> None:
+        """Answer 429 to a send beyond `per_second` in any one-second window, or sooner than
+        `per_chat_interval` after the last accepted send to the same chat."""
+        self.rate, self.per_chat_interval, self._limit_retry = per_second, per_chat_interval, retry_after
+
+    def delivered_counts(self) -> collections.Counter[int]:
+        """Accepted sendMessage calls per chat: more than 1 for a chat means a duplicate."""
+        return collections.Counter(int(c.params["chat_id"]) for c in self.calls
+                                   if c.ok and c.method == "sendMessage")
+
+    def _over_limit(self, chat_id: int) -> bool:
+        now = time.monotonic()
+        if self.per_chat_interval is not None:
+            last = self._chat_last.get(chat_id)
+            if last is not None and now - last < self.per_chat_interval:
+                return True
+        if self.rate is not None:
+            while self._window and self._window[0] <= now - 1.0:
+                self._window.popleft()
+            if len(self._window) >= self.rate:
+                return True
+            self._window.append(now)
+        self._chat_last[chat_id] = now
+        return False
 
     def push(self, *updates: dict[str, Any]) -> None:
         """Queue updates for getUpdates; pushed together, they are delivered in one batch."""
@@ -179,12 +219,24 @@ class FakeTelegram:
             if chat_id in self.blocked:
                 call.ok = False
                 return _error(403, "Forbidden: bot was blocked by the user")
+            scripted = self.errors.get(chat_id)
+            if scripted:
+                code, description, parameters = scripted.pop(0)
+                call.ok = False
+                return _error(code, description, parameters)
             waits = self.rate_limits.get(chat_id)
             if waits:
                 wait = waits.pop(0)
                 call.ok = False
+                self.too_many += 1
                 return _error(429, f"Too Many Requests: retry after {wait}",
                               {"retry_after": wait})
+            if (self.rate is not None or self.per_chat_interval is not None) \
+                    and self._over_limit(chat_id):
+                call.ok = False
+                self.too_many += 1
+                return _error(429, f"Too Many Requests: retry after {self._limit_retry}",
+                              {"retry_after": self._limit_retry})
         return web.json_response({"ok": True, "result": await handler(params)})
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:
