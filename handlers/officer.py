@@ -1,15 +1,35 @@
-"""Officer commands shared by every platform: EOIs, stage changes, waiting questions."""
+"""Officer commands shared by every platform: challenges, EOIs, stage changes, exports,
+the impact report, waiting questions and the dashboard.
+
+`/dips SUB args` is the officers' single entry (Slack's slash command, and the console's
+`/dips ...`): the core checks the "dips" permission once, so anyone without the officer or admin
+role gets the same polite refusal on every platform.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import impact as impact_report
 from handlers.core import Core, Ctx
 from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
-from handlers.messages import Reply, buttons
+from handlers.messages import Attachment, Reply, buttons
 from handlers.outbound import notify
+from handlers.roles import allowed
 from handlers.validation import clean
-from storage import eois
+from storage import challenges, eois
 from storage.audit import audit, open_questions
-from storage.models import Identity
+from storage.models import Eoi, Identity
+
+# Button prefixes whose press should first ask the officer for a note (Slack opens a modal);
+# the note is then sent as Incoming(command=<value>, args="<button arg with : as space> note").
+NOTE_BUTTONS: dict[str, str] = {"stg": "stage"}
 
 
 async def list_eois(ctx: Ctx, args: str) -> None:
@@ -101,9 +121,295 @@ async def questions(ctx: Ctx, args: str) -> None:
             + "\n".join(f"#{q.id} {q.asked_at:%Y-%m-%d %H:%M}: {q.text[:300]}" for q in rows[:30]))
 
 
+# ---- challenges overview and details ----
+
+def _counts_text(counts: dict[str, int]) -> str:
+    if not counts:
+        return "no EOIs"
+    total = sum(counts.values())
+    parts = [f"{STAGE_LABELS[s].split(' (')[0].lower()} {counts[s]}"
+             for s in (*STAGES, *END_STAGES) if counts.get(s)]
+    return f"{total} EOI{'s' if total != 1 else ''}: " + ", ".join(parts)
+
+
+def _deadline(challenge) -> str:  # type: ignore[no-untyped-def]
+    return f"closes {challenge.closes:%d %b %Y}" if challenge.closes else "no closing date"
+
+
+async def overview(ctx: Ctx, args: str) -> None:
+    """Every challenge with its status, deadline and EOI counts by stage."""
+    rows = await challenges.list_challenges(ctx.session)
+    if not rows:
+        ctx.say("There are no challenges in the catalogue yet.")
+        return
+    counts = await challenges.eoi_counts_by_stage(ctx.session)
+    lines = []
+    for c in rows:
+        status = c.status if c.status != "open" or c.is_open(ctx.today) else "open (past deadline)"
+        lines.append(f"\u2022 {c.title} [{c.ref}], {c.department}\n"
+                     f"   {status}, {_deadline(c)}; {_counts_text(counts.get(c.id, {}))}")
+    ctx.say("\n".join(lines), *[[(c.ref[:40], f"och:{c.ref}"[:64])] for c in rows[:20]],
+            title=f"Challenges ({len(rows)})")
+
+
+async def challenge_detail(ctx: Ctx, args: str) -> None:
+    """One challenge in full, with its EOIs."""
+    ref = clean(args).lower().split(" ")[0][:64]
+    challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
+    if challenge is None:
+        ctx.say("Usage: /dips challenge REF (see /dips challenges for the references)"
+                if not ref else f"There is no challenge {ref}.")
+        return
+    rows = await eois.list_eois(ctx.session, challenge_ref=challenge.ref)
+    counts: dict[str, int] = {}
+    for e in rows:
+        counts[e.stage] = counts.get(e.stage, 0) + 1
+    lines = [f"Department: {challenge.department}", f"Status: {challenge.status}, {_deadline(challenge)}"
+             + (f", opened {challenge.opens:%d %b %Y}" if challenge.opens else ""),
+             f"Tags: {', '.join(challenge.tags)}"]
+    lines += [f"{label}: {value}" for label, value in (
+        ("Budget", challenge.budget), ("Contact", challenge.contact), ("Brief", challenge.url)) if value]
+    lines += ["", challenge.summary[:1500], "", _counts_text(counts)]
+    lines += [f"{e.reference} [{STAGE_LABELS.get(e.stage, e.stage)}] {e.organisation.name} "
+              f"({e.organisation.city}, {e.organisation.country}), {e.created_at:%d %b %Y}"
+              for e in rows[:100]]
+    if len(rows) > 100:
+        lines.append(f"(the first 100 of {len(rows)}; /dips export {challenge.ref} has them all)")
+    eoi_rows = [[(e.reference, f"oe:{e.id}")] for e in rows[:20]]
+    ctx.say("\n".join(lines), *eoi_rows, [("Export CSV", f"exp:{challenge.ref}"[:64])],
+            title=f"{challenge.title} [{challenge.ref}]")
+
+
+async def challenge_button(ctx: Ctx, arg: str) -> None:
+    if await _staff_only(ctx, "dips"):
+        await challenge_detail(ctx, arg)
+
+
+async def eoi_button(ctx: Ctx, arg: str) -> None:
+    if await _staff_only(ctx, "eoi"):
+        await show_eoi(ctx, arg)
+
+
+async def _staff_only(ctx: Ctx, action: str) -> bool:
+    """Buttons outside core.BUTTON_ACTIONS are open to everyone: check the role here."""
+    if allowed(ctx.role, action):
+        return True
+    ctx.say("Sorry, that is only available to council officers.")
+    return False
+
+
+# ---- export ----
+
+EXPORT_FIELDS = ("reference", "challenge", "department", "organisation", "size_band", "country",
+                 "city", "website", "contact_name", "contact_email", "stage", "summary",
+                 "created_at", "updated_at")
+
+
+def eoi_csv(rows: list[Eoi]) -> bytes:
+    """EOIs as CSV, formula-safe (SME-typed text can't run in a spreadsheet)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_FIELDS)
+    for e in rows:
+        org, contact = e.organisation, e.contact
+        writer.writerow([impact_report.csv_safe(v) for v in (
+            e.reference, e.challenge.ref, e.challenge.department, org.name, org.size_band,
+            org.country, org.city, org.website or "", contact.name if contact else "",
+            contact.email if contact else "", e.stage, e.summary, e.created_at.isoformat(),
+            e.updated_at.isoformat())])
+    return out.getvalue().encode("utf-8")
+
+
+async def export(ctx: Ctx, args: str) -> None:
+    ref = clean(args).lower().split(" ")[0][:64] or None
+    if ref and await challenges.get_challenge(ctx.session, ref) is None:
+        ctx.say(f"There is no challenge {ref}.")
+        return
+    rows = await eois.list_eois(ctx.session, challenge_ref=ref)
+    await audit(ctx.session, ctx.actor, "export", ref or "all", rows=len(rows))
+    name = f"dips-eois-{ref or 'all'}-{ctx.today:%Y%m%d}.csv"
+    ctx.say(f"{len(rows)} expression{'s' if len(rows) != 1 else ''} of interest"
+            + (f" for {ref}" if ref else "") + ", as CSV.",
+            attachment=Attachment(name, eoi_csv(rows), "text/csv"))
+
+
+async def export_button(ctx: Ctx, arg: str) -> None:
+    if await _staff_only(ctx, "export"):
+        await export(ctx, arg)
+
+
+# ---- impact ----
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_period(args: str) -> tuple[date | None, date | None] | str:
+    """`[since] DATE [until DATE]`; returns (since, until) or a problem to show."""
+    words = clean(args).lower().split()
+    since = until = None
+    target = "since"
+    for word in words:
+        if word in ("since", "from", "until", "to", "before"):
+            target = "since" if word in ("since", "from") else "until"
+            continue
+        if not _DATE.fullmatch(word):
+            return f"I couldn't read \u201c{word[:20]}\u201d as a date: use YYYY-MM-DD."
+        try:
+            day = date.fromisoformat(word)
+        except ValueError:
+            return f"{word} is not a valid date."
+        if target == "since":
+            since, target = day, "until"
+        else:
+            until = day
+    if since and until and until <= since:
+        return "The end of the period must come after its start."
+    return since, until
+
+
+async def impact(ctx: Ctx, args: str) -> None:
+    period = parse_period(args)
+    if isinstance(period, str):
+        ctx.say(period + " For example: /dips impact since 2025-01-01")
+        return
+    since, until = period
+    report = await impact_report.build_report(ctx.session, since, until)
+    tag = f"{since.isoformat() if since else ''}:{until.isoformat() if until else ''}"
+    ctx.say(report.to_text(), [("Download as CSV", f"imp:{tag}")],
+            title=f"Impact report, {report.period_text()}")
+    ctx.say("Chart: the EOI funnel and SMEs engaged over time.",
+            attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.png",
+                                  impact_report.chart_png(report), "image/png"))
+
+
+async def impact_csv_button(ctx: Ctx, arg: str) -> None:
+    if not await _staff_only(ctx, "impact"):
+        return
+    since_text, _, until_text = arg.partition(":")
+    try:
+        since = date.fromisoformat(since_text) if since_text else None
+        until = date.fromisoformat(until_text) if until_text else None
+    except ValueError:
+        since = until = None
+    report = await impact_report.build_report(ctx.session, since, until)
+    await audit(ctx.session, ctx.actor, "impact_export", arg or "all")
+    ctx.say(f"The impact figures {report.period_text()}, as CSV.",
+            attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.csv", report.to_csv(), "text/csv"))
+
+
+# ---- help, the /dips entry and the dashboard ----
+
+DIPS_HELP = """Officer commands (/dips SUBCOMMAND):
+/dips challenges: every challenge with status, deadline and EOI counts by stage
+/dips challenge REF: a challenge's details and its EOIs
+/dips eois [REF]: expressions of interest
+/dips eoi ID: one EOI with its stage history
+/dips stage ID STAGE [note]: move an EOI to a stage (the SME is told)
+/dips export [REF]: EOIs as a CSV file
+/dips impact [since DATE] [until DATE]: the programme's impact figures, chart and CSV
+/dips questions: questions waiting for an officer
+/dips help: this list
+Stages: """ + ", ".join((*STAGES, *END_STAGES))
+
+
+async def dips_help(ctx: Ctx, args: str) -> None:
+    ctx.say(DIPS_HELP)
+
+
+Handler = Callable[[Ctx, str], Awaitable[None]]
+# subcommand -> (handler, the permission it needs beyond "dips")
+SUBCOMMANDS: dict[str, tuple[Handler, str]] = {
+    "help": (dips_help, "dips"),
+    "challenges": (overview, "dips"),
+    "challenge": (challenge_detail, "dips"),
+    "eois": (list_eois, "eois"),
+    "eoi": (show_eoi, "eoi"),
+    "stage": (stage, "stage"),
+    "export": (export, "export"),
+    "impact": (impact, "impact"),
+    "questions": (questions, "questions"),
+}
+
+
+async def dips(ctx: Ctx, args: str) -> None:
+    """`/dips SUB args`: the officers' commands behind one entry."""
+    sub, _, rest = args.strip().partition(" ")
+    entry = SUBCOMMANDS.get(sub.lower())
+    if entry is None:
+        if sub:
+            ctx.say(f"I don't know /dips {sub[:30]}.")
+        await dips_help(ctx, "")
+        return
+    handler, permission = entry
+    if not allowed(ctx.role, permission):
+        ctx.say(f"Sorry, /dips {sub.lower()} is only available to council officers.")
+        return
+    await handler(ctx, rest.strip())
+
+
+async def dashboard(ctx: Ctx, args: str) -> None:
+    """The officers' at-a-glance view (Slack's App Home; /dashboard elsewhere)."""
+    for reply in await dashboard_replies(ctx.session, ctx.today, ctx.core.clock()):
+        ctx.out.replies.append(reply)
+
+
+async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -> list[Reply]:
+    open_rows = await challenges.list_challenges(session, open_on=today)
+    counts = await challenges.eoi_counts_by_stage(session)
+    lines = [f"\u2022 {c.title} [{c.ref}]: {_deadline(c)}; {_counts_text(counts.get(c.id, {}))}"
+             for c in open_rows[:15]]
+    if len(open_rows) > 15:
+        lines.append(f"... and {len(open_rows) - 15} more (/dips challenges)")
+    replies = [Reply("\n".join(lines) or "No challenge is open.",
+                     title=f"Open challenges: {len(open_rows)}")]
+    week_ago = now - timedelta(days=7)
+    recent = [e for e in await eois.list_eois(session) if e.created_at >= week_ago]
+    lines = [f"{e.reference} {e.organisation.name} ({e.organisation.city}) on {e.challenge.ref}, "
+             f"{e.created_at:%a %d %b}" for e in recent[-10:]]
+    replies.append(Reply("\n".join(lines) or "None in the last seven days.",
+                         buttons(*[[(e.reference, f"oe:{e.id}")] for e in recent[-5:]]),
+                         title=f"New EOIs this week: {len(recent)}"))
+    waiting = await open_questions(session)
+    lines = [f"#{q.id} {q.asked_at:%d %b}: {q.text[:200]}" for q in waiting[:5]]
+    replies.append(Reply("\n".join(lines) or "None.",
+                         title=f"Questions waiting for an officer: {len(waiting)}"))
+    report = await impact_report.build_report(session)
+    replies.append(Reply(
+        f"SMEs engaged: {report.smes_engaged}\nCouncil departments engaged: "
+        f"{report.departments_engaged}\nOfficers engaged: {report.officers_engaged}\n"
+        f"SMEs from BETTER partner cities: {report.partner_city_smes}\n"
+        f"SMEs from other countries: {report.other_country_smes}",
+        title="Impact since the programme began (/dips impact for more)"))
+    return replies
+
+
+async def new_eoi_notice(session: AsyncSession, eoi_ids: list[int]) -> list[Reply]:
+    """The officers' channel notice for new EOIs: one reply each, with buttons to act on it."""
+    replies = []
+    for eoi_id in eoi_ids:
+        e = await eois.get_eoi(session, eoi_id)
+        if e is None:  # deleted since it was queued
+            continue
+        org = e.organisation
+        replies.append(Reply(
+            f"{e.reference} from {org.name} ({org.size_band}, {org.city}, {org.country}) on "
+            f"\u201c{e.challenge.title}\u201d [{e.challenge.ref}]\n{e.summary[:500]}",
+            buttons([("Details", f"oe:{e.id}"), ("Exploration", f"stg:{e.id}:exploration"),
+                     ("Not selected", f"stg:{e.id}:not-selected")])))
+    return replies
+
+
 def register(core: Core) -> None:
     core.command("eois", list_eois)
     core.command("eoi", show_eoi)
     core.command("stage", stage)
     core.command("questions", questions)
+    core.command("dips", dips)
+    core.command("export", export)
+    core.command("impact", impact)
+    core.command("dashboard", dashboard)
     core.button("stg", stage_button)
+    core.button("oe", eoi_button)
+    core.button("och", challenge_button)
+    core.button("exp", export_button)
+    core.button("imp", impact_csv_button)

@@ -1,0 +1,108 @@
+"""Raw rows for the impact report; the figures themselves are computed in handlers/impact.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    Challenge,
+    Eoi,
+    Identity,
+    Organisation,
+    StageChange,
+    UtcDateTime,
+)
+
+_UTC = UtcDateTime()
+
+
+@dataclass(frozen=True)
+class EoiRow:
+    eoi_id: int
+    organisation_id: int
+    city: str
+    country: str
+    department: str
+    stage: str
+    created_at: datetime
+    first_eoi_at: datetime  # the organisation's first EOI ever, whatever the period
+
+
+def _period(column, since: datetime | None, until: datetime | None):  # type: ignore[no-untyped-def]
+    conditions = []
+    if since is not None:
+        conditions.append(column >= since)
+    if until is not None:
+        conditions.append(column < until)
+    return conditions
+
+
+async def eois_in_period(session: AsyncSession, since: datetime | None,
+                         until: datetime | None) -> list[EoiRow]:
+    """EOIs submitted in [since, until), with their organisation and challenge department."""
+    first = (select(Eoi.organisation_id, func.min(Eoi.created_at).label("first_at"))
+             .group_by(Eoi.organisation_id).subquery())
+    rows = await session.execute(
+        select(Eoi.id, Eoi.organisation_id, Organisation.city, Organisation.country,
+               Challenge.department, Eoi.stage, Eoi.created_at, first.c.first_at)
+        .join(Organisation, Organisation.id == Eoi.organisation_id)
+        .join(Challenge, Challenge.id == Eoi.challenge_id)
+        .join(first, first.c.organisation_id == Eoi.organisation_id)
+        .where(*_period(Eoi.created_at, since, until))
+        .order_by(Eoi.id)
+    )
+    # func.min loses the column's type on SQLite (a naive string comes back): restore it.
+    return [EoiRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                   _UTC.process_result_value(_as_dt(r[7]), None))  # type: ignore[arg-type]
+            for r in rows]
+
+
+def _as_dt(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def stages_reached(session: AsyncSession, eoi_ids: list[int],
+                         until: datetime | None) -> dict[int, set[str]]:
+    """{eoi id: every stage it entered before `until`}."""
+    reached: dict[int, set[str]] = {}
+    for start in range(0, len(eoi_ids), 1000):  # keep IN lists within driver limits
+        chunk = eoi_ids[start:start + 1000]
+        rows = await session.execute(
+            select(StageChange.eoi_id, StageChange.to_stage)
+            .where(StageChange.eoi_id.in_(chunk), *_period(StageChange.at, None, until))
+        )
+        for eoi_id, stage in rows:
+            reached.setdefault(eoi_id, set()).add(stage)
+    return reached
+
+
+async def actors_in_period(session: AsyncSession, since: datetime | None,
+                           until: datetime | None) -> list[tuple[str, str]]:
+    """(actor, action) for every audit entry in [since, until)."""
+    rows = await session.execute(
+        select(AuditEntry.actor, AuditEntry.action).where(*_period(AuditEntry.at, since, until))
+    )
+    return [(actor, action) for actor, action in rows]
+
+
+async def stage_change_actors(session: AsyncSession, since: datetime | None,
+                              until: datetime | None) -> set[str]:
+    """Actors of stage changes made after submission in [since, until)."""
+    rows = await session.scalars(
+        select(StageChange.actor).distinct()
+        .where(StageChange.from_stage.is_not(None), *_period(StageChange.at, since, until))
+    )
+    return set(rows)
+
+
+async def staff_identities(session: AsyncSession) -> set[str]:
+    """'platform:user' of every identity that holds the officer or admin role now."""
+    rows = await session.execute(
+        select(Identity.platform, Identity.external_id).where(Identity.role.in_(("officer", "admin")))
+    )
+    return {f"{platform}:{user}" for platform, user in rows}
