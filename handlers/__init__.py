@@ -3,7 +3,17 @@
 
 def register(core) -> None:  # type: ignore[no-untyped-def]
     """Add every feature's commands, buttons and flows to the core."""
-    from handlers import assist, audit, catalogue, eoi, menu, officer, privacy, subscribe
+    from handlers import (
+        assist,
+        audit,
+        broadcast,
+        catalogue,
+        eoi,
+        menu,
+        officer,
+        privacy,
+        subscribe,
+    )
 
-    for feature in (menu, eoi, catalogue, assist, officer, subscribe, privacy, audit):
+    for feature in (menu, eoi, catalogue, assist, officer, subscribe, broadcast, privacy, audit):
         feature.register(core)
