@@ -6,6 +6,7 @@ SME, OFFICER, ADMIN = "sme", "officer", "admin"
 EVERYONE = frozenset({SME, OFFICER, ADMIN})
 STAFF = frozenset({OFFICER, ADMIN})
 ADMINS = frozenset({ADMIN})
+ROLES_IN_ORDER = (SME, OFFICER, ADMIN)
 
 # command or action -> roles allowed to run it
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -36,7 +37,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dashboard": STAFF,
     "audit": ADMINS,
     "publish": ADMINS,
-    "close": ADMINS,
     "broadcast": ADMINS,
 }
 

@@ -1,0 +1,47 @@
+"""Every command against every role: the permission table is what the core enforces."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.app import build_core, seed_catalogue
+from handlers.core import Core
+from handlers.roles import PERMISSIONS, ROLES_IN_ORDER
+from storage.people import set_role
+from tests.conftest import Chat
+
+REFUSED = "only available to"
+
+
+def _registered() -> list[str]:
+    """The commands the features register, without needing a store."""
+    core = Core.__new__(Core)
+    core.commands, core.buttons, core.flows, core.prompts = {}, {}, {}, {}
+    from handlers import register
+
+    register(core)
+    return sorted(core.commands)
+
+
+def test_every_command_has_a_permission_row_and_every_row_a_command():
+    assert set(_registered()) == set(PERMISSIONS)
+
+
+@pytest.mark.parametrize("role", ROLES_IN_ORDER)
+@pytest.mark.parametrize("command", _registered())
+async def test_command_is_refused_exactly_for_roles_without_permission(store, command, role):
+    await seed_catalogue(store)
+    async with store.session() as session:
+        await set_role(session, "console", f"user-{role}", role)
+    chat = Chat(build_core(store, with_faq=False, with_matching=False), user=f"user-{role}")
+    await chat.send(f"/{command}")
+    refused = REFUSED in chat.text
+    assert refused == (role not in PERMISSIONS[command]), chat.text
+    assert "went wrong" not in chat.text
+
+
+async def test_staff_buttons_are_refused_to_smes(store):
+    await seed_catalogue(store)
+    chat = Chat(build_core(store, with_faq=False, with_matching=False))
+    await chat.press("stg:1:exploration")
+    assert "isn't available" in chat.text
