@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Identity, ProcessedUpdate, utcnow
 
@@ -14,13 +14,15 @@ from storage.models import Identity, ProcessedUpdate, utcnow
 KEEP_FOR = timedelta(days=2)
 
 
-async def claim_update(session: AsyncSession, platform: str, update_id: int) -> bool:
+async def claim_update(session: AsyncSession | AsyncConnection, platform: str,
+                       update_id: int) -> bool:
     """Record the update as taken; False when any process has taken it before.
 
     ON CONFLICT DO NOTHING (both dialects) keeps a duplicate from aborting the transaction,
     which an IntegrityError would do on PostgreSQL.
     """
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    dialect = session.bind.dialect if isinstance(session, AsyncSession) else session.dialect
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     statement = insert(ProcessedUpdate).values(
         platform=platform, update_id=update_id, at=utcnow()
     ).on_conflict_do_nothing(index_elements=["platform", "update_id"])
@@ -28,7 +30,7 @@ async def claim_update(session: AsyncSession, platform: str, update_id: int) -> 
     return result.rowcount == 1
 
 
-async def prune_updates(session: AsyncSession, older_than: timedelta = KEEP_FOR,
+async def prune_updates(session: AsyncSession | AsyncConnection, older_than: timedelta = KEEP_FOR,
                         now: datetime | None = None) -> int:
     """Forget update keys too old to be delivered again; returns how many went."""
     cutoff = (now or utcnow()) - older_than

@@ -404,7 +404,7 @@ async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, store: Store) 
 async def test_attachment_is_sent_as_a_document(fake: FakeTelegram, store: Store) -> None:
     from handlers.messages import Attachment
 
-    csv = "reference,stage\nEOI-000001,submitted\n".encode()
+    csv = b"reference,stage\nEOI-000001,submitted\n"
     reply = Reply("Here is the export.", attachment=Attachment("eois.csv", csv))
     bot = await start_bot(fake, ScriptedCore(store, reply))
     try:
@@ -429,3 +429,21 @@ async def test_unreachable_api_is_a_network_error() -> None:
             await request.post(f"http://127.0.0.1:{free_port()}/bot{TOKEN}/getMe")
     finally:
         await request.shutdown()
+
+
+async def test_update_keys_claimed_once_and_pruned(store: Store) -> None:
+    from datetime import timedelta
+
+    from storage.models import utcnow
+    from storage.updates import claim_update, mark_inactive, prune_updates
+
+    async with store.engine.begin() as connection:
+        assert await claim_update(connection, "telegram", 10**12) is True  # a 64-bit id fits
+        assert await claim_update(connection, "telegram", 10**12) is False
+        assert await claim_update(connection, "slack", 10**12) is True  # per platform
+    async with store.session() as session:
+        assert await prune_updates(session, now=utcnow()) == 0  # nothing old yet
+        assert await prune_updates(session, now=utcnow() + timedelta(days=3)) == 2
+        assert await mark_inactive(session, "telegram", "nobody") is False
+    async with store.engine.begin() as connection:
+        assert await claim_update(connection, "telegram", 10**12) is True  # forgotten
