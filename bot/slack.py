@@ -1,0 +1,268 @@
+"""The Slack adapter for council officers, on slack-bolt (async).
+
+It only translates: `/dips SUB args` becomes Incoming(command="dips", args="SUB args") (the core
+checks the officer role once for the whole /dips surface), a button press becomes
+Incoming(button=data), the note modal's submission becomes Incoming(command="stage", args=...),
+and App Home shows the core's "dashboard" replies. Replies are rendered by bot/slack_render.py.
+
+Every listener acknowledges first and works afterwards, so Slack always gets its answer within
+3 seconds; when the work after the acknowledgement fails, the user is told. Events Slack retries
+are taken at most once through the store (storage.updates.claim_update).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from bot.slack_render import (
+    BUTTON_ACTION,
+    NOTE_ACTION,
+    NOTE_CALLBACK,
+    fit,
+    home_view,
+    note_modal,
+    render,
+)
+from handlers.core import Core
+from handlers.messages import Incoming, Reply, Speaker
+from handlers.officer import NOTE_BUTTONS
+from storage.updates import claim_update
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+FAILED_AFTER_ACK = ("Sorry, something went wrong on our side while answering that. "
+                    "Nothing more was done; please try again in a minute.")
+
+
+def event_key(event_id: str) -> int:
+    """Slack's event ids are strings; processed_updates keys are 63-bit integers."""
+    return int.from_bytes(hashlib.sha256(event_id.encode()).digest()[:8], "big") & (2**63 - 1)
+
+
+class SlackAdapter:
+    """The Bolt app, its listeners, and sending the core's replies back to Slack."""
+
+    def __init__(self, core: Core, settings: Settings, *, process_before_response: bool = False,
+                 client: AsyncWebClient | None = None) -> None:
+        self.core = core
+        self.settings = settings
+        self.client = client or AsyncWebClient(token=settings.slack_bot_token,
+                                               base_url=settings.slack_api_url)
+        self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or None,
+                            process_before_response=process_before_response,
+                            request_verification_enabled=bool(settings.slack_signing_secret))
+        self.app.middleware(self._skip_retried_events)
+        self.app.command("/dips")(self._on_command)
+        self.app.action({"type": "block_actions", "action_id": _starts(BUTTON_ACTION)})(self._on_button)
+        self.app.action({"type": "block_actions", "action_id": _starts(NOTE_ACTION)})(self._on_note_button)
+        self.app.view(NOTE_CALLBACK)(self._on_note_submitted)
+        self.app.event("app_home_opened")(self._on_home)
+        self.app.event("message")(self._ignore)  # DMs to the bot: officers use /dips
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ---- at most once ----
+
+    async def _skip_retried_events(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        """An Events API delivery Slack already sent (a retry) is acknowledged and dropped."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if body.get("type") == "event_callback" and event_id:
+            async with self.core.store.session() as session:
+                fresh = await claim_update(session, PLATFORM, event_key(str(event_id)))
+            if not fresh:
+                log.info("skipping event %s: already taken", event_id)
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    # ---- listeners: ack first, then work ----
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        speaker = Speaker(PLATFORM, body["user_id"], chat_id=body.get("channel_id"),
+                          display_name=body.get("user_name"))
+        await self._work(speaker, body.get("channel_id"), respond if body.get("response_url") else None,
+                         Incoming(speaker, command="dips", args=body.get("text", "")))
+
+    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                         respond: Any) -> None:
+        await ack()
+        speaker, channel = _speaker(body)
+        await self._work(speaker, channel, respond if body.get("response_url") else None,
+                         Incoming(speaker, button=str(action.get("value", ""))))
+
+    async def _on_note_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                              client: AsyncWebClient, respond: Any) -> None:
+        """Open the note modal (trigger ids expire in 3 s, so right after the ack)."""
+        await ack()
+        speaker, channel = _speaker(body)
+        data = str(action.get("value", ""))
+        label = action.get("text", {}).get("text", "Change stage")
+        metadata = {"c": channel, "u": speaker.user_id}
+        try:
+            await client.views_open(trigger_id=body["trigger_id"], view=note_modal(data, label, metadata))
+        except Exception:
+            log.exception("could not open the note modal")
+            # No modal: make the change without a note rather than losing the officer's press.
+            await self._work(speaker, channel, respond if body.get("response_url") else None,
+                             Incoming(speaker, button=data))
+
+    async def _on_note_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await ack()  # closes the modal
+        user = body.get("user", {})
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        prefix, _, arg = str(meta.get("b", "")).partition(":")
+        command = NOTE_BUTTONS.get(prefix)
+        if command is None:
+            return
+        note = (view.get("state", {}).get("values", {}).get("note", {}).get("note", {})
+                .get("value") or "")
+        channel = meta.get("c")
+        speaker = Speaker(PLATFORM, user.get("id", ""), chat_id=None, display_name=user.get("username"))
+        args = " ".join([*arg.split(":"), note.strip()]).strip()
+        await self._work(speaker, channel, None, Incoming(speaker, command=command, args=args))
+
+    async def _on_home(self, ack: Any, event: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if event.get("tab", "home") != "home":
+            return
+        user = event.get("user", "")
+        replies = await self.core.handle(Incoming(Speaker(PLATFORM, user), command="dashboard"))
+        try:
+            await client.views_publish(user_id=user, view=home_view(replies))
+        except Exception:
+            log.exception("could not publish App Home for %s", user)
+
+    async def _ignore(self, ack: Any) -> None:
+        await ack()
+
+    # ---- sending ----
+
+    async def _work(self, speaker: Speaker, channel: str | None, respond: Any, incoming: Incoming) -> None:
+        """Run the core and send its replies; a failure is told to the user, never swallowed."""
+        try:
+            replies = await self.core.handle(incoming)
+            await self.send(replies, channel=channel, user=speaker.user_id, respond=respond)
+        except Exception:
+            log.exception("failed after acknowledging a Slack request from %s", speaker.user_id)
+            await self._tell_failure(channel, speaker.user_id, respond)
+
+    async def send(self, replies: list[Reply], *, channel: str | None, user: str,
+                   respond: Any = None) -> None:
+        """Messages through the response URL when there is one (works in any channel the
+        command came from, bot invited or not), else as an ephemeral or direct message."""
+        messages, files = render(replies)
+        for message in messages:
+            if respond is not None:
+                await respond(text=message.text, blocks=message.blocks, response_type="ephemeral",
+                              replace_original=False)
+            elif channel:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=message.text,
+                                                     blocks=message.blocks)
+            else:
+                await self.client.chat_postMessage(channel=user, text=message.text,
+                                                   blocks=message.blocks)
+        for attachment in files:
+            target = channel or await self._dm(user)
+            await self.client.files_upload_v2(channel=target, filename=attachment.filename,
+                                              title=attachment.filename, content=attachment.content)
+
+    async def _dm(self, user: str) -> str:
+        opened = await self.client.conversations_open(users=user)
+        return str(opened["channel"]["id"])
+
+    async def _tell_failure(self, channel: str | None, user: str, respond: Any) -> None:
+        try:
+            if respond is not None:
+                await respond(text=fit(FAILED_AFTER_ACK, 3000), response_type="ephemeral",
+                              replace_original=False)
+            elif channel:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=FAILED_AFTER_ACK)
+            else:
+                await self.client.chat_postMessage(channel=user, text=FAILED_AFTER_ACK)
+        except Exception:
+            log.exception("could not tell %s about the failure either", user)
+
+    # ---- HTTP mode ----
+
+    def web_app(self) -> web.Application:
+        """POST /slack/events (signature checked by Bolt: bad or stale requests get 401)."""
+        app = web.Application()
+
+        async def events(request: web.Request) -> web.Response:
+            response = await self.app.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(response)
+
+        async def health(request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        app.router.add_post(EVENTS_PATH, events)
+        app.router.add_get("/health", health)
+        return app
+
+
+def _starts(prefix: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(prefix))
+
+
+def _speaker(body: dict[str, Any]) -> tuple[Speaker, str | None]:
+    user = body.get("user", {})
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    if (body.get("container") or {}).get("type") == "view":
+        channel = None  # pressed in App Home: answer by direct message
+    return Speaker(PLATFORM, user.get("id", ""), chat_id=channel,
+                   display_name=user.get("username") or user.get("name")), channel
+
+
+async def serve_slack(core: Core, settings: Settings, *, host: str = "0.0.0.0",
+                      ready: asyncio.Event | None = None) -> None:
+    """Serve Slack until cancelled: Socket Mode when an app token is set, else HTTP mode;
+    the delivery worker (new-EOI notices, queued messages) runs alongside."""
+    from bot.slack_worker import SlackWorker
+
+    adapter = SlackAdapter(core, settings)
+    worker = SlackWorker(core, settings, adapter.client)
+    worker_task = asyncio.create_task(worker.run(), name="slack-worker")
+    runner: web.AppRunner | None = None
+    socket_handler: Any = None
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(adapter.app, settings.slack_app_token)
+            await socket_handler.connect_async()
+            log.warning("Slack: Socket Mode connected")
+        else:
+            runner = web.AppRunner(adapter.web_app(), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, host, settings.slack_port).start()
+            log.warning("Slack: listening on %s:%d%s", host, settings.slack_port, EVENTS_PATH)
+        if ready is not None:
+            ready.set()
+        await asyncio.Event().wait()  # until cancelled
+    finally:
+        worker.stop()
+        worker_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await worker_task
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        if runner is not None:
+            await runner.cleanup()

@@ -1,0 +1,152 @@
+"""The Slack delivery worker: drains Delivery rows with platform "slack" from the store.
+
+New-EOI notices for the officers' channel that are waiting together go out as ONE message (up to
+15 EOIs a message, each with its buttons); everything else is a neutral Reply sent as it is.
+Slack allows about one message a second per channel, so sends to a channel are spaced by
+`per_channel` seconds. A rate limit or network failure puts the row back with a delay; a
+permanent refusal (unknown channel, bot removed...) marks it failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from bot.slack_render import render
+from handlers.core import Core
+from handlers.messages import Reply
+from handlers.officer import new_eoi_notice
+from handlers.outbound import from_payload
+from storage import deliveries
+from storage.deliveries import OFFICER_CHANNEL
+from storage.models import Delivery
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EOIS_PER_MESSAGE = 15  # each takes up to 3 blocks: well within 50
+MAX_ATTEMPTS = 6
+PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_blocks",
+             "msg_too_long", "no_text", "user_not_found", "cannot_dm_bot", "invalid_arguments",
+             "restricted_action", "account_inactive", "invalid_auth", "not_authed"}
+
+
+class SlackWorker:
+    def __init__(self, core: Core, settings: Settings, client: AsyncWebClient, *,
+                 poll_seconds: float = 1.0, per_channel: float = 1.0, batch: int = 100) -> None:
+        self.core = core
+        self.settings = settings
+        self.client = client
+        self.poll_seconds = poll_seconds
+        self.per_channel = per_channel
+        self.batch = batch
+        self.worker_id = f"slack-{uuid.uuid4().hex[:12]}"
+        self._last_send: dict[str, float] = {}
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                sent = await self.drain_once()
+            except Exception:  # the store may be briefly unreachable: keep the worker alive
+                log.exception("Slack delivery worker pass failed")
+                sent = 0
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
+
+    async def drain_once(self) -> int:
+        """Claim due rows and send them; returns how many rows were handled."""
+        async with self.core.store.session() as session:
+            rows = await deliveries.claim(session, PLATFORM, self.worker_id, self.batch)
+        if not rows:
+            return 0
+        notices = [d for d in rows if d.kind == "new_eoi" and d.chat_id == OFFICER_CHANNEL]
+        others = [d for d in rows if d not in notices]
+        for start in range(0, len(notices), EOIS_PER_MESSAGE):
+            await self._send_notices(notices[start:start + EOIS_PER_MESSAGE], len(notices))
+        for delivery in others:
+            await self._send_one(delivery)
+        return len(rows)
+
+    def _channel(self, chat_id: str) -> str:
+        return self.settings.slack_channel if chat_id == OFFICER_CHANNEL else chat_id
+
+    async def _send_notices(self, rows: list[Delivery], total: int) -> None:
+        ids = [int(d.payload.get("eoi_id", 0)) for d in rows]
+        async with self.core.store.session() as session:
+            replies = await new_eoi_notice(session, ids)
+        if replies:
+            title = ("New expression of interest" if total == 1
+                     else f"{total} new expressions of interest")
+            replies[0] = Reply(replies[0].text, replies[0].buttons, None, title)
+        await self._post(rows, self._channel(OFFICER_CHANNEL), replies)
+
+    async def _send_one(self, delivery: Delivery) -> None:
+        if "text" not in delivery.payload:
+            await self._finish(delivery, "failed", f"unknown payload for kind {delivery.kind}")
+            return
+        await self._post([delivery], self._channel(delivery.chat_id), [from_payload(delivery.payload)])
+
+    async def _post(self, rows: list[Delivery], channel: str, replies: list[Reply]) -> None:
+        if not channel:
+            await self._finish_all(rows, "failed", "DIPS_SLACK_CHANNEL is not set")
+            return
+        messages, _ = render(replies)
+        try:
+            for message in messages:
+                await self._pace(channel)
+                await self.client.chat_postMessage(channel=channel, text=message.text,
+                                                   blocks=message.blocks, unfurl_links=False)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "error"))
+            if error == "ratelimited":
+                wait = float(exc.response.headers.get("Retry-After", 30) or 30)
+                await self._finish_all(rows, "retry", error, wait)
+            elif error in PERMANENT:
+                log.warning("Slack refused a delivery to %s: %s", channel, error)
+                await self._finish_all(rows, "failed", error)
+            else:
+                await self._finish_all(rows, "retry", error)
+            return
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            await self._finish_all(rows, "retry", f"{type(exc).__name__}: {exc}")
+            return
+        await self._finish_all(rows, "sent", "")
+
+    async def _pace(self, channel: str) -> None:
+        """At most one message per `per_channel` seconds to one channel."""
+        wait = self._last_send.get(channel, 0.0) + self.per_channel - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_send[channel] = time.monotonic()
+
+    async def _finish_all(self, rows: list[Delivery], outcome: str, error: str,
+                          wait: float | None = None) -> None:
+        for delivery in rows:
+            await self._finish(delivery, outcome, error, wait)
+
+    async def _finish(self, delivery: Delivery, outcome: str, error: str,
+                      wait: float | None = None) -> None:
+        async with self.core.store.session() as session:
+            if outcome == "sent":
+                await deliveries.mark_sent(session, delivery.id, self.worker_id)
+            elif outcome == "retry" and delivery.attempts < MAX_ATTEMPTS:
+                delay = wait if wait is not None else min(300.0, 5.0 * 2 ** delivery.attempts)
+                await deliveries.retry_later(session, delivery.id, self.worker_id,
+                                             timedelta(seconds=delay), error)
+            else:
+                await deliveries.mark_failed(session, delivery.id, self.worker_id, error)
+
