@@ -498,10 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"dips: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper() if settings.log_level.upper() in
-                        ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from bot.logs import configure
+
+    configure(settings)
     try:
         return asyncio.run(args.func(args, settings))
     except KeyboardInterrupt:

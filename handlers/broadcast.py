@@ -20,7 +20,7 @@ from handlers.matching import subscribers_matching
 from handlers.messages import Reply, buttons
 from handlers.outbound import to_payload
 from handlers.roles import allowed
-from handlers.validation import clean
+from handlers.validation import clean, parse_id
 from storage import deliveries
 from storage.audit import audit
 from storage.models import Broadcast, Challenge, Identity
@@ -181,11 +181,11 @@ async def broadcast(ctx: Ctx, args: str) -> None:
     words = clean(args).split()
     if words and words[0].lower() == "status":
         words = words[1:]
-        if not (words and words[0].isdigit()):
+        if not (words and parse_id(words[0])):
             ctx.say("Usage: /broadcast status ID")
             return
-    if words and words[0].isdigit():
-        text = await status_text(ctx.session, int(words[0]))
+    if words and (broadcast_id := parse_id(words[0])):
+        text = await status_text(ctx.session, broadcast_id)
         ctx.say(text or f"There is no broadcast {words[0]}.")
         return
     await _preview(ctx, args, publishing=False)
@@ -233,7 +233,7 @@ async def _challenge_for(ctx: Ctx, arg: str) -> tuple[str, Challenge] | None:
         ctx.say("Sorry, only admins can publish or announce challenges.")
         return None
     code, _, cid = arg.partition(":")
-    challenge = await ctx.session.get(Challenge, int(cid)) if cid.isdigit() else None
+    challenge = await ctx.session.get(Challenge, cid_n) if (cid_n := parse_id(cid)) else None
     if challenge is None or code not in ("m", "a", "n"):
         ctx.say("That button has expired. Start again with /broadcast REF.")
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.core import Core, Ctx
-from handlers.validation import clean
+from handlers.validation import clean, parse_id
 from storage import challenges
 
 PAGE = 5
@@ -11,7 +11,7 @@ PAGE = 5
 
 async def list_open(ctx: Ctx, arg: str) -> None:
     """`chl:<page>`: open challenges, five to a page."""
-    page = int(arg) if arg.isdigit() else 0
+    page = min(parse_id(arg) or 0, 10_000)
     rows = await challenges.list_challenges(ctx.session, open_on=ctx.today)
     if not rows:
         ctx.say("There are no open challenges at the moment. /subscribe and I'll tell you when "

@@ -6,7 +6,7 @@ import re
 
 from content.privacy import privacy
 from handlers.core import Core, Ctx
-from handlers.validation import check_email, check_text, check_website, clean
+from handlers.validation import check_email, check_text, check_website, clean, parse_id
 from storage import challenges, deliveries, eois, people
 from storage.models import Challenge, Eoi, eoi_reference
 
@@ -342,8 +342,8 @@ async def submit(ctx: Ctx) -> None:
 
 async def my_eois(ctx: Ctx, arg: str = "") -> None:
     """List the organisation's EOIs, or show one (`arg` = EOI id)."""
-    if arg.isdigit():
-        return await show_eoi(ctx, int(arg))
+    if (eoi_id := parse_id(arg)) is not None:
+        return await show_eoi(ctx, eoi_id)
     org_id = ctx.identity.organisation_id
     rows = await eois.list_eois(ctx.session, organisation_id=org_id) if org_id else []
     if not rows:
@@ -382,7 +382,7 @@ async def show_eoi(ctx: Ctx, eoi_id: int) -> None:
 
 
 async def start_edit(ctx: Ctx, arg: str) -> None:
-    if not arg.isdigit() or (eoi := await _own_eoi(ctx, int(arg))) is None:
+    if (eoi_id := parse_id(arg)) is None or (eoi := await _own_eoi(ctx, eoi_id)) is None:
         return
     if eoi.stage in END_STAGES:
         ctx.say(f"{eoi.reference} is {STAGE_LABELS[eoi.stage].lower()} and can't be edited.")
@@ -405,7 +405,7 @@ async def step_edit_summary(ctx: Ctx, text: str) -> None:
                               SUMMARY_MAX)
     if error:
         return problem(ctx, error)
-    eoi = await _own_eoi(ctx, int(ctx.data["eoi_id"]))
+    eoi = await _own_eoi(ctx, int(ctx.data.get("eoi_id", 0)))
     ctx.finish()
     if eoi is None or eoi.stage in END_STAGES:
         return
@@ -414,7 +414,7 @@ async def step_edit_summary(ctx: Ctx, text: str) -> None:
 
 
 async def ask_withdraw(ctx: Ctx, arg: str) -> None:
-    if not arg.isdigit() or (eoi := await _own_eoi(ctx, int(arg))) is None:
+    if (eoi_id := parse_id(arg)) is None or (eoi := await _own_eoi(ctx, eoi_id)) is None:
         return
     if eoi.stage in END_STAGES:
         ctx.say(f"{eoi.reference} is already {STAGE_LABELS[eoi.stage].lower()}.")
@@ -424,7 +424,7 @@ async def ask_withdraw(ctx: Ctx, arg: str) -> None:
 
 
 async def do_withdraw(ctx: Ctx, arg: str) -> None:
-    if not arg.isdigit() or (eoi := await _own_eoi(ctx, int(arg))) is None:
+    if (eoi_id := parse_id(arg)) is None or (eoi := await _own_eoi(ctx, eoi_id)) is None:
         return
     if eoi.stage in END_STAGES:
         ctx.say(f"{eoi.reference} is already {STAGE_LABELS[eoi.stage].lower()}.")

@@ -22,7 +22,7 @@ from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
 from handlers.messages import Attachment, Reply, buttons
 from handlers.outbound import notify
 from handlers.roles import allowed
-from handlers.validation import clean
+from handlers.validation import clean, parse_id
 from storage import challenges, eois
 from storage.audit import audit, open_questions
 from storage.models import Eoi, Identity
@@ -67,7 +67,7 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
 
 def _eoi_id(text: str) -> int | None:
     text = clean(text).upper().removeprefix("EOI-").lstrip("0") or "0"
-    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+    return parse_id(text) or None
 
 
 async def stage(ctx: Ctx, args: str) -> None:

@@ -69,3 +69,12 @@ def check_phone(value: str) -> tuple[str | None, str | None]:
     if not _PHONE.match(value):
         return None, "Please type a phone number using digits, spaces and an optional leading +."
     return value, None
+
+
+_ID = re.compile(r"[0-9]{1,9}")
+
+
+def parse_id(text: str) -> int | None:
+    """A row id typed or carried by a button: ASCII digits only, small enough for any column."""
+    text = text.strip()
+    return int(text) if _ID.fullmatch(text) else None

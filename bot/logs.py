@@ -1,0 +1,59 @@
+"""Structured logs: one JSON object per line, with secrets masked wherever they appear."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+
+from bot.settings import Settings
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and is kept as a field.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        event = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+                 "logger": record.name, "msg": record.getMessage()}
+        event.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:  # the Redact filter leaves a masked exc_text
+            event["exc"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(event, default=str, ensure_ascii=False)
+
+
+class Redact(logging.Filter):
+    """Replace each secret in the final line (bot tokens end up in logged URLs)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                for secret in self.secrets:
+                    record.exc_text = record.exc_text.replace(secret, "***")
+        return True
+
+
+def configure(settings: Settings, stream=sys.stderr) -> None:  # type: ignore[no-untyped-def]
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(Redact((settings.telegram_token, settings.slack_bot_token,
+                              settings.slack_signing_secret, settings.slack_app_token,
+                              settings.telegram_webhook_secret)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    level = settings.log_level.upper()
+    root.setLevel(level if level in LEVELS else "WARNING")
+    for noisy in ("alembic", "httpx", "httpcore", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
