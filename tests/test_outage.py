@@ -1,0 +1,74 @@
+"""The store going away: users are told to try again, and the bot recovers on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from handlers.app import seed_catalogue
+from handlers.core import UNAVAILABLE, Core
+from storage.store import open_store
+from tests.conftest import BASE_PG_URL, Chat, database_url
+
+
+class Proxy:
+    """A TCP relay in front of PostgreSQL that the test can cut and restore."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.links |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.links:
+            writer.close()
+        self.links.clear()
+        await self.server.wait_closed()
+
+
+@pytest.mark.skipif(not BASE_PG_URL,
+                    reason="cuts a TCP link, so it needs the PostgreSQL server")
+async def test_database_outage_and_recovery(store, tmp_path):
+    await seed_catalogue(store)
+    url = make_url(database_url(tmp_path))
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = await open_store(url.set(host="127.0.0.1", port=proxy.port)
+                               .render_as_string(hide_password=False))
+    chat = Chat(Core(proxied))
+    try:
+        await chat.send("/interest food-hubs")
+        assert "organisation's name" in chat.text
+        await proxy.cut()
+        await chat.send("Acme Ltd")
+        assert chat.text == UNAVAILABLE
+        await chat.send("Acme Ltd")
+        assert chat.text == UNAVAILABLE
+        await proxy.start()  # the database is back on the same address
+        await chat.send("Acme Ltd")
+        assert "How many people" in chat.text  # the flow carries on where it was
+    finally:
+        await proxy.cut()
+        await proxied.close()
