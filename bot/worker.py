@@ -42,10 +42,10 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import Settings, SettingsError
+from bot.telegram import AiohttpRequest
 from bot.telegram_render import render
 from handlers.broadcast import on_finished
 from handlers.outbound import from_payload
@@ -146,7 +146,9 @@ class Worker:
         self.keep_times = keep_times
         self.stats = WorkerStats()
         self._ready: deque[Delivery] = deque()
-        self._deferred: list[tuple[float, int, Delivery]] = []  # (due, seq, row): per-chat waits
+        # Rows waiting for their chat's next free second, in order, and when each chat is due.
+        self._waiting: dict[str, deque[Delivery]] = {}
+        self._deferred: list[tuple[float, int, str]] = []  # heap of (due, seq, chat id)
         self._seq = itertools.count()
         self._in_flight: dict[int, Delivery] = {}
         self._outcomes: list[Outcome] = []
@@ -157,7 +159,8 @@ class Worker:
         self._claiming: asyncio.Task[int] | None = None
         self._drained_until = 0.0  # the queue was empty: don't ask again before this
         self._slots = asyncio.Semaphore(max_in_flight)
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # the main loop: new rows may be due
+        self._flush_now = asyncio.Event()  # the flusher: many outcomes are waiting
         self._flush_lock = asyncio.Lock()
 
     # ---- the main loop ----
@@ -173,10 +176,6 @@ class Worker:
                     if until_idle and await self._idle():
                         break
                     await self._sleep_until_work(stop)
-                    continue
-                wait = self._chat_wait(row.chat_id)
-                if wait > 0:
-                    heapq.heappush(self._deferred, (time.monotonic() + wait, next(self._seq), row))
                     continue
                 await self._slots.acquire()
                 await _until(self.pacer.slot(), stop)
@@ -196,20 +195,44 @@ class Worker:
         task.add_done_callback(lambda _t: self._slots.release())
 
     async def _next(self) -> Delivery | None:
-        if self._deferred and self._deferred[0][0] <= time.monotonic():
-            return heapq.heappop(self._deferred)[2]
-        if len(self._ready) <= self.batch // 2:
-            self._start_claim()  # prefetch, so the pace never waits on the store
-        if not self._ready and self._claiming is not None:
-            await asyncio.shield(self._claiming)
-        return self._ready.popleft() if self._ready else None
+        """The next row whose chat may take a message now, keeping each chat's order."""
+        while True:
+            now = time.monotonic()
+            if self._deferred and self._deferred[0][0] <= now:
+                _, _, chat = heapq.heappop(self._deferred)
+                wait = self._chat_wait(chat)
+                if wait > 0:
+                    heapq.heappush(self._deferred, (now + wait, next(self._seq), chat))
+                    continue
+                waiting = self._waiting[chat]
+                row = waiting.popleft()
+                if waiting:
+                    heapq.heappush(self._deferred,
+                                   (now + self.per_chat_interval, next(self._seq), chat))
+                else:
+                    del self._waiting[chat]
+                return row
+            if len(self._ready) <= self.batch // 2:
+                self._start_claim()  # prefetch, so the pace never waits on the store
+            if not self._ready and self._claiming is not None:
+                await asyncio.shield(self._claiming)
+            if not self._ready:
+                return None
+            row = self._ready.popleft()
+            wait = self._chat_wait(row.chat_id)
+            if wait <= 0 and row.chat_id not in self._waiting:
+                return row
+            if row.chat_id not in self._waiting:
+                self._waiting[row.chat_id] = deque()
+                heapq.heappush(self._deferred, (now + max(wait, 0.0), next(self._seq), row.chat_id))
+            self._waiting[row.chat_id].append(row)
 
     def _start_claim(self) -> None:
         if self._claiming is not None and not self._claiming.done():
             return
         if time.monotonic() < self._drained_until:
             return
-        held = len(self._ready) + len(self._deferred) + len(self._in_flight)
+        held = len(self._ready) + self._n_waiting() + len(self._in_flight)
         if held >= 2 * self.batch + self.max_in_flight:
             return
         self._claiming = asyncio.create_task(self._claim())
@@ -243,7 +266,7 @@ class Worker:
 
     async def _idle(self) -> bool:
         """Nothing held or unrecorded here, and nothing left for this platform in the store."""
-        if self._ready or self._deferred or self._in_flight or self._outcomes:
+        if self._ready or self._waiting or self._in_flight or self._outcomes:
             return False
         await self._check_finished(force=True)
         async with self.store.session() as session:
@@ -253,6 +276,9 @@ class Worker:
         """New rows were queued in this process: look now instead of at the next poll."""
         self._drained_until = 0.0
         self._wake.set()
+
+    def _n_waiting(self) -> int:
+        return sum(len(q) for q in self._waiting.values())
 
     def _chat_wait(self, chat_id: str) -> float:
         last = self._chat_last.get(chat_id)
@@ -273,7 +299,7 @@ class Worker:
         self._parts_done.pop(row.id, None)
         self._outcomes.append(outcome)
         if len(self._outcomes) >= 50:
-            self._wake.set()
+            self._flush_now.set()
 
     async def _deliver(self, row: Delivery) -> Outcome:
         chat = _chat_ref(row.chat_id)
@@ -346,7 +372,8 @@ class Worker:
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.flush_every):
-                    await self._wake.wait()
+                    await self._flush_now.wait()
+            self._flush_now.clear()  # (a set event would never yield: a busy loop)
             await self.flush()
             await self._check_finished()
 
@@ -410,7 +437,7 @@ class Worker:
         every = max(self.lease.total_seconds() / 3, 0.2)
         while True:
             await asyncio.sleep(every)
-            held = ([d.id for d in self._ready] + [d.id for _, _, d in self._deferred]
+            held = ([d.id for d in self._ready] + [d.id for q in self._waiting.values() for d in q]
                     + list(self._in_flight) + [o.delivery.id for o in self._outcomes])
             if held:
                 try:
@@ -439,8 +466,9 @@ class Worker:
         deadline = time.monotonic() + 10
         while self._in_flight and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        unsent = list(self._ready) + [d for _, _, d in self._deferred]
+        unsent = list(self._ready) + [d for q in self._waiting.values() for d in q]
         self._ready.clear()
+        self._waiting.clear()
         self._deferred.clear()
         self._outcomes += [Outcome(d, "release") for d in unsent]
         with contextlib.suppress(Exception):
@@ -478,9 +506,10 @@ def _retry_seconds(exc: RetryAfter) -> float:
 
 
 def make_bot(settings: Settings, pool: int = 64) -> Bot:
-    """A Bot with a connection pool wide enough for the sends a worker keeps in flight."""
-    request = HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0)
-    return Bot(settings.telegram_token, base_url=settings.telegram_api_url, request=request)
+    """A Bot on the adapter's aiohttp transport (cheaper per call than httpx), with a
+    connection pool as wide as the sends a worker keeps in flight."""
+    return Bot(settings.telegram_token, base_url=settings.telegram_api_url,
+               request=AiohttpRequest(pool_size=pool))
 
 
 def worker_from_settings(store: Store, settings: Settings, bot: Bot | None = None) -> Worker:
