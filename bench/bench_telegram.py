@@ -44,6 +44,7 @@ from sqlalchemy import text  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram import TelegramAdapter  # noqa: E402
 from handlers.app import build_core, seed_catalogue  # noqa: E402
+from handlers.messages import Reply  # noqa: E402
 from storage import challenges  # noqa: E402
 from storage.models import Base  # noqa: E402
 from storage.store import Store, open_store  # noqa: E402
@@ -189,13 +190,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(url: str, users: int, rounds: int, api_url: str, control_url: str) -> None:
+class EchoCore:
+    """--adapter-only: a core that answers at once, to see the adapter's own cost."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.real = build_core(store)
+
+    def today(self) -> Any:
+        return self.real.today()
+
+    async def handle(self, message: Any) -> list[Reply]:
+        return [Reply(f"You said: {message.text or message.command or message.button}")]
+
+
+async def run(url: str, users: int, rounds: int, api_url: str, control_url: str,
+              adapter_only: bool = False) -> None:
     local = None
     if not api_url:  # the fake shares this process (and its CPU) with the bot
         local = await FakeTelegram().start()
         api_url = local.api_url
     store = await fresh(url)
-    core = build_core(store)
+    core: Any = EchoCore(store) if adapter_only else build_core(store)
     async with store.session() as session:
         refs = [c.ref for c in await challenges.list_challenges(session, open_on=core.today())]
     adapter = TelegramAdapter(core, Settings(telegram_token=TOKEN, telegram_api_url=api_url))
@@ -216,7 +232,8 @@ async def run(url: str, users: int, rounds: int, api_url: str, control_url: str)
             elapsed = time.perf_counter() - started
             cpu_ms = (time.process_time() - cpu) / total * 1000
             lat = clients.latencies
-            print(f"{store.dialect:10} {name:4} users={users:3} updates={total:5} "
+            label = f"{name} (adapter only)" if adapter_only else name
+            print(f"{store.dialect:10} {label:4} users={users:3} updates={total:5} "
                   f"{total / elapsed:7.0f} updates/s  p50 {percentile(lat, .5) * 1000:6.1f} ms  "
                   f"p99 {percentile(lat, .99) * 1000:6.1f} ms  max {max(lat) * 1000:6.1f} ms  "
                   f"mean {statistics.fmean(lat) * 1000:5.1f} ms  "
@@ -244,12 +261,14 @@ def main() -> None:
     parser.add_argument("--fake-process", action="store_true",
                         help="run the fake Bot API in a process of its own (on a 2-vCPU VM the "
                              "cross-process wake-ups cost more than the fake itself)")
+    parser.add_argument("--adapter-only", action="store_true",
+                        help="a core that replies at once: the adapter's own cost")
     args = parser.parse_args()
     if not args.fake_process:
         with tempfile.TemporaryDirectory() as tmp:
             for users in args.users:
                 url = args.db or f"sqlite+aiosqlite:///{Path(tmp) / f'bench{users}.db'}"
-                asyncio.run(run(url, users, args.rounds, "", ""))
+                asyncio.run(run(url, users, args.rounds, "", "", args.adapter_only))
         return
     logging.basicConfig(level=logging.WARNING)
     port = multiprocessing.Value("q", 0)
@@ -263,7 +282,7 @@ def main() -> None:
             for users in args.users:
                 url = args.db or f"sqlite+aiosqlite:///{Path(tmp) / f'bench{users}.db'}"
                 asyncio.run(run(url, users, args.rounds, f"http://127.0.0.1:{api_port}/bot",
-                                f"http://127.0.0.1:{control_port}/push"))
+                                f"http://127.0.0.1:{control_port}/push", args.adapter_only))
     finally:
         server.terminate()
 
