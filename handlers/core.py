@@ -134,12 +134,15 @@ class Core:
                 log.info("concurrent update for %s, retrying (%s)", message.speaker, type(exc).__name__)
                 if attempt == 2:
                     break
-            except (OperationalError, InterfaceError, OSError, ConnectionError) as exc:
+            except (DBAPIError, OSError, ConnectionError) as exc:
+                lost = isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError)
+                if not (lost or getattr(exc, "connection_invalidated", False)):
+                    log.exception("database error while handling a message")
+                    break
+                if attempt == 0:  # a pooled connection dropped: the retry takes a fresh one
+                    continue
                 log.warning("store unavailable: %s", exc.__class__.__name__)
                 return [Reply(UNAVAILABLE)]
-            except DBAPIError:
-                log.exception("database error while handling a message")
-                break
             except Exception:
                 log.exception("error while handling a message from %s", message.speaker)
                 break
@@ -155,11 +158,10 @@ class Core:
         return ctx.out.replies
 
     async def _context(self, session: AsyncSession, speaker: Speaker) -> Ctx:
-        identity = await people.ensure_identity(
+        identity, state = await people.ensure_identity_with_state(
             session, speaker.platform, speaker.user_id, speaker.chat_id, speaker.display_name
         )
         ctx = Ctx(self, session, identity, Outbox())
-        state = await conversations.load_state(session, identity.id)
         if state is not None:
             ctx._version = state.version
             if self.clock() - state.updated_at > self.config.idle_limit:

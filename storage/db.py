@@ -47,7 +47,9 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping and no reset-on-return: every use is a committed or rolled-back unit of work,
+    # and a dropped connection is invalidated by its first error (the core says "try again").
+    return create_async_engine(url, pool_size=20, max_overflow=20, pool_reset_on_return=None)
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

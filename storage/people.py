@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Consent, Contact, Identity, Organisation
+from storage.models import Consent, Contact, ConversationState, Identity, Organisation
 
 
 async def get_identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
@@ -22,20 +22,39 @@ async def ensure_identity(
     display_name: str | None = None,
 ) -> Identity:
     """Fetch or create the identity; a changed chat id or name is kept up to date."""
-    identity = await get_identity(session, platform, external_id)
+    identity, _ = await ensure_identity_with_state(session, platform, external_id, chat_id,
+                                                   display_name)
+    return identity
+
+
+async def ensure_identity_with_state(
+    session: AsyncSession,
+    platform: str,
+    external_id: str,
+    chat_id: str | None = None,
+    display_name: str | None = None,
+) -> tuple[Identity, ConversationState | None]:
+    """The identity (created if new) and its conversation state, in one round trip."""
+    row = (await session.execute(
+        select(Identity, ConversationState)
+        .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+        .execution_options(populate_existing=True)
+    )).first()
+    identity, state = (row[0], row[1]) if row is not None else (None, None)
     if identity is None:
         identity = Identity(platform=platform, external_id=external_id, chat_id=chat_id,
                             display_name=display_name, role="sme", active=True)
         session.add(identity)
         await session.flush()
-        return identity
+        return identity, None
     if chat_id and identity.chat_id != chat_id:
         identity.chat_id = chat_id
     if display_name and identity.display_name != display_name:
         identity.display_name = display_name
     if not identity.active:
         identity.active = True  # they wrote to us again, so they no longer block the bot
-    return identity
+    return identity, state
 
 
 async def set_role(session: AsyncSession, platform: str, external_id: str, role: str) -> Identity:
