@@ -333,8 +333,9 @@ async def submit(ctx: Ctx) -> None:
     await deliveries.enqueue_for_officers(ctx.session, "new_eoi", {"eoi_id": eoi.id})
     ctx.finish()
     ctx.say(f"Thank you! Your expression of interest in \u201c{challenge.title}\u201d is "
-            f"registered.\n\nYour reference: {eoi_reference(eoi.id)}\n\nThe {challenge.department} "
-            "team will review it and I'll tell you here when its stage changes.",
+            f"registered.\n\nYour reference: {eoi_reference(eoi.id)}\n\nOfficers from "
+            f"{challenge.department} will review it, and I'll tell you here when its stage "
+            "changes.",
             [("My expressions of interest", "my:"), ("Find more challenges", "menu:find")])
 
 
