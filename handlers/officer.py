@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import cases
 from handlers import impact as impact_report
 from handlers.core import Core, Ctx
 from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
@@ -113,12 +114,7 @@ async def stage_button(ctx: Ctx, arg: str) -> None:
 
 
 async def questions(ctx: Ctx, args: str) -> None:
-    rows = await open_questions(ctx.session)
-    if not rows:
-        ctx.say("No questions are waiting for an officer.")
-        return
-    ctx.say("Questions waiting for an officer (oldest first):\n"
-            + "\n".join(f"#{q.id} {q.asked_at:%Y-%m-%d %H:%M}: {q.text[:300]}" for q in rows[:30]))
+    await cases.list_open(ctx, args)  # open cases, oldest first, with Claim and Answer buttons
 
 
 # ---- challenges overview and details ----
@@ -240,7 +236,7 @@ async def export_button(ctx: Ctx, arg: str) -> None:
 
 # ---- impact ----
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def parse_period(args: str) -> tuple[date | None, date | None] | str:
@@ -307,7 +303,13 @@ DIPS_HELP = """Officer commands (/dips SUBCOMMAND):
 /dips stage ID STAGE [note]: move an EOI to a stage (the SME is told)
 /dips export [REF]: EOIs as a CSV file
 /dips impact [since DATE] [until DATE]: the programme's impact figures, chart and CSV
-/dips questions: questions waiting for an officer
+/dips questions: questions waiting for an officer (cases), oldest first
+/dips case ID: a case with its history
+/dips claim ID: take a case, so no one else answers it
+/dips answer ID TEXT: answer a case (the SME is sent it; in Slack, replying in its thread does too)
+/dips clarify ID [QUESTION --- ANSWER]: publish an answered case as a challenge clarification
+/dips suggest ID [QUESTION --- ANSWER]: suggest an answered case as an FAQ entry
+/dips close ID: close a case
 /dips help: this list
 Stages: """ + ", ".join((*STAGES, *END_STAGES))
 
@@ -328,6 +330,7 @@ SUBCOMMANDS: dict[str, tuple[Handler, str]] = {
     "export": (export, "export"),
     "impact": (impact, "impact"),
     "questions": (questions, "questions"),
+    **{name: (handler, cases.PERMISSION) for name, handler in cases.SUBCOMMANDS.items()},
 }
 
 
