@@ -12,22 +12,24 @@ MENU = (
 )
 STAFF_MENU = ([("EOIs by challenge", "menu:eois"), ("Waiting questions", "menu:questions")],)
 
-HELP = """I'm DIPS Assistant, for Birmingham City Council's Digital Innovation in Public Services
-programme. I can:
-- find open city challenges that fit what your business does: tell me what you do, or /match <it>
-- list open challenges: /challenges
-- register your interest in a challenge: /interest <challenge ref>
-- show your expressions of interest and their stages: /my
-- tell you about new challenge calls: /subscribe (stop with /unsubscribe)
-- answer questions about DIPS and selling to the public sector: just ask
-/cancel stops whatever we're doing."""
+HELP = "\n".join((
+    "I'm DIPS Assistant, for Birmingham City Council's Digital Innovation in Public Services "
+    "programme. I can:",
+    "- find open city challenges that fit your business: tell me what you do, or /match <it>",
+    "- list open challenges: /challenges",
+    "- register your interest in a challenge: /interest <challenge ref>",
+    "- show your expressions of interest and their stages: /my",
+    "- tell you about new challenge calls: /subscribe (stop with /unsubscribe)",
+    "- answer questions about DIPS and selling to the public sector: just ask",
+    "- pass your question to a person: /human",
+    "Your data: /privacy, /mydata, /forget. /cancel stops whatever we're doing.",
+))
 
-STAFF_HELP = """
-Officer commands:
-/eois [challenge ref] lists expressions of interest
-/eoi ID shows one with its stage history
-/stage ID STAGE [note] moves it to a stage (the SME is told)
-/questions lists questions waiting for an officer"""
+STAFF_HELP = (
+    "\n\nOfficers: /dips help lists the officer commands (challenges and EOI counts, EOI "
+    "details and stage changes, exports, impact figures, and questions waiting for an officer). "
+    "Admins can also /broadcast a challenge call and read the /audit log."
+)
 
 
 async def start(ctx: Ctx, args: str) -> None:
