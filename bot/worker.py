@@ -67,12 +67,15 @@ class Pacer:
     """Hands out send slots 1/rate apart on an ideal timeline; a pause moves every slot later.
 
     Slots are reserved before sleeping, so concurrent callers never share one, and a late
-    wake-up does not push later slots back (no drift); a real stall restarts the timeline at
-    now rather than bursting to catch up, since Telegram counts bursts against the limit.
+    wake-up does not push later slots back (no drift); a stall longer than `catch_up` restarts
+    the timeline at now rather than bursting to catch up, since Telegram counts bursts.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, catch_up: float = 0.02) -> None:
         self.interval = 1.0 / rate
+        # A slot missed by at most this long (an event-loop hiccup) is still used, at once;
+        # so any one-second window holds at most rate * (1 + catch_up) sends.
+        self.catch_up = catch_up
         self._next = 0.0
         self.paused_until = 0.0
 
@@ -82,7 +85,7 @@ class Pacer:
     async def slot(self) -> None:
         while True:
             now = time.monotonic()
-            at = max(self._next, now, self.paused_until)
+            at = max(self._next, now - self.catch_up, self.paused_until)
             self._next = at + self.interval
             if at > now:
                 await asyncio.sleep(at - now)
