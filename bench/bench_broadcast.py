@@ -1,0 +1,138 @@
+"""Broadcast throughput: one delivery worker draining a 10,000-recipient broadcast.
+
+The fake Bot API runs in its own process (so its CPU does not slow the worker) with a flood
+limit of --limit messages in any one-second window, answering 429 above it; the worker is set
+just under it (--rate). Reports the achieved rate against the configured one (as the worker saw
+its calls, and as the server saw them arrive), the 429s, and the store time per delivery.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_broadcast.py          # SQLite in a temp dir
+    PYTHONPATH=. .venv/bin/python bench/bench_broadcast.py --db postgresql+asyncpg://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import multiprocessing
+import tempfile
+import time
+import uuid
+from multiprocessing.connection import Connection
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+from telegram import Bot
+
+from bot.telegram import AiohttpRequest
+from bot.worker import Worker
+from storage.store import open_store
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.test_worker import queue_broadcast
+
+
+def serve_fake(conn: Connection, limit: float) -> None:
+    """Child process: the fake server with a flood limit; answers 'stop' with its counts."""
+
+    async def main() -> None:
+        # The fake stands in for Telegram's servers: its own GC pauses (10,000 recorded calls)
+        # would bunch arrivals into its one-second window and fake a flood.
+        gc.disable()
+        fake = await FakeTelegram().start()
+        fake.limit_rate(limit)
+        conn.send(fake.port)
+        while not conn.poll():
+            await asyncio.sleep(0.05)
+        conn.recv()
+        sends = [c for c in fake.calls if c.method == "sendMessage"]
+        ok = [c.at for c in sends if c.ok]
+        refused = [c.at for c in sends if not c.ok]
+        counts = fake.delivered_counts()
+        conn.send({"ok": len(ok), "first": min(ok), "last": max(ok), "refused_at": refused,
+                   "chats": len(counts), "duplicates": sum(n - 1 for n in counts.values())})
+        await fake.stop()
+
+    asyncio.run(main())
+
+
+async def fresh_pg(url: str) -> tuple[str, str]:
+    """A throw-away database next to `url` (so the benchmark never touches real data)."""
+    name = f"dips_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return make_url(url).set(database=name).render_as_string(hide_password=False), name
+
+
+async def drop_pg(url: str, name: str) -> None:
+    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
+    pg_name = None
+    if args.db:
+        url, pg_name = await fresh_pg(args.db)
+    else:
+        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
+    store = await open_store(url)
+    try:
+        started = time.perf_counter()
+        await queue_broadcast(store, args.recipients)
+        queued = time.perf_counter() - started
+        bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(pool_size=64))
+        worker = Worker(store, bot, rate=args.rate, idle_poll=0.2)
+        cpu = time.process_time()
+        async with bot:
+            started = time.perf_counter()
+            stats = await worker.run(until_idle=True)
+            wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+    finally:
+        await store.close()
+        if pg_name:
+            await drop_pg(args.db, pg_name)
+    return {"stats": stats, "wall": wall, "cpu": cpu, "queued": queued,
+            "db": "postgresql" if args.db else "sqlite"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--limit", type=float, default=300.0, help="the fake server's flood limit /s")
+    parser.add_argument("--rate", type=float, default=285.0, help="the worker's configured rate /s")
+    parser.add_argument("--db", default="", help="a PostgreSQL URL (a temporary database is made)")
+    args = parser.parse_args()
+
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.Process(target=serve_fake, args=(child, args.limit), daemon=True)
+    server.start()
+    port = parent.recv()
+    result = asyncio.run(run(args, port))
+    parent.send("stop")
+    seen = parent.recv()
+    server.join(10)
+
+    stats = result["stats"]
+    server_rate = (seen["ok"] - 1) / (seen["last"] - seen["first"])
+    steady = [t for t in seen["refused_at"] if t - seen["first"] > 2.0]
+    print(f"{args.recipients} recipients, {result['db']}, fake limit {args.limit:g}/s, "
+          f"worker rate {args.rate:g}/s (queueing the broadcast took {result['queued']:.2f} s)")
+    print(f"  sent {stats.sent}, failed {stats.failed}; the server accepted {seen['ok']} "
+          f"for {seen['chats']} chats ({seen['duplicates']} duplicates)")
+    print(f"  achieved rate: worker {stats.achieved_rate():.1f}/s = "
+          f"{stats.achieved_rate() / args.rate:.1%} of configured; server-side "
+          f"{server_rate:.1f}/s = {server_rate / args.rate:.1%}")
+    print(f"  429s seen: {len(seen['refused_at'])} ({len(steady)} after the first 2 s)")
+    print(f"  store time per delivery: {1000 * stats.store_seconds / max(stats.sent, 1):.3f} ms "
+          f"(claims, outcome batches, lease renewals; wall time in store calls)")
+    print(f"  worker CPU per delivery: {1000 * result['cpu'] / max(stats.sent, 1):.3f} ms; "
+          f"wall {result['wall']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
