@@ -413,6 +413,28 @@ async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
         await store.close()
 
 
+async def cmd_faq_suggestions(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.cases import suggestions
+
+    store = await _store(settings)
+    try:
+        async with store.session() as session:
+            rows = await suggestions(session, args.status)
+    finally:
+        await store.close()
+    for row in rows:
+        if args.json:
+            print(json.dumps({"id": row.id, "status": row.status, "case": row.case_id,
+                              "by": row.suggested_by, "at": row.at.isoformat(),
+                              "question": row.question, "answer": row.answer}, ensure_ascii=False))
+        else:
+            print(f"#{row.id} [{row.status}] case {row.case_id or '-'}, by {row.suggested_by}, "
+                  f"{row.at:%Y-%m-%d}\n  Q: {row.question}\n  A: {row.answer}")
+    if not rows and not args.json:
+        print("No FAQ suggestions" + (f" with status {args.status}." if args.status else " yet."))
+    return 0
+
+
 # ---- parser ----
 
 def build_parser() -> argparse.ArgumentParser:
@@ -488,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("target", nargs="+", metavar="REF | status ID")
     bc.add_argument("--all", action="store_true", help="every subscriber, not only matching ones")
     bc.add_argument("--yes", action="store_true", help="send without asking to confirm")
+    faq = sub.add_parser("faq", help="the FAQ knowledge base").add_subparsers(
+        dest="sub", required=True)
+    fs = add("suggestions", cmd_faq_suggestions, "FAQ entries officers suggested from answered "
+             "questions, for review", faq)
+    fs.add_argument("--status", choices=("pending", "accepted", "rejected"))
+    fs.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 

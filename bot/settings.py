@@ -44,6 +44,7 @@ class Settings:
     telegram_rate: float = 25.0  # messages a second, overall
     delivery_lease: int = 30  # seconds a claimed row stays with its worker without renewal
     delivery_max_attempts: int = 5  # transient failures before a message is given up
+    case_reminder_hours: float = 24.0  # an unanswered case is reminded in the channel once; 0: never
 
     @property
     def telegram_enabled(self) -> bool:

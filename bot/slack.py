@@ -28,6 +28,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
+from bot.slack_cases import register as register_cases
 from bot.slack_render import (
     BUTTON_ACTION,
     NOTE_ACTION,
@@ -73,7 +74,7 @@ class SlackAdapter:
         self.app.action({"type": "block_actions", "action_id": _starts(NOTE_ACTION)})(self._on_note_button)
         self.app.view(NOTE_CALLBACK)(self._on_note_submitted)
         self.app.event("app_home_opened")(self._on_home)
-        self.app.event("message")(self._ignore)  # DMs to the bot: officers use /dips
+        register_cases(self)  # case threads and forms; other messages are ignored
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- at most once ----
@@ -165,9 +166,10 @@ class SlackAdapter:
             await self._tell_failure(channel, speaker.user_id, respond)
 
     async def send(self, replies: list[Reply], *, channel: str | None, user: str,
-                   respond: Any = None) -> None:
+                   respond: Any = None, thread_ts: str | None = None) -> None:
         """Messages through the response URL when there is one (works in any channel the
-        command came from, bot invited or not), else as an ephemeral or direct message."""
+        command came from, bot invited or not), else as an ephemeral (in `thread_ts` when
+        given) or direct message."""
         messages, files = render(replies)
         for message in messages:
             if respond is not None:
@@ -175,7 +177,8 @@ class SlackAdapter:
                               replace_original=False)
             elif channel:
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=message.text,
-                                                     blocks=message.blocks)
+                                                     blocks=message.blocks,
+                                                     **({"thread_ts": thread_ts} if thread_ts else {}))
             else:
                 await self.client.chat_postMessage(channel=user, text=message.text,
                                                    blocks=message.blocks)

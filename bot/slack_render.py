@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.cases import FORM_BUTTONS
 from handlers.messages import Attachment, Button, Reply
 from handlers.officer import NOTE_BUTTONS
 
@@ -24,6 +25,7 @@ FALLBACK_LIMIT = 3000
 BUTTON_ACTION = "dips_btn_"
 NOTE_ACTION = "dips_note_"
 NOTE_CALLBACK = "dips_note"
+CASE_ACTION = "dips_case_"  # a case button that opens its form (bot/slack_cases.py)
 
 
 def escape(text: str) -> str:
@@ -77,7 +79,8 @@ def section(text: str) -> dict[str, Any]:
 
 def button_element(button: Button, index: int) -> dict[str, Any]:
     prefix = button.data.partition(":")[0]
-    action = NOTE_ACTION if prefix in NOTE_BUTTONS else BUTTON_ACTION
+    action = (NOTE_ACTION if prefix in NOTE_BUTTONS else
+              CASE_ACTION if prefix in FORM_BUTTONS else BUTTON_ACTION)
     return {"type": "button", "action_id": f"{action}{index}",
             "text": {"type": "plain_text", "text": fit(button.label, BUTTON_LABEL) or "?"},
             "value": button.data}

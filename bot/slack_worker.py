@@ -1,7 +1,10 @@
 """The Slack delivery worker: drains Delivery rows with platform "slack" from the store.
 
 New-EOI notices for the officers' channel that are waiting together go out as ONE message (up to
-15 EOIs a message, each with its buttons); everything else is a neutral Reply sent as it is.
+15 EOIs a message, each with its buttons); everything else is a neutral Reply sent as it is, in a
+thread when its payload names one (`thread_ts`, or a case's thread). A case's notice records its
+ts as the case's thread. Every `reminder_every` seconds the worker also queues reminders for
+cases left unanswered (handlers.cases.queue_reminders).
 Slack allows about one message a second per channel, so sends to a channel are spaced by
 `per_channel` seconds. A rate limit or network failure puts the row back with a delay; a
 permanent refusal (unknown channel, bot removed...) marks it failed.
@@ -22,11 +25,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack_render import render
+from handlers.cases import queue_reminders
 from handlers.core import Core
 from handlers.messages import Reply
 from handlers.officer import new_eoi_notice
 from handlers.outbound import from_payload
 from storage import deliveries
+from storage.cases import get_case, set_thread
 from storage.deliveries import OFFICER_CHANNEL
 from storage.models import Delivery
 
@@ -42,13 +47,15 @@ PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_bloc
 
 class SlackWorker:
     def __init__(self, core: Core, settings: Settings, client: AsyncWebClient, *,
-                 poll_seconds: float = 1.0, per_channel: float = 1.0, batch: int = 100) -> None:
+                 poll_seconds: float = 1.0, per_channel: float = 1.0, batch: int = 100,
+                 reminder_every: float = 60.0) -> None:
         self.core = core
         self.settings = settings
         self.client = client
         self.poll_seconds = poll_seconds
         self.per_channel = per_channel
         self.batch = batch
+        self.reminder_every = reminder_every
         self.worker_id = f"slack-{uuid.uuid4().hex[:12]}"
         self._last_send: dict[str, float] = {}
         self._stopping = asyncio.Event()
@@ -56,8 +63,21 @@ class SlackWorker:
     def stop(self) -> None:
         self._stopping.set()
 
+    async def remind_once(self) -> int:
+        """Queue reminders for cases unanswered past DIPS_CASE_REMINDER_HOURS (each once)."""
+        async with self.core.store.session() as session:
+            return await queue_reminders(session, self.core.clock(),
+                                         self.settings.case_reminder_hours)
+
     async def run(self) -> None:
+        next_check = 0.0
         while not self._stopping.is_set():
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + self.reminder_every
+                try:
+                    await self.remind_once()
+                except Exception:
+                    log.exception("case reminder check failed")
             try:
                 sent = await self.drain_once()
             except Exception:  # the store may be briefly unreachable: keep the worker alive
@@ -95,21 +115,42 @@ class SlackWorker:
         await self._post(rows, self._channel(OFFICER_CHANNEL), replies)
 
     async def _send_one(self, delivery: Delivery) -> None:
-        if "text" not in delivery.payload:
+        payload = delivery.payload
+        if "text" not in payload:
             await self._finish(delivery, "failed", f"unknown payload for kind {delivery.kind}")
             return
-        await self._post([delivery], self._channel(delivery.chat_id), [from_payload(delivery.payload)])
+        channel, thread = self._channel(delivery.chat_id), payload.get("thread_ts")
+        case_id = payload.get("case_id")
+        if case_id and payload.get("thread") and not thread:
+            # Queued before the case's notice was posted: find its thread now.
+            async with self.core.store.session() as session:
+                case = await get_case(session, int(case_id))
+            if case is not None and case.slack_ts:
+                channel, thread = case.slack_channel or channel, case.slack_ts
+        ts = await self._post([delivery], channel, [from_payload(payload)], thread_ts=thread,
+                              reply_broadcast=bool(payload.get("reply_broadcast")))
+        if ts and case_id and not payload.get("thread"):  # a case's notice heads its thread
+            async with self.core.store.session() as session:
+                await set_thread(session, int(case_id), channel, ts)
 
-    async def _post(self, rows: list[Delivery], channel: str, replies: list[Reply]) -> None:
+    async def _post(self, rows: list[Delivery], channel: str, replies: list[Reply],
+                    thread_ts: str | None = None, reply_broadcast: bool = False) -> str | None:
+        """Post and record the outcome; returns the first message's ts when sent."""
         if not channel:
             await self._finish_all(rows, "failed", "DIPS_SLACK_CHANNEL is not set")
-            return
+            return None
         messages, _ = render(replies)
+        threading: dict[str, object] = {"thread_ts": thread_ts} if thread_ts else {}
+        if thread_ts and reply_broadcast:
+            threading["reply_broadcast"] = True
+        first_ts: str | None = None
         try:
             for message in messages:
                 await self._pace(channel)
-                await self.client.chat_postMessage(channel=channel, text=message.text,
-                                                   blocks=message.blocks, unfurl_links=False)
+                posted = await self.client.chat_postMessage(
+                    channel=channel, text=message.text, blocks=message.blocks,
+                    unfurl_links=False, **threading)  # type: ignore[arg-type]
+                first_ts = first_ts or str(posted.get("ts") or "") or None
         except SlackApiError as exc:
             error = str(exc.response.get("error", "error"))
             if error == "ratelimited":
@@ -120,11 +161,12 @@ class SlackWorker:
                 await self._finish_all(rows, "failed", error)
             else:
                 await self._finish_all(rows, "retry", error)
-            return
+            return None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             await self._finish_all(rows, "retry", f"{type(exc).__name__}: {exc}")
-            return
+            return None
         await self._finish_all(rows, "sent", "")
+        return first_ts
 
     async def _pace(self, channel: str) -> None:
         """At most one message per `per_channel` seconds to one channel."""

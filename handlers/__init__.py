@@ -7,6 +7,7 @@ def register(core) -> None:  # type: ignore[no-untyped-def]
         assist,
         audit,
         broadcast,
+        cases,
         catalogue,
         eoi,
         menu,
@@ -15,5 +16,6 @@ def register(core) -> None:  # type: ignore[no-untyped-def]
         subscribe,
     )
 
-    for feature in (menu, eoi, catalogue, assist, officer, subscribe, broadcast, privacy, audit):
+    for feature in (menu, eoi, catalogue, assist, officer, subscribe, broadcast, privacy, audit,
+                    cases):
         feature.register(core)

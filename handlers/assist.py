@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from handlers.cases import open_case
 from handlers.catalogue import show_matches
 from handlers.core import Core, Ctx
 from handlers.menu import menu_rows
 from handlers.validation import clean
-from storage.audit import record_question
 
 HANDOFF_ROW = [("Talk to a person", "menu:human")]
 OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
@@ -66,22 +66,25 @@ async def faq_button(ctx: Ctx, faq_id: str) -> None:
     await answer(ctx, entry)
 
 
-async def hand_over(ctx: Ctx, text: str, related: tuple = ()) -> None:
-    await record_question(ctx.session, ctx.identity.id, text)
+async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = False,
+                    challenge_ref: str | None = None) -> None:
+    """File a case for the officers (see handlers.cases) and tell the SME it was passed on."""
+    await open_case(ctx, text, related, challenge_ref, asked_for_person=asked)
+    why = "" if asked else "I don't have a reliable answer to that, so "
+    said = (f"{why}I've recorded your question and passed it to a DIPS officer, who will "
+            "reply here. I'll tell you when they answer.")
     if related:
-        ctx.say("I don't have a reliable answer to that, so I've recorded your question for a "
-                "DIPS officer, who will reply here. Meanwhile, these answers may help:",
+        ctx.say(f"{said[0].upper()}{said[1:]} Meanwhile, these answers may help:",
                 *[[(e.title[:60], f"faq:{e.id}")] for e in related[:3]])
     else:
-        ctx.say("I don't have a reliable answer to that, so I've recorded your question for a "
-                "DIPS officer, who will reply here. Meanwhile, is there anything else?",
+        ctx.say(f"{said[0].upper()}{said[1:]} Meanwhile, is there anything else?",
                 *menu_rows(ctx))
 
 
 async def human(ctx: Ctx, args: str) -> None:
     text = clean(args)
     if text:
-        await hand_over(ctx, text)
+        await hand_over(ctx, text, asked=True)
         return
     ctx.goto("ask-officer", "question")
     ctx.say("What would you like to ask a DIPS officer? Type your question and I'll pass it on.",
@@ -93,8 +96,9 @@ async def step_question(ctx: Ctx, text: str) -> None:
     if not text:
         ctx.say("Please type your question, or press Cancel.", [("Cancel", "cancel:")])
         return
+    challenge_ref = ctx.data.get("challenge")  # asked from a challenge's details
     ctx.finish()
-    await hand_over(ctx, text[:2000])
+    await hand_over(ctx, text[:2000], asked=True, challenge_ref=challenge_ref)
 
 
 async def prompt_question(ctx: Ctx) -> None:

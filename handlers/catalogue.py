@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.core import Core, Ctx
 from handlers.validation import clean, parse_id
 from storage import challenges
+from storage.cases import clarifications
 
 PAGE = 5
 
@@ -55,7 +56,13 @@ async def details(ctx: Ctx, ref: str) -> None:
         lines.append("(Sample challenge based on the DIPS action plan.)")
     if not is_open:
         lines.append("\nThis challenge is not open for expressions of interest.")
+    published = await clarifications(ctx.session, challenge.id)
+    if published:  # answers officers gave one bidder, shared with all of them
+        lines.append("\nClarifications:")
+        lines += [f"{i}. Q: {c.question[:500]}\n   A: {c.answer[:1000]}"
+                  for i, c in enumerate(published[-10:], max(1, len(published) - 9))]
     rows = [[("Register interest", f"int:{challenge.ref}")]] if is_open else []
+    rows.append([("Ask an officer about this", f"askc:{challenge.ref}"[:64])])
     rows.append([("Open challenges", "chl:0")])
     ctx.say("\n".join(lines), *rows, title=f"{challenge.title} [{challenge.ref}]")
 

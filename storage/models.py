@@ -209,6 +209,17 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | answered | closed
     asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A hand-off is a case: what it concerns, what the bot offered, who holds it, its thread.
+    challenge_id: Mapped[int | None] = mapped_column(
+        ForeignKey("challenges.id", ondelete="SET NULL")
+    )
+    tried: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"faq": [[id, title]], ...}
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # actor, e.g. "slack:U123"
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    slack_channel: Mapped[str | None] = mapped_column(String(64))
+    slack_ts: Mapped[str | None] = mapped_column(String(40), index=True)  # the thread's parent
+    reminded_at: Mapped[datetime | None] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column()
 
 
 class AuditEntry(Base):
@@ -275,3 +286,49 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class CaseMessage(Base):
+    """One message in a case's thread: the SME's question and replies, the officers' answers."""
+
+    __tablename__ = "case_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(10))  # sme | officer
+    actor: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Clarification(Base):
+    """An officer's answer published to every bidder on a challenge, the question anonymised."""
+
+    __tablename__ = "clarifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL"), unique=True  # a case is published once
+    )
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FaqSuggestion(Base):
+    """An answered case proposed as a new FAQ entry, for an admin to review."""
+
+    __tablename__ = "faq_suggestions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL"), unique=True
+    )
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    suggested_by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | accepted | rejected
