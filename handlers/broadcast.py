@@ -19,7 +19,6 @@ from handlers.core import Core, Ctx
 from handlers.matching import subscribers_matching
 from handlers.messages import Reply, buttons
 from handlers.outbound import to_payload
-from handlers.roles import allowed
 from handlers.validation import clean, parse_id
 from storage import deliveries
 from storage.audit import audit
@@ -229,9 +228,6 @@ async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
 
 
 async def _challenge_for(ctx: Ctx, arg: str) -> tuple[str, Challenge] | None:
-    if not allowed(ctx.role, "broadcast"):  # buttons are open to all roles in the core
-        ctx.say("Sorry, only admins can publish or announce challenges.")
-        return None
     code, _, cid = arg.partition(":")
     challenge = await ctx.session.get(Challenge, cid_n) if (cid_n := parse_id(cid)) else None
     if challenge is None or code not in ("m", "a", "n"):
@@ -288,6 +284,6 @@ async def cancel_button(ctx: Ctx, arg: str) -> None:
 def register(core: Core) -> None:
     core.command("publish", publish)
     core.command("broadcast", broadcast)
-    core.button("bca", choose_audience)
-    core.button("bcy", confirm_button)
-    core.button("bcx", cancel_button)
+    core.button("bca", choose_audience, "broadcast")
+    core.button("bcy", confirm_button, "broadcast")
+    core.button("bcx", cancel_button, "broadcast")

@@ -233,13 +233,6 @@ async def _case_arg(ctx: Ctx, args: str, usage: str) -> tuple[Question, str] | N
     return case, rest
 
 
-def _staff(ctx: Ctx) -> bool:
-    if allowed(ctx.role, PERMISSION):
-        return True
-    ctx.say("Sorry, that is only available to council officers.")
-    return False
-
-
 async def _refuse_held(ctx: Ctx, case: Question, what: str) -> None:
     case = await store_cases.get_case(ctx.session, case.id) or case
     if case.status == "closed":
@@ -470,14 +463,7 @@ def _age(delta: timedelta) -> str:
         f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days")
 
 
-# ---- officer buttons (the core lets anyone press a button: check the role here) ----
-
-def _staff_button(handler: Callable[[Ctx, str], Awaitable[None]]) -> Callable[[Ctx, str], Awaitable[None]]:
-    async def pressed(ctx: Ctx, arg: str) -> None:
-        if _staff(ctx):
-            await handler(ctx, arg)
-    return pressed
-
+# ---- officer buttons (registered with the PERMISSION the core checks) ----
 
 async def answer_button(ctx: Ctx, arg: str) -> None:
     """Without a form (console, Telegram), the officer's next message is the answer."""
@@ -682,14 +668,14 @@ SUBCOMMANDS: dict[str, Callable[[Ctx, str], Awaitable[None]]] = {
 
 
 def register(core: Core) -> None:
-    core.button("csc", _staff_button(claim))
-    core.button("csa", _staff_button(answer_button))
-    core.button("csd", _staff_button(show_case))
-    core.button("csx", _staff_button(close_case))
-    core.button("csp", _staff_button(lambda ctx, arg: preview_button(ctx, f"p:{arg}")))
-    core.button("csf", _staff_button(lambda ctx, arg: preview_button(ctx, f"f:{arg}")))
-    core.button("cspy", _staff_button(clarify))
-    core.button("csfy", _staff_button(suggest))
+    core.button("csc", claim, PERMISSION)
+    core.button("csa", answer_button, PERMISSION)
+    core.button("csd", show_case, PERMISSION)
+    core.button("csx", close_case, PERMISSION)
+    core.button("csp", lambda ctx, arg: preview_button(ctx, f"p:{arg}"), PERMISSION)
+    core.button("csf", lambda ctx, arg: preview_button(ctx, f"f:{arg}"), PERMISSION)
+    core.button("cspy", clarify, PERMISSION)
+    core.button("csfy", suggest, PERMISSION)
     core.button("csr", reply_button)
     core.button("askc", ask_about_challenge)
     core.flow(REPLY_FLOW, {"text": step_reply})

@@ -104,7 +104,7 @@ class Core:
         self.index = index  # handlers.matching.CatalogueIndex, or None
         self.clock = clock or (lambda: datetime.now(UTC))
         self.commands: dict[str, Handler] = {}
-        self.buttons: dict[str, Handler] = {}
+        self.buttons: dict[str, tuple[Handler, str]] = {}  # prefix -> (handler, permission)
         self.flows: dict[str, dict[str, Handler]] = {}
         self.prompts: dict[str, Callable[[Ctx], Awaitable[None]]] = {}  # re-ask a flow's step
         self.text_handler: Handler | None = None
@@ -118,8 +118,9 @@ class Core:
     def command(self, name: str, handler: Handler) -> None:
         self.commands[name] = handler
 
-    def button(self, prefix: str, handler: Handler) -> None:
-        self.buttons[prefix] = handler
+    def button(self, prefix: str, handler: Handler, permission: str = "menu") -> None:
+        """Register a button; pressing it needs `permission` in the roles table."""
+        self.buttons[prefix] = (handler, permission)
 
     def flow(self, name: str, steps: dict[str, Handler]) -> None:
         self.flows[name] = steps
@@ -178,22 +179,22 @@ class Core:
     async def _dispatch(self, ctx: Ctx, message: Incoming) -> None:
         if message.button is not None:
             prefix, _, arg = message.button.partition(":")
-            handler = self.buttons.get(prefix)
-            if handler is None or not allowed(ctx.role, _button_action(prefix)):
+            handler, permission = self.buttons.get(prefix, (None, "menu"))
+            if handler is None:
                 ctx.say("That button has expired or isn't available any more. "
                         "Here's the menu to carry on from.")
                 await self.commands["menu"](ctx, "")
-                return
-            await handler(ctx, arg)
+            elif not allowed(ctx.role, permission):
+                ctx.say(f"Sorry, that is only available to {_who_may(permission)}.")
+            else:
+                await handler(ctx, arg)
         elif message.command is not None:
             name = message.command.lower()
             handler = self.commands.get(name)
             if handler is None:
                 ctx.say(f"I don't know the command /{name[:30]}. Type /help to see what I can do.")
             elif not allowed(ctx.role, name):
-                who = "admins" if allowed("admin", name) and not allowed("officer", name) else (
-                    "council officers")
-                ctx.say(f"Sorry, /{name} is only available to {who}.")
+                ctx.say(f"Sorry, /{name} is only available to {_who_may(name)}.")
             else:
                 await handler(ctx, message.args.strip())
         elif ctx.flow is not None:
@@ -207,9 +208,5 @@ class Core:
             await self.text_handler(ctx, message.text)
 
 
-# Button prefixes that belong to a permission-checked action; others are open to everyone.
-BUTTON_ACTIONS: dict[str, str] = {"stg": "stage"}
-
-
-def _button_action(prefix: str) -> str:
-    return BUTTON_ACTIONS.get(prefix, "menu")
+def _who_may(action: str) -> str:
+    return "council officers" if allowed("officer", action) else "admins"

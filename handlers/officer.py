@@ -176,23 +176,6 @@ async def challenge_detail(ctx: Ctx, args: str) -> None:
             title=f"{challenge.title} [{challenge.ref}]")
 
 
-async def challenge_button(ctx: Ctx, arg: str) -> None:
-    if await _staff_only(ctx, "dips"):
-        await challenge_detail(ctx, arg)
-
-
-async def eoi_button(ctx: Ctx, arg: str) -> None:
-    if await _staff_only(ctx, "eoi"):
-        await show_eoi(ctx, arg)
-
-
-async def _staff_only(ctx: Ctx, action: str) -> bool:
-    """Buttons outside core.BUTTON_ACTIONS are open to everyone: check the role here."""
-    if allowed(ctx.role, action):
-        return True
-    ctx.say("Sorry, that is only available to council officers.")
-    return False
-
 
 # ---- export ----
 
@@ -227,11 +210,6 @@ async def export(ctx: Ctx, args: str) -> None:
     ctx.say(f"{len(rows)} expression{'s' if len(rows) != 1 else ''} of interest"
             + (f" for {ref}" if ref else "") + ", as CSV.",
             attachment=Attachment(name, eoi_csv(rows), "text/csv"))
-
-
-async def export_button(ctx: Ctx, arg: str) -> None:
-    if await _staff_only(ctx, "export"):
-        await export(ctx, arg)
 
 
 # ---- impact ----
@@ -279,8 +257,6 @@ async def impact(ctx: Ctx, args: str) -> None:
 
 
 async def impact_csv_button(ctx: Ctx, arg: str) -> None:
-    if not await _staff_only(ctx, "impact"):
-        return
     since_text, _, until_text = arg.partition(":")
     try:
         since = date.fromisoformat(since_text) if since_text else None
@@ -411,8 +387,8 @@ def register(core: Core) -> None:
     core.command("export", export)
     core.command("impact", impact)
     core.command("dashboard", dashboard)
-    core.button("stg", stage_button)
-    core.button("oe", eoi_button)
-    core.button("och", challenge_button)
-    core.button("exp", export_button)
-    core.button("imp", impact_csv_button)
+    core.button("stg", stage_button, "stage")
+    core.button("oe", show_eoi, "eoi")
+    core.button("och", challenge_detail, "dips")
+    core.button("exp", export, "export")
+    core.button("imp", impact_csv_button, "impact")

@@ -40,8 +40,20 @@ async def test_command_is_refused_exactly_for_roles_without_permission(store, co
     assert "went wrong" not in chat.text
 
 
-async def test_staff_buttons_are_refused_to_smes(store):
+def _buttons() -> dict[str, str]:
+    core = Core.__new__(Core)
+    core.commands, core.buttons, core.flows, core.prompts = {}, {}, {}, {}
+    from handlers import register
+
+    register(core)
+    return {prefix: permission for prefix, (_, permission) in core.buttons.items()}
+
+
+@pytest.mark.parametrize("prefix", sorted(p for p, perm in _buttons().items()
+                                          if perm not in ("menu",)))
+async def test_restricted_buttons_are_refused_to_smes(store, prefix):
+    assert _buttons()[prefix] in PERMISSIONS
     await seed_catalogue(store)
     chat = Chat(build_core(store, with_faq=False, with_matching=False))
-    await chat.press("stg:1:exploration")
-    assert "isn't available" in chat.text
+    await chat.press(f"{prefix}:1:exploration")
+    assert REFUSED in chat.text
