@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -62,7 +63,14 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
             await chat(core, "sme")
         else:
-            await asyncio.gather(*tasks)
+            # SIGTERM (a service manager stopping us) shuts down as cleanly as Ctrl-C does.
+            main = asyncio.current_task()
+            assert main is not None
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+            try:
+                await asyncio.gather(*tasks)
+            except asyncio.CancelledError:
+                log.info("stopped by SIGTERM")
     finally:
         await store.close()
     return 0

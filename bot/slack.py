@@ -151,9 +151,6 @@ class SlackAdapter:
         except Exception:
             log.exception("could not publish App Home for %s", user)
 
-    async def _ignore(self, ack: Any) -> None:
-        await ack()
-
     # ---- sending ----
 
     async def _work(self, speaker: Speaker, channel: str | None, respond: Any, incoming: Incoming) -> None:

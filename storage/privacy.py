@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AuditEntry,
+    CaseMessage,
     Consent,
     Contact,
     ConversationState,
@@ -54,8 +55,12 @@ async def export(session: AsyncSession, identity: Identity) -> dict[str, Any]:
         select(Subscription).where(Subscription.identity_id == identity.id))]
     data["consents"] = [_row(c) for c in await session.scalars(
         select(Consent).where(Consent.identity_id == identity.id))]
-    data["questions"] = [_row(q) for q in await session.scalars(
-        select(Question).where(Question.identity_id == identity.id))]
+    questions = list(await session.scalars(
+        select(Question).where(Question.identity_id == identity.id)))
+    data["questions"] = [_row(q) for q in questions]
+    data["question_threads"] = [_row(m) for m in await session.scalars(
+        select(CaseMessage).where(CaseMessage.question_id.in_([q.id for q in questions]))
+        .order_by(CaseMessage.id))]
     state = await session.get(ConversationState, identity.id)
     data["conversation"] = _row(state) if state else None
     return data
