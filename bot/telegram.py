@@ -18,6 +18,7 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -299,9 +300,6 @@ class TelegramAdapter:
         outcome = "handled"
         answering: asyncio.Task[None] | None = None
         try:
-            if not await self._claim(update):
-                outcome = "duplicate"
-                return
             if update.callback_query is not None:  # stop the button's spinner while we work
                 answering = asyncio.create_task(self._answer_query(update))
             outcome = await self._handle(update)
@@ -319,8 +317,6 @@ class TelegramAdapter:
         finally:
             if answering is not None:
                 await answering
-            elif outcome != "duplicate" and update.callback_query is not None:
-                await self._answer_query(update)  # the claim itself failed
             for observer in self.observers:
                 observer(update.update_id, outcome)
 
@@ -334,21 +330,27 @@ class TelegramAdapter:
         return fresh
 
     async def _handle(self, update: Update) -> str:
+        incoming = to_incoming(update)
+        if incoming is not None:
+            # The core claims the update id in the same transaction as its effects.
+            replies = await self.core.handle(replace(incoming, update_id=update.update_id))
+            if not replies:
+                return "duplicate"
+            await self._deliver(update, replies)
+            return "handled"
+        if not await self._claim(update):
+            return "duplicate"
         if update.my_chat_member is not None:
             member = update.my_chat_member
             if (member.chat.type == ChatType.PRIVATE
                     and member.new_chat_member.status == ChatMemberStatus.BANNED):
                 await self._mark_blocked(member.from_user.id)  # the user blocked the bot
             return "ignored"
-        incoming = to_incoming(update)
-        if incoming is None:
-            chat = update.effective_chat
-            if update.message is not None and chat is not None and chat.type == ChatType.PRIVATE:
-                await self._deliver(update, [Reply(TEXT_ONLY)])  # a photo, sticker, voice...
-                return "handled"
-            return "ignored"
-        await self._deliver(update, await self.core.handle(incoming))
-        return "handled"
+        chat = update.effective_chat
+        if update.message is not None and chat is not None and chat.type == ChatType.PRIVATE:
+            await self._deliver(update, [Reply(TEXT_ONLY)])  # a photo, sticker, voice...
+            return "handled"
+        return "ignored"
 
     async def _answer_query(self, update: Update) -> None:
         query = update.callback_query

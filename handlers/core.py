@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from handlers.messages import Incoming, Outbox, Reply, Speaker
 from handlers.roles import allowed
-from storage import conversations, people
+from storage import conversations, people, updates
 from storage.models import Identity
 from storage.store import Store
 
@@ -126,7 +126,11 @@ class Core:
         self.flows[name] = steps
 
     async def handle(self, message: Incoming) -> list[Reply]:
-        """Handle one message; never raises: failures become a friendly reply."""
+        """Handle one message; never raises: failures become a friendly reply.
+
+        Every message gets at least one reply, except a repeat of an `update_id` already
+        handled (by any process), which gets none.
+        """
         for attempt in range(3):
             try:
                 return await self._handle_once(message)
@@ -151,6 +155,10 @@ class Core:
 
     async def _handle_once(self, message: Incoming) -> list[Reply]:
         async with self.store.session() as session:
+            # The claim commits with the effects, so an update is taken once and never lost.
+            if message.update_id is not None and not await updates.claim_update(
+                    session, message.speaker.platform, message.update_id):
+                return []
             ctx = await self._context(session, message.speaker)
             await self._dispatch(ctx, message)
             await ctx.persist()

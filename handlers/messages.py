@@ -31,6 +31,7 @@ class Incoming:
     command: str | None = None  # without the slash, lower case
     args: str = ""
     button: str | None = None  # the button's data, as sent back by the platform
+    update_id: int | None = None  # the platform's id for it: handled at most once when given
 
 
 @dataclass(frozen=True)

@@ -344,3 +344,14 @@ def test_button_data_limit():
     with pytest.raises(ValueError):
         Button("x", "y" * 65)
     assert Speaker("console", "u")  # the neutral types need nothing platform-specific
+
+
+async def test_a_repeated_update_id_is_handled_once(core, store):
+    chat = Chat(core)
+    message = Incoming(chat.speaker, command="interest", args=REF, update_id=7)
+    first, again = await asyncio.gather(core.handle(message), core.handle(message))
+    assert sorted([bool(first), bool(again)]) == [False, True]
+    assert await core.handle(message) == []
+    async with store.session() as session:
+        state = await session.get(ConversationState, 1)
+        assert state.step == "org_name" and state.version == 1
