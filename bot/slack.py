@@ -25,6 +25,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
@@ -56,6 +60,16 @@ def event_key(event_id: str) -> int:
     return int.from_bytes(hashlib.sha256(event_id.encode()).digest()[:8], "big") & (2**63 - 1)
 
 
+def web_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client that retries dropped connections and 5xx answers (with back-off).
+
+    Rate limits are left to the callers: the delivery worker re-queues instead of waiting.
+    """
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
+                          retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                                          AsyncServerErrorRetryHandler(max_retry_count=2)])
+
+
 class SlackAdapter:
     """The Bolt app, its listeners, and sending the core's replies back to Slack."""
 
@@ -63,8 +77,7 @@ class SlackAdapter:
                  client: AsyncWebClient | None = None) -> None:
         self.core = core
         self.settings = settings
-        self.client = client or AsyncWebClient(token=settings.slack_bot_token,
-                                               base_url=settings.slack_api_url)
+        self.client = client or web_client(settings)
         self.app = AsyncApp(client=self.client, signing_secret=settings.slack_signing_secret or None,
                             process_before_response=process_before_response,
                             request_verification_enabled=bool(settings.slack_signing_secret))

@@ -59,7 +59,8 @@ TEXT_ONLY = ("I can only read typed messages and button presses. Please type wha
 STALE_BUTTON = "That button isn't available any more."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # challenge links would bury the text
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
-MAX_RETRIES = 3  # RetryAfter waits before a message is given up
+MAX_RETRIES = 3  # RetryAfter waits or network-error retries before a message is given up
+RETRY_BACKOFF = 0.5  # seconds before the first retry after a network error; doubles each time
 MAX_RETRY_WAIT = 60.0  # seconds; a longer flood wait means the message is stale anyway
 PRUNE_EVERY = 3600.0  # seconds between deletions of old update keys
 
@@ -388,8 +389,11 @@ class TelegramAdapter:
         await self.app.bot.send_document(chat_id, document, reply_markup=markup)
 
     async def _send(self, update: Update, call: Callable[[], Awaitable[None]]) -> bool:
-        """Make one Bot API call; False when the rest of this update's replies should be dropped."""
-        for _attempt in range(MAX_RETRIES + 1):
+        """Make one Bot API call; False when the rest of this update's replies should be dropped.
+
+        Only the sending is repeated: the core's effects are already committed, once.
+        """
+        for attempt in range(MAX_RETRIES + 1):
             try:
                 await call()
                 return True
@@ -409,10 +413,12 @@ class TelegramAdapter:
             except BadRequest as exc:  # our request is wrong; repeating it cannot help
                 log.error("update %s: Telegram refused a message: %s", update.update_id, exc)
                 return True
-            except NetworkError as exc:
-                log.warning("update %s: network error while sending: %s", update.update_id, exc)
-                return False
-        log.warning("update %s: still rate limited after %d tries", update.update_id, MAX_RETRIES)
+            except NetworkError as exc:  # a 5xx or a dropped connection: back off and try again
+                log.warning("update %s: network error while sending (try %d): %s",
+                            update.update_id, attempt + 1, exc)
+                if attempt < MAX_RETRIES:
+                    await asyncio.sleep(RETRY_BACKOFF * 2 ** attempt)
+        log.warning("update %s: reply not sent after %d tries", update.update_id, MAX_RETRIES + 1)
         return False
 
     async def _mark_blocked(self, user_id: int) -> None:

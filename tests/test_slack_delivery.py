@@ -234,3 +234,16 @@ async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: St
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+async def test_server_errors_are_retried_and_the_notice_sent_once(fake: FakeSlack, store: Store) -> None:
+    core = make_core(store)
+    async with store.session() as session:
+        session.add(Delivery(platform="slack", chat_id="CSAME", kind="notice",
+                             payload=to_payload(Reply("after a hiccup")), status="pending", attempts=0))
+    fake.fail["chat.postMessage"] = [("internal_error", 503, {})]
+    await SlackWorker(core, slack_settings(fake), SlackAdapter(core, slack_settings(fake)).client
+                      ).drain_once()
+    posts = [c for c in fake.calls if c.method == "chat.postMessage"]
+    assert len(posts) == 2 and "after a hiccup" in fake.texts()
+    assert await statuses(store) == ["sent"]

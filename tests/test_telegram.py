@@ -18,6 +18,7 @@ from bot.telegram import TEXT_ONLY, TelegramAdapter, webhook_secret
 from handlers.core import FAILED, Core
 from handlers.messages import Incoming, Reply, buttons
 from storage import people
+from storage.models import ConversationState
 from storage.store import Store, open_store
 from tests.fake_telegram import TOKEN, FakeTelegram
 
@@ -447,3 +448,19 @@ async def test_update_keys_claimed_once_and_pruned(store: Store) -> None:
         assert await mark_inactive(session, "telegram", "nobody") is False
     async with store.engine.begin() as connection:
         assert await claim_update(connection, "telegram", 10**12) is True  # forgotten
+
+
+async def test_server_errors_are_retried_without_repeating_effects(
+        bot: Harness, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.telegram.RETRY_BACKOFF", 0.01)
+    ref = await open_ref(store)
+    bot.fake.fail(USER, 502, "Bad Gateway", times=2)  # two 5xx answers, then Telegram recovers
+    text = await bot.say(f"/interest {ref}")
+    assert "organisation's name" in text
+    sends = [c for c in bot.fake.calls
+             if c.method == "sendMessage" and int(c.params["chat_id"]) == USER]
+    assert [c.ok for c in sends] == [False, False, True]  # the same reply, sent once in the end
+    async with store.session() as session:
+        identity = await people.get_identity(session, "telegram", str(USER))
+        state = await session.get(ConversationState, identity.id)
+    assert state.version == 1  # the core ran once
