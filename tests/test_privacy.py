@@ -6,10 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from handlers.app import build_core, seed_catalogue
-from storage.models import Base, Eoi, Organisation, utcnow
+from handlers.impact import build_report
+from storage.models import Base, utcnow
 from storage.privacy import stale_identities
 from tests.conftest import Chat
 from tests.test_eoi_flow import complete_eoi
@@ -24,14 +25,10 @@ async def core(store):
     return build_core(store)
 
 
-async def impact_counts(store) -> tuple:
+async def impact_counts(store) -> dict:
+    """What `dips impact` reports, over all time."""
     async with store.session() as session:
-        orgs = await session.scalar(select(func.count(func.distinct(Eoi.organisation_id))))
-        stages = sorted((await session.execute(
-            select(Eoi.stage, func.count()).group_by(Eoi.stage))).all())
-        places = sorted((await session.execute(
-            select(Organisation.country, Organisation.city))).all())
-    return orgs, stages, places
+        return (await build_report(session, None, None)).to_dict()
 
 
 async def every_value(store) -> list[str]:
@@ -64,6 +61,7 @@ async def test_forget_erases_every_personal_value_but_keeps_the_counts(core, sto
     await other.send("/interest planning-consultation")
     await other.send("Other Ltd")
     before = await impact_counts(store)
+    assert before["smes_engaged"] == 1 and before["eois"] == 1
     assert any(p in v for v in await every_value(store) for p in PERSONAL)
 
     await chat.send("/forget")
