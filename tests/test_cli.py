@@ -148,3 +148,34 @@ def test_privacy_purge_erases_only_inactive_smes(cli_db):
     assert result.returncode == 0 and "0 SME" in result.stdout  # created today: not stale yet
     listing = run(["eoi", "list", "--json"], cli_db)
     assert "Acme Food Tech Ltd" in listing.stdout
+
+
+async def test_challenge_closed_on_the_command_line_leaves_a_running_bots_matches(cli_db, store):
+    import asyncio
+    import time
+
+    from handlers.app import build_core, seed_catalogue
+    from tests.conftest import Chat
+
+    await seed_catalogue(store)
+    chat = Chat(build_core(store))  # the running bot, with its default live index
+    await chat.send("/match urban farm and local food producers")
+    assert "Sustainable food hubs" in chat.text
+    closed = await asyncio.create_subprocess_exec(
+        *DIPS, "challenges", "close", "food-hubs", cwd=ROOT,
+        env={**os.environ, "DIPS_DATABASE_URL": cli_db})
+    assert await closed.wait() == 0
+    started = time.monotonic()
+    while "Sustainable food hubs" in chat.text:
+        assert time.monotonic() - started < 5, "closed challenge still matched after 5 s"
+        await asyncio.sleep(0.2)
+        await chat.send("/match urban farm and local food producers")
+
+
+def test_two_hundred_questions_in_one_process(cli_db):
+    questions = [f"question {i}: how do i register interest in a challenge" for i in range(200)]
+    result = run(["ask", "--json", "-"], cli_db, "\n".join(questions) + "\n")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0 and len(rows) == 200
+    assert [r["question"] for r in rows] == questions
+    assert all(r["faq_id"] == "dips-how-to-apply" for r in rows)
