@@ -104,6 +104,7 @@ class Clients:
         self.finished: dict[int, float] = {}  # done before the push's answer came back
         self.latencies: list[float] = []
         self.http: aiohttp.ClientSession | None = None
+        self.timeout = 30.0  # seconds one update may wait for its replies
         adapter.observers.append(self._done)
 
     def _done(self, update_id: int, outcome: str) -> None:
@@ -129,7 +130,7 @@ class Clients:
         if ended is None:
             future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
             self.waiting[update_id] = future
-            ended = await asyncio.wait_for(future, 30)
+            ended = await asyncio.wait_for(future, self.timeout)
         self.latencies.append(ended - started)
 
     def message(self, user: int, body: str) -> dict[str, Any]:

@@ -54,6 +54,7 @@ async def load(url: str, smes: int) -> dict[str, float]:
     adapter.observers.append(lambda update_id, outcome: outcome == "error" and errors.append(1))
     await adapter.start()
     clients = Clients("", adapter, fake)
+    clients.timeout = 600.0  # a thousand SMEs at once queue behind each other: wait, don't fail
     started = time.perf_counter()
     async with aiohttp.ClientSession() as clients.http:
         await asyncio.gather(*(eoi_user(clients, 50_000 + n, refs[n % len(refs)])
