@@ -78,7 +78,8 @@ async def prompt(ctx: Ctx) -> None:
                 f"({SUMMARY_MIN} to {SUMMARY_MAX} characters)", CANCEL_ROW)
     elif step == "consent":
         p = privacy()
-        ctx.say(p.consent, [("I agree", "f:consent:yes"), ("No, thanks", "f:consent:no")])
+        ctx.say(p.consent, [("I agree", "f:consent:yes"), ("No, thanks", "f:consent:no")],
+                [("Read the privacy notice", "f:consent:notice")])
     elif step == "confirm":
         ctx.say(f"Please check your expression of interest:\n\n{_summary_text(ctx.data)}",
                 [("Submit", "f:confirm:submit")],
@@ -268,6 +269,10 @@ async def step_summary(ctx: Ctx, text: str) -> None:
 
 
 async def step_consent(ctx: Ctx, text: str) -> None:
+    if ctx.pressed and text == "notice":  # the full notice, then the same question again
+        ctx.say(privacy().notice, title="Privacy notice")
+        await prompt(ctx)
+        return
     if text == "yes" or (not ctx.pressed and clean(text).lower() in ("yes", "y", "i agree", "agree")):
         ctx.data["consent"] = privacy().version
         await advance(ctx, "confirm")

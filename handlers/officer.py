@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import cases
+from handlers import broadcast, cases
 from handlers import impact as impact_report
+from handlers.audit import show_audit
 from handlers.core import Core, Ctx
 from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
 from handlers.messages import Attachment, Reply, buttons
@@ -286,6 +287,8 @@ DIPS_HELP = """Officer commands (/dips SUBCOMMAND):
 /dips clarify ID [QUESTION --- ANSWER]: publish an answered case as a challenge clarification
 /dips suggest ID [QUESTION --- ANSWER]: suggest an answered case as an FAQ entry
 /dips close ID: close a case
+/dips publish REF, /dips broadcast REF|ID: (admins) open and announce a challenge, or a broadcast's progress
+/dips audit [since DATE]: (admins) who did what, and when
 /dips help: this list
 Stages: """ + ", ".join((*STAGES, *END_STAGES))
 
@@ -307,6 +310,10 @@ SUBCOMMANDS: dict[str, tuple[Handler, str]] = {
     "impact": (impact, "impact"),
     "questions": (questions, "questions"),
     **{name: (handler, cases.PERMISSION) for name, handler in cases.SUBCOMMANDS.items()},
+    # admin-only actions (the roles table decides), so Slack's one slash command reaches them
+    "publish": (broadcast.publish, "publish"),
+    "broadcast": (broadcast.broadcast, "broadcast"),
+    "audit": (show_audit, "audit"),
 }
 
 
@@ -321,7 +328,8 @@ async def dips(ctx: Ctx, args: str) -> None:
         return
     handler, permission = entry
     if not allowed(ctx.role, permission):
-        ctx.say(f"Sorry, /dips {sub.lower()} is only available to council officers.")
+        who = "council officers" if allowed("officer", permission) else "admins"
+        ctx.say(f"Sorry, /dips {sub.lower()} is only available to {who}.")
         return
     await handler(ctx, rest.strip())
 

@@ -90,3 +90,14 @@ async def test_privacy_notice_is_shown(core):
     chat = Chat(core)
     await chat.send("/privacy")
     assert "What we keep" in chat.text and "/forget" in chat.text
+
+
+async def test_privacy_notice_can_be_read_before_consenting(core):
+    from tests.test_eoi_flow import fill_profile
+
+    chat = Chat(core)
+    await fill_profile(chat)
+    await chat.press_label("privacy notice")
+    assert "What we keep" in chat.text and "Do you agree?" in chat.text
+    await chat.press("f:consent:yes")
+    assert "Please check" in chat.text

@@ -57,3 +57,18 @@ async def test_restricted_buttons_are_refused_to_smes(store, prefix):
     chat = Chat(build_core(store, with_faq=False, with_matching=False))
     await chat.press(f"{prefix}:1:exploration")
     assert REFUSED in chat.text
+
+
+@pytest.mark.parametrize("role", ROLES_IN_ORDER)
+async def test_every_dips_subcommand_is_refused_exactly_where_the_table_says(store, role):
+    from handlers.officer import SUBCOMMANDS
+
+    await seed_catalogue(store)
+    async with store.session() as session:
+        await set_role(session, "console", f"user-{role}", role)
+    chat = Chat(build_core(store, with_faq=False, with_matching=False), user=f"user-{role}")
+    for sub, (_, permission) in SUBCOMMANDS.items():
+        await chat.send(f"/dips {sub}")
+        may = role in PERMISSIONS["dips"] and role in PERMISSIONS[permission]
+        assert (REFUSED not in chat.text) == may, (sub, role, chat.text)
+        assert "went wrong" not in chat.text
