@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from handlers.matching import (
 )
 from storage.challenges import set_status, upsert_challenges
 from storage.store import Store, open_store
+from tests.conftest import database_url
 
 TODAY = date(2026, 6, 1)
 
@@ -242,23 +241,9 @@ def test_synonyms_file_errors(tmp_path: Path) -> None:
 # -- CatalogueIndex: fresh across processes, no rebuild when nothing changed --------------------
 
 
-def _url(tmp_path: Path) -> str:
-    return os.environ.get("DIPS_TEST_DATABASE_URL", "") or ("sqlite+aiosqlite:///" + str(tmp_path / "t.db"))
-
-
 @pytest.fixture
-async def match_store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await open_store(_url(tmp_path))
-    if store.dialect == "postgresql":
-        from sqlalchemy import text
-
-        from storage.models import Base
-
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        async with store.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    yield store
-    await store.close()
+def match_store(store: Store) -> Store:
+    return store  # the shared fixture: a fresh SQLite file, or the run's PostgreSQL database
 
 
 def _rows(specs: list[ChallengeSpec]) -> list[dict]:
@@ -276,7 +261,7 @@ async def test_catalogue_index_sees_other_process_changes(match_store: Store, tm
         await asyncio.sleep(0.06)
     assert index.builds == 1
 
-    other = await open_store(_url(tmp_path))  # another process: its own engine, same database
+    other = await open_store(database_url(tmp_path))  # another process: its own engine, same database
     try:
         async with other.session() as session:
             assert await set_status(session, "air", "closed") is not None

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from content.challenges import ChallengeSpec
 from handlers.matching import interests_to_tags, subscribers_matching, tag_fits
 from storage.models import Identity
-from storage.store import Store, open_store
+from storage.store import Store
 from storage.subscriptions import (
     delete_subscription,
     get_subscription,
@@ -22,19 +19,8 @@ from storage.subscriptions import (
 
 
 @pytest.fixture
-async def match_store(tmp_path: Path) -> AsyncIterator[Store]:
-    url = os.environ.get("DIPS_TEST_DATABASE_URL", "") or ("sqlite+aiosqlite:///" + str(tmp_path / "t.db"))
-    store = await open_store(url)
-    if store.dialect == "postgresql":
-        from sqlalchemy import text
-
-        from storage.models import Base
-
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        async with store.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    yield store
-    await store.close()
+def match_store(store: Store) -> Store:
+    return store  # the shared fixture: a fresh SQLite file, or the run's PostgreSQL database
 
 
 async def _identity(store: Store, name: str, active: bool = True) -> int:
