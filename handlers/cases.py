@@ -327,6 +327,16 @@ def _two_parts(rest: str) -> tuple[str, str]:
     return clean(question, keep_newlines=True), clean(answer_text, keep_newlines=True)
 
 
+async def _public_texts(ctx: Ctx, case: Question, rest: str) -> tuple[str, str] | None:
+    """The case's question and answer with the asker's personal details taken out."""
+    texts = await _answered_texts(ctx, case, rest)
+    if texts is None:
+        return None
+    asker = await asker_of(ctx.session, case)
+    return (anonymise(texts[0], asker, thorough=not texts[2])[:MAX_TEXT],
+            scrub_answer(texts[1], asker, thorough=not texts[2])[:MAX_TEXT])
+
+
 async def _answered_texts(ctx: Ctx, case: Question, rest: str) -> tuple[str, str, bool] | None:
     """(question, answer, edited) for publishing: defaults from the case, or the officer's."""
     question, answer_text = _two_parts(rest)
@@ -350,12 +360,10 @@ async def clarify(ctx: Ctx, args: str) -> None:
     if await store_cases.clarification_for_case(ctx.session, case.id) is not None:
         ctx.say(f"Case #{case.id} has already been published as a clarification.")
         return
-    texts = await _answered_texts(ctx, case, rest)
-    if texts is None:
+    published = await _public_texts(ctx, case, rest)
+    if published is None:
         return
-    asker = await asker_of(ctx.session, case)
-    question = anonymise(texts[0], asker, thorough=not texts[2])[:MAX_TEXT]
-    answer_text = scrub_answer(texts[1], asker, thorough=not texts[2])[:MAX_TEXT]
+    question, answer_text = published
     challenge = await ctx.session.get(Challenge, case.challenge_id)
     assert challenge is not None
     recipients = await interested(ctx, challenge)
@@ -407,12 +415,10 @@ async def suggest(ctx: Ctx, args: str) -> None:
     if await store_cases.suggestion_for_case(ctx.session, case.id) is not None:
         ctx.say(f"Case #{case.id} has already been suggested as an FAQ entry.")
         return
-    texts = await _answered_texts(ctx, case, rest)
-    if texts is None:
+    published = await _public_texts(ctx, case, rest)
+    if published is None:
         return
-    asker = await asker_of(ctx.session, case)
-    question = anonymise(texts[0], asker, thorough=not texts[2])[:MAX_TEXT]
-    answer_text = scrub_answer(texts[1], asker, thorough=not texts[2])[:MAX_TEXT]
+    question, answer_text = published
     row = await store_cases.add_suggestion(ctx.session, case.id, question, answer_text, ctx.actor)
     await audit(ctx.session, ctx.actor, "faq_suggestion", f"case-{case.id}", suggestion=row.id)
     name = ctx.identity.display_name or ctx.identity.external_id

@@ -162,18 +162,25 @@ async def enqueue_to_chat(
     return delivery
 
 
-async def mark_sent_many(session: AsyncSession, delivery_ids: Sequence[int], worker: str) -> int:
-    """Record many sends in one statement; returns how many were still ours."""
+async def _update_held(session: AsyncSession, delivery_ids: Sequence[int], worker: str,
+                       **values: Any) -> int:
+    """Update the rows of `delivery_ids` this worker still holds; returns how many."""
     if not delivery_ids:
         return 0
     result = await session.execute(
         update(Delivery)
         .where(Delivery.id.in_(list(delivery_ids)), Delivery.claimed_by == worker,
                Delivery.status == "sending")
-        .values(status="sent", sent_at=utcnow(), lease_until=None)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+async def mark_sent_many(session: AsyncSession, delivery_ids: Sequence[int], worker: str) -> int:
+    """Record many sends in one statement; returns how many were still ours."""
+    return await _update_held(session, delivery_ids, worker, status="sent", sent_at=utcnow(),
+                              lease_until=None)
 
 
 async def release(session: AsyncSession, delivery_id: int, worker: str, delay: timedelta,
@@ -188,16 +195,7 @@ async def release(session: AsyncSession, delivery_id: int, worker: str, delay: t
 async def renew(session: AsyncSession, delivery_ids: Sequence[int], worker: str,
                 lease: timedelta) -> int:
     """Extend the lease of rows this worker still holds (a long flood wait must not lose them)."""
-    if not delivery_ids:
-        return 0
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(list(delivery_ids)), Delivery.claimed_by == worker,
-               Delivery.status == "sending")
-        .values(lease_until=utcnow() + lease)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+    return await _update_held(session, delivery_ids, worker, lease_until=utcnow() + lease)
 
 
 async def deactivate(session: AsyncSession, identity_id: int) -> None:
