@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Consent, Contact, ConversationState, Identity, Organisation
+
+# Built once: every incoming message runs it (see ensure_identity_with_state).
+_IDENTITY_WITH_STATE = (
+    select(Identity, ConversationState)
+    .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
+    .where(Identity.platform == bindparam("platform"),
+           Identity.external_id == bindparam("external_id"))
+    .execution_options(populate_existing=True)
+)
 
 
 async def get_identity(session: AsyncSession, platform: str, external_id: str) -> Identity | None:
@@ -36,10 +45,7 @@ async def ensure_identity_with_state(
 ) -> tuple[Identity, ConversationState | None]:
     """The identity (created if new) and its conversation state, in one round trip."""
     row = (await session.execute(
-        select(Identity, ConversationState)
-        .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
-        .where(Identity.platform == platform, Identity.external_id == external_id)
-        .execution_options(populate_existing=True)
+        _IDENTITY_WITH_STATE, {"platform": platform, "external_id": external_id}
     )).first()
     identity, state = (row[0], row[1]) if row is not None else (None, None)
     if identity is None:

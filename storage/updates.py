@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -12,6 +12,15 @@ from storage.models import Identity, ProcessedUpdate, utcnow
 
 # Telegram keeps an undelivered update for 24 hours, so older keys can never come back.
 KEEP_FOR = timedelta(days=2)
+
+# Built once: this runs for every incoming update, and a prebuilt statement skips SQLAlchemy's
+# per-call statement construction and cache-key work.
+_CLAIM = {
+    dialect.dialect.name: dialect.insert(ProcessedUpdate.__table__)
+    .values(platform=bindparam("platform"), update_id=bindparam("update_id"), at=bindparam("at"))
+    .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+    for dialect in (postgresql, sqlite)
+}
 
 
 async def claim_update(session: AsyncSession | AsyncConnection, platform: str,
@@ -22,11 +31,9 @@ async def claim_update(session: AsyncSession | AsyncConnection, platform: str,
     which an IntegrityError would do on PostgreSQL.
     """
     dialect = session.bind.dialect if isinstance(session, AsyncSession) else session.dialect
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-    statement = insert(ProcessedUpdate).values(
-        platform=platform, update_id=update_id, at=utcnow()
-    ).on_conflict_do_nothing(index_elements=["platform", "update_id"])
-    result = await session.execute(statement)
+    result = await session.execute(
+        _CLAIM[dialect.name], {"platform": platform, "update_id": update_id, "at": utcnow()}
+    )
     return result.rowcount == 1
 
 
