@@ -26,7 +26,8 @@ from handlers.outbound import notify
 from handlers.roles import allowed
 from handlers.validation import clean, parse_id
 from storage import challenges, eois
-from storage.audit import audit, open_questions
+from storage.audit import audit
+from storage.cases import open_cases
 from storage.models import Eoi, Identity
 
 # Button prefixes whose press should first ask the officer for a note (Slack opens a modal);
@@ -356,7 +357,7 @@ async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -
     replies.append(Reply("\n".join(lines) or "None in the last seven days.",
                          buttons(*[[(e.reference, f"oe:{e.id}")] for e in recent[-5:]]),
                          title=f"New EOIs this week: {len(recent)}"))
-    waiting = await open_questions(session)
+    waiting = await open_cases(session)
     lines = [f"#{q.id} {q.asked_at:%d %b}: {q.text[:200]}" for q in waiting[:5]]
     replies.append(Reply("\n".join(lines) or "None.",
                          title=f"Questions waiting for an officer: {len(waiting)}"))

@@ -1,4 +1,4 @@
-"""The audit log of officer and admin actions, and unanswered questions."""
+"""The audit log of officer and admin actions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, Question
+from storage.models import AuditEntry
 
 
 async def audit(
@@ -23,18 +23,3 @@ async def audit_entries(session: AsyncSession, since: datetime | None = None) ->
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     return list(await session.scalars(query))
-
-
-async def record_question(session: AsyncSession, identity_id: int | None, text: str) -> Question:
-    question = Question(identity_id=identity_id, text=text)
-    session.add(question)
-    await session.flush()
-    return question
-
-
-async def open_questions(session: AsyncSession) -> list[Question]:
-    return list(
-        await session.scalars(
-            select(Question).where(Question.status == "open").order_by(Question.asked_at)
-        )
-    )

@@ -18,7 +18,7 @@ from bot.slack import SlackAdapter, event_key
 from handlers.app import build_core
 from handlers.core import Core
 from storage import people
-from storage.audit import record_question
+from storage.cases import create_case
 from storage.models import AuditEntry, Delivery, Organisation
 from storage.store import Store
 from tests.fake_slack import (
@@ -129,7 +129,7 @@ async def test_every_subcommand(slack: Harness, store: Store) -> None:
     ids = await seed(store)
     await grant(store)
     async with store.session() as session:
-        await record_question(session, None, "Can a charity apply?")
+        await create_case(session, None, "Can a charity apply?", None, {})
     eoi_id = ids["air-quality/0"]
 
     text = await slack.dips("help")
@@ -255,7 +255,7 @@ async def test_app_home_dashboard_and_retries_processed_once(slack: Harness, sto
     await seed(store)
     await grant(store)
     async with store.session() as session:
-        await record_question(session, None, "Who do I talk to?")
+        await create_case(session, None, "Who do I talk to?", None, {})
     body = event_body({"type": "app_home_opened", "user": OFFICER, "channel": "D1", "tab": "home"},
                       event_id="Ev0HOME")
     assert (await slack.post(body))[0] == 200
