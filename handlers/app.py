@@ -6,6 +6,8 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from content.challenges import ChallengeSpec, load_catalogue, shipped_catalogue
 from handlers.core import Core, CoreConfig
 from storage import challenges
@@ -17,12 +19,15 @@ log = logging.getLogger(__name__)
 
 async def seed_catalogue(store: Store) -> int:
     """A store that has never held a challenge gets the shipped sample catalogue."""
-    async with store.session() as session:
-        if await challenges.count_challenges(session):
-            return 0
-        created, _, _ = await challenges.upsert_challenges(
-            session, [dataclasses.asdict(spec) for spec in shipped_catalogue()]
-        )
+    try:
+        async with store.session() as session:
+            if await challenges.count_challenges(session):
+                return 0
+            created, _, _ = await challenges.upsert_challenges(
+                session, [dataclasses.asdict(spec) for spec in shipped_catalogue()]
+            )
+    except IntegrityError:  # a replica starting at the same moment seeded it first
+        return 0
     log.info("seeded the store with %d sample challenges", created)
     return created
 

@@ -8,7 +8,6 @@ import contextlib
 import itertools
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from handlers.outbound import to_payload
 from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store
+from tests.conftest import free_port
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, signed_headers
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_impact import seed
@@ -173,11 +173,6 @@ async def test_stage_change_on_slack_reaches_the_sme_on_telegram(fake: FakeSlack
 
 
 # ---- `dips run` ----
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: Store, db_url: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from handlers.messages import Incoming, Reply, buttons
 from storage import people
 from storage.models import ConversationState
 from storage.store import Store, open_store
+from tests.conftest import free_port
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 USER = 4242
@@ -371,12 +371,6 @@ async def test_group_chats_are_ignored(bot: Harness) -> None:
     update["message"]["chat"] = {"id": -100, "type": "supergroup", "title": "Group"}
     assert await bot.deliver(update) == []
     assert bot.outcomes[-1][1] == "ignored"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, store: Store) -> None:
