@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_telegram import Clients, eoi_user, fresh, percentile  # noqa: E402
+from bench.bench_telegram import Clients, fresh, percentile, walk_eoi  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram import TelegramAdapter  # noqa: E402
 from handlers.app import build_core  # noqa: E402
@@ -57,7 +57,7 @@ async def load(url: str, smes: int) -> dict[str, float]:
     clients.timeout = 600.0  # a thousand SMEs at once queue behind each other: wait, don't fail
     started = time.perf_counter()
     async with aiohttp.ClientSession() as clients.http:
-        await asyncio.gather(*(eoi_user(clients, 50_000 + n, refs[n % len(refs)])
+        await asyncio.gather(*(walk_eoi(clients, 50_000 + n, refs[n % len(refs)])
                                for n in range(smes)))
     elapsed = time.perf_counter() - started
     await adapter.stop()

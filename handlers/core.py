@@ -18,10 +18,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from handlers.messages import Incoming, Outbox, Reply, Speaker
+from handlers.messages import Incoming, Outbox, Reply
 from handlers.roles import allowed
-from storage import conversations, people, updates
-from storage.models import Identity
+from storage import conversations, people
+from storage.models import ConversationState, Identity
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -154,22 +154,27 @@ class Core:
         return [Reply(FAILED)]
 
     async def _handle_once(self, message: Incoming) -> list[Reply]:
+        speaker = message.speaker
         async with self.store.session() as session:
-            # The claim commits with the effects, so an update is taken once and never lost.
-            if message.update_id is not None and not await updates.claim_update(
-                    session, message.speaker.platform, message.update_id):
-                return []
-            ctx = await self._context(session, message.speaker)
+            if message.update_id is None:
+                loaded = await people.ensure_identity_with_state(
+                    session, speaker.platform, speaker.user_id, speaker.chat_id,
+                    speaker.display_name)
+            else:  # the claim commits with the effects: an update is taken once, never lost
+                loaded = await people.claim_with_identity(
+                    session, speaker.platform, message.update_id, speaker.user_id,
+                    speaker.chat_id, speaker.display_name)
+                if loaded is None:
+                    return []
+            ctx = await self._context(session, *loaded)
             await self._dispatch(ctx, message)
             await ctx.persist()
         for hook in ctx.after_commit:
             await hook()
         return ctx.out.replies
 
-    async def _context(self, session: AsyncSession, speaker: Speaker) -> Ctx:
-        identity, state = await people.ensure_identity_with_state(
-            session, speaker.platform, speaker.user_id, speaker.chat_id, speaker.display_name
-        )
+    async def _context(self, session: AsyncSession, identity: Identity,
+                       state: ConversationState | None) -> Ctx:
         ctx = Ctx(self, session, identity, Outbox())
         if state is not None:
             ctx._version = state.version

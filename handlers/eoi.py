@@ -319,22 +319,20 @@ async def submit(ctx: Ctx) -> None:
     )
     if data.get("consent"):
         await people.record_consent(ctx.session, ctx.identity, data["consent"], contact.id)
-    existing = await eois.find_eoi(ctx.session, org.id, challenge.id)
-    if existing is not None and existing.stage == "withdrawn":
-        existing.summary, existing.contact_id = data["summary"], contact.id
-        await eois.change_stage(ctx.session, existing, "submitted", ctx.actor, "re-submitted")
-        eoi = existing
-    else:
-        try:
-            eoi = await eois.create_eoi(
-                ctx.session, organisation_id=org.id, challenge_id=challenge.id,
-                contact_id=contact.id, identity_id=ctx.identity.id, summary=data["summary"],
-                actor=ctx.actor)
-        except eois.DuplicateEoi as dup:
+    try:
+        eoi = await eois.create_eoi(
+            ctx.session, organisation_id=org.id, challenge_id=challenge.id,
+            contact_id=contact.id, identity_id=ctx.identity.id, summary=data["summary"],
+            actor=ctx.actor)
+    except eois.DuplicateEoi as dup:
+        eoi = dup.existing
+        if eoi.stage != "withdrawn":
             ctx.finish()
             ctx.say(f"Your organisation has already registered interest in this challenge: "
-                    f"{dup.existing.reference}.", [("View it", f"my:{dup.existing.id}")])
+                    f"{eoi.reference}.", [("View it", f"my:{eoi.id}")])
             return
+        eoi.summary, eoi.contact_id = data["summary"], contact.id
+        await eois.change_stage(ctx.session, eoi, "submitted", ctx.actor, "re-submitted")
     await deliveries.enqueue_for_officers(ctx.session, "new_eoi", {"eoi_id": eoi.id})
     ctx.finish()
     ctx.say(f"Thank you! Your expression of interest in \u201c{challenge.title}\u201d is "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +15,14 @@ class DuplicateEoi(Exception):
 
     def __init__(self, existing: Eoi) -> None:
         self.existing = existing
+
+
+_INSERT_EOI = {
+    dialect.dialect.name: dialect.insert(Eoi)
+    .on_conflict_do_nothing(index_elements=["organisation_id", "challenge_id"])
+    .returning(Eoi)
+    for dialect in (postgresql, sqlite)
+}
 
 
 def _with_relations(query):  # type: ignore[no-untyped-def]
@@ -46,20 +54,21 @@ async def create_eoi(
     actor: str,
     stage: str = "submitted",
 ) -> Eoi:
-    """Insert in a savepoint so a concurrent duplicate surfaces as DuplicateEoi."""
-    eoi = Eoi(organisation_id=organisation_id, challenge_id=challenge_id, contact_id=contact_id,
-              identity_id=identity_id, summary=summary, stage=stage)
-    try:
-        async with session.begin_nested():
-            session.add(eoi)
-            await session.flush()
-    except IntegrityError:
+    """Insert the EOI and its first stage; an existing one for the pair raises DuplicateEoi.
+
+    ON CONFLICT DO NOTHING (both dialects) settles a concurrent duplicate in the same round
+    trip as the insert, without the savepoint an IntegrityError would need on PostgreSQL.
+    """
+    values = {"organisation_id": organisation_id, "challenge_id": challenge_id,
+              "contact_id": contact_id, "identity_id": identity_id, "summary": summary,
+              "stage": stage}
+    eoi = await session.scalar(_INSERT_EOI[session.bind.dialect.name].values(**values))
+    if eoi is None:  # the pair has one already (perhaps a replica's, a moment ago)
         existing = await find_eoi(session, organisation_id, challenge_id)
         if existing is None:
-            raise
-        raise DuplicateEoi(existing) from None
+            raise LookupError("an EOI insert conflicted with a row that is gone")
+        raise DuplicateEoi(existing)
     session.add(StageChange(eoi_id=eoi.id, from_stage=None, to_stage=stage, actor=actor))
-    await session.flush()
     return eoi
 
 

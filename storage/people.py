@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, literal_column, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Consent, Contact, ConversationState, Identity, Organisation
+from storage.models import (
+    Consent,
+    Contact,
+    ConversationState,
+    Identity,
+    Organisation,
+    ProcessedUpdate,
+    utcnow,
+)
+from storage.updates import claim_update
 
 # Built once: every incoming message runs it (see ensure_identity_with_state).
 _IDENTITY_WITH_STATE = (
@@ -13,6 +26,25 @@ _IDENTITY_WITH_STATE = (
     .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
     .where(Identity.platform == bindparam("platform"),
            Identity.external_id == bindparam("external_id"))
+    .execution_options(populate_existing=True)
+)
+
+# The same read with the update's claim in front of it (PostgreSQL): one row always, whose
+# `fresh` is 1 when this transaction took the update and 0 when it had been taken before.
+_claimed = (
+    postgresql.insert(ProcessedUpdate.__table__)
+    .values(platform=bindparam("platform"), update_id=bindparam("update_id"), at=bindparam("at"))
+    .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+    .returning(literal_column("1"))
+    .cte("claimed")
+)
+_counted = select(func.count().label("fresh")).select_from(_claimed).subquery("counted")
+_CLAIM_WITH_IDENTITY = (
+    select(_counted.c.fresh, Identity, ConversationState)
+    .select_from(_counted)
+    .outerjoin(Identity, and_(Identity.platform == bindparam("platform"),
+                              Identity.external_id == bindparam("external_id")))
+    .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
     .execution_options(populate_existing=True)
 )
 
@@ -47,6 +79,41 @@ async def ensure_identity_with_state(
     row = (await session.execute(
         _IDENTITY_WITH_STATE, {"platform": platform, "external_id": external_id}
     )).first()
+    return await _identity_from_row(session, row, platform, external_id, chat_id, display_name)
+
+
+async def claim_with_identity(
+    session: AsyncSession,
+    platform: str,
+    update_id: int,
+    external_id: str,
+    chat_id: str | None = None,
+    display_name: str | None = None,
+) -> tuple[Identity, ConversationState | None] | None:
+    """Claim the update (see updates.claim_update) and load as ensure_identity_with_state
+    does; None when any process has claimed it before.
+
+    Every incoming message starts here, so PostgreSQL does both in one round trip (the claim
+    as an INSERT inside a WITH); SQLite, which has no INSERT there, takes two.
+    """
+    params = {"platform": platform, "external_id": external_id}
+    if session.bind.dialect.name == "postgresql":
+        row = (await session.execute(
+            _CLAIM_WITH_IDENTITY, {**params, "update_id": update_id, "at": utcnow()})).one()
+        if not row.fresh:
+            return None
+        row = row[1:]
+    else:
+        if not await claim_update(session, platform, update_id):
+            return None
+        row = (await session.execute(_IDENTITY_WITH_STATE, params)).first()
+    return await _identity_from_row(session, row, platform, external_id, chat_id, display_name)
+
+
+async def _identity_from_row(
+    session: AsyncSession, row: Sequence[Any] | None, platform: str, external_id: str,
+    chat_id: str | None, display_name: str | None,
+) -> tuple[Identity, ConversationState | None]:
     identity, state = (row[0], row[1]) if row is not None else (None, None)
     if identity is None:
         identity = Identity(platform=platform, external_id=external_id, chat_id=chat_id,
@@ -86,7 +153,6 @@ async def save_profile(
         org = Organisation(**org_fields)
         session.add(org)
         await session.flush()
-        identity.organisation_id = org.id
     else:
         for key, value in org_fields.items():
             setattr(org, key, value)
@@ -94,10 +160,11 @@ async def save_profile(
         contact = Contact(organisation_id=org.id, **contact_fields)
         session.add(contact)
         await session.flush()
-        identity.contact_id = contact.id
     else:
         for key, value in contact_fields.items():
             setattr(contact, key, value)
+    # Both links set together: one UPDATE of the identity, not one per link.
+    identity.organisation_id, identity.contact_id = org.id, contact.id
     await session.flush()
     return org, contact
 
