@@ -330,7 +330,8 @@ async def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
 
     store = await _store(settings)
     await seed_catalogue(store)
-    matcher = await CatalogueIndex(store).matcher()
+    async with store.session() as session:
+        matcher = await CatalogueIndex().matcher(session)
     await store.close()
     for query in _lines(args):
         found = matcher.match(query, limit=args.limit)
@@ -383,7 +384,7 @@ async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
             return 0 if text else 1
         ref = target[0].lower()
         async with store.session() as session:  # read only: nothing changes before the answer
-            found = await bc.plan(store, session, ref)
+            found = await bc.plan(session, ref)
         if found is None:
             print(f"no challenge {ref!r}", file=sys.stderr)
             return 1
@@ -410,7 +411,7 @@ async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
                 print("Cancelled: nothing was sent or changed.")
                 return 1
         async with store.session() as session:
-            sent, _ = await bc.confirm(store, session, ref, audience, "cli")
+            sent, _ = await bc.confirm(session, ref, audience, "cli")
         if sent is None:
             print("Nobody is left to send it to; nothing was queued.")
             return 1

@@ -52,5 +52,5 @@ def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool
     if with_matching:
         from handlers.matching import CatalogueIndex
 
-        index = CatalogueIndex(store)
+        index = CatalogueIndex()
     return Core(store, config, answerer=answerer, index=index)

@@ -23,7 +23,6 @@ from handlers.validation import clean, parse_id
 from storage import deliveries
 from storage.audit import audit
 from storage.models import Broadcast, Challenge, Identity
-from storage.store import Store
 from storage.subscriptions import list_active_subscriptions
 
 KIND = "challenge_call"
@@ -70,13 +69,13 @@ class Audience:
         return announcement(self.challenge, tags)
 
 
-async def plan(store: Store, session: AsyncSession, ref: str) -> Audience | None:
+async def plan(session: AsyncSession, ref: str) -> Audience | None:
     """The audiences for a challenge, minus anyone already sent an announcement about it."""
     challenge = await session.scalar(select(Challenge).where(Challenge.ref == ref))
     if challenge is None:
         return None
     already = await deliveries.targeted_identities(session, challenge.id, KIND)
-    fitting = {i.id: (i, tags) for i, tags in await subscribers_matching(store, challenge)
+    fitting = {i.id: (i, tags) for i, tags in await subscribers_matching(session, challenge)
                if i.id not in already and i.chat_id}
     everyone = [(i, fitting[i.id][1] if i.id in fitting else [])
                 for i, _ in await list_active_subscriptions(session)
@@ -84,7 +83,7 @@ async def plan(store: Store, session: AsyncSession, ref: str) -> Audience | None
     return Audience(challenge, list(fitting.values()), everyone)
 
 
-async def confirm(store: Store, session: AsyncSession, ref: str, audience: str, actor: str,
+async def confirm(session: AsyncSession, ref: str, audience: str, actor: str,
                   notify: dict[str, Any] | None = None) -> tuple[Broadcast | None, Challenge | None]:
     """Open the challenge and write the broadcast, its deliveries and the audit entry at once.
 
@@ -101,7 +100,7 @@ async def confirm(store: Store, session: AsyncSession, ref: str, audience: str, 
         await audit(session, actor, "challenge_open", ref)
     if audience not in (MATCHING, ALL):  # publish only
         return None, challenge
-    found = await plan(store, session, ref)
+    found = await plan(session, ref)
     assert found is not None
     recipients = found.recipients(audience)
     if not recipients:
@@ -196,7 +195,7 @@ async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
     if not ref:
         ctx.say(f"Usage: /{verb} REF (the challenge's reference, as in /challenges).")
         return
-    found = await plan(ctx.core.store, ctx.session, ref)
+    found = await plan(ctx.session, ref)
     if found is None:
         ctx.say(f"I can't find a challenge called \u201c{ref}\u201d.")
         return
@@ -246,7 +245,7 @@ async def choose_audience(ctx: Ctx, arg: str) -> None:
         ctx.say(f"Open {challenge.ref} without announcing it?",
                 [("Confirm: open it", f"bcy:n:{challenge.id}")], [("Cancel", "bcx:")])
         return
-    found = await plan(ctx.core.store, ctx.session, challenge.ref)
+    found = await plan(ctx.session, challenge.ref)
     assert found is not None
     n = len(found.recipients(AUDIENCES[code]))
     opening = f"open {challenge.ref} and " if challenge.status == "draft" else ""
@@ -264,7 +263,7 @@ async def confirm_button(ctx: Ctx, arg: str) -> None:
     was = challenge.status
     notify = {"platform": ctx.identity.platform, "chat_id": ctx.identity.chat_id,
               "identity_id": ctx.identity.id} if ctx.identity.chat_id else None
-    sent, _ = await confirm(ctx.core.store, ctx.session, challenge.ref, AUDIENCES.get(code, "none"),
+    sent, _ = await confirm(ctx.session, challenge.ref, AUDIENCES.get(code, "none"),
                             ctx.actor, notify)
     opened = "is now open" if was == "draft" else "was already open"
     if sent is not None:

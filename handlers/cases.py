@@ -390,12 +390,9 @@ async def interested(ctx: Ctx, challenge: Challenge) -> list[Identity]:
     chosen: dict[int, Identity] = {}
     for identity in await store_cases.eoi_holders(ctx.session, challenge.id):
         chosen.setdefault(identity.id, identity)
-    for identity, _ in await subscribers_matching(ctx.core.store, challenge):
+    for identity, _ in await subscribers_matching(ctx.session, challenge):
         chosen.setdefault(identity.id, identity)
-    ids = [i for i in chosen if chosen[i].role == "sme"]
-    # Reload in this session: the matcher's rows came from its own.
-    rows = await ctx.session.scalars(select(Identity).where(Identity.id.in_(ids)))
-    return sorted(rows, key=lambda i: i.id)
+    return sorted((i for i in chosen.values() if i.role == "sme"), key=lambda i: i.id)
 
 
 def clarification_reply(challenge: Challenge, question: str, answer_text: str) -> Reply:

@@ -76,7 +76,7 @@ async def show_matches(ctx: Ctx, text: str) -> None:
     if ctx.core.index is None:
         await list_open(ctx, "0")
         return
-    matcher = await ctx.core.index.matcher()
+    matcher = await ctx.core.index.matcher(ctx.session)
     found = matcher.match(text, limit=5)
     if not found:
         ctx.say("I couldn't find an open challenge that fits that well. Here are all the open "

@@ -26,11 +26,11 @@ from datetime import date
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from content.synonyms import Synonyms, load_synonyms, normalise_phrase
 from storage.challenges import catalogue_stamp, list_challenges
 from storage.models import Identity
-from storage.store import Store
 from storage.subscriptions import list_active_subscriptions
 
 # Field weights: a tag is the officer's own statement of topic, so it outweighs prose.
@@ -491,8 +491,7 @@ class CatalogueIndex:
     stamp query at most every `check_every` seconds notices it without rebuilding per query.
     """
 
-    def __init__(self, store: Store, synonyms: Synonyms | None = None, check_every: float = 2.0) -> None:
-        self.store = store
+    def __init__(self, synonyms: Synonyms | None = None, check_every: float = 2.0) -> None:
         self.synonyms = synonyms
         self.check_every = check_every
         self.builds = 0
@@ -501,7 +500,9 @@ class CatalogueIndex:
         self._checked = 0.0
         self._lock = asyncio.Lock()
 
-    async def matcher(self) -> Matcher:
+    async def matcher(self, session: AsyncSession) -> Matcher:
+        """The current matcher; the catalogue's stamp is checked (in the caller's session) at
+        most every `check_every` seconds, and the index rebuilt when it changed."""
         today = date.today()
         current = self._matcher
         if (
@@ -518,12 +519,11 @@ class CatalogueIndex:
                 and time.monotonic() - self._checked < self.check_every
             ):
                 return current  # another task refreshed it while we waited
-            async with self.store.session() as session:
-                stamp = await catalogue_stamp(session)
-                if current is None or stamp != self._stamp or current.today != today:
-                    rows = await list_challenges(session, open_on=today)
-                else:
-                    rows = None
+            stamp = await catalogue_stamp(session)
+            if current is None or stamp != self._stamp or current.today != today:
+                rows = await list_challenges(session, open_on=today)
+            else:
+                rows = None
             if rows is not None:
                 # Building is CPU work (up to ~1 s at 10,000 challenges); keep the loop free.
                 current = await asyncio.to_thread(Matcher, rows, self.synonyms, today)
@@ -671,11 +671,10 @@ def _tag_fits(tag: str, ct: _ChallengeTerms, syn: _SynonymIndex) -> bool:
 
 
 async def subscribers_matching(
-    store: Store, challenge: ChallengeLike, synonyms: Synonyms | None = None
+    session: AsyncSession, challenge: ChallengeLike, synonyms: Synonyms | None = None
 ) -> list[tuple[Identity, list[str]]]:
     """Active identities whose subscription tags fit `challenge`, each with the tags that fit."""
-    async with store.session() as session:
-        subscriptions = await list_active_subscriptions(session)
+    subscriptions = await list_active_subscriptions(session)
     syn = _SynonymIndex(synonyms if synonyms is not None else default_synonyms())
     ct = _ChallengeTerms(challenge)
     found: list[tuple[Identity, list[str]]] = []

@@ -246,6 +246,11 @@ def match_store(store: Store) -> Store:
     return store  # the shared fixture: a fresh SQLite file, or the run's PostgreSQL database
 
 
+async def matcher_now(store: Store, index: CatalogueIndex) -> Matcher:
+    async with store.session() as session:
+        return await index.matcher(session)
+
+
 def _rows(specs: list[ChallengeSpec]) -> list[dict]:
     return [{**s.__dict__, "tags": list(s.tags)} for s in specs]
 
@@ -253,11 +258,11 @@ def _rows(specs: list[ChallengeSpec]) -> list[dict]:
 async def test_catalogue_index_sees_other_process_changes(match_store: Store, tmp_path: Path) -> None:
     async with match_store.session() as session:
         await upsert_challenges(session, _rows(CATALOGUE))
-    index = CatalogueIndex(match_store, check_every=0.2)
-    assert "air" in refs((await index.matcher()).match("air quality sensors"))
+    index = CatalogueIndex(check_every=0.2)
+    assert "air" in refs((await matcher_now(match_store, index)).match("air quality sensors"))
     assert index.builds == 1
     for _ in range(5):  # repeated queries, also past the check interval: no rebuild
-        await index.matcher()
+        await matcher_now(match_store, index)
         await asyncio.sleep(0.06)
     assert index.builds == 1
 
@@ -268,7 +273,7 @@ async def test_catalogue_index_sees_other_process_changes(match_store: Store, tm
     finally:
         await other.close()
     started = time.monotonic()
-    while "air" in refs((await index.matcher()).match("air quality sensors")):
+    while "air" in refs((await matcher_now(match_store, index)).match("air quality sensors")):
         assert time.monotonic() - started < 5, "closed challenge still matched after 5 s"
         await asyncio.sleep(0.05)
     assert index.builds == 2

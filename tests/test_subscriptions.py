@@ -82,7 +82,8 @@ async def test_subscribers_matching_says_why(match_store: Store) -> None:
         ids[name] = await _identity(match_store, name, active=name != "off")
         async with match_store.session() as session:
             await set_subscription(session, ids[name], interests_to_tags(text))
-    found = {i.external_id: tags for i, tags in await subscribers_matching(match_store, AIR)}
+    async with match_store.session() as session:
+        found = {i.external_id: tags for i, tags in await subscribers_matching(session, AIR)}
     assert found == {
         "air": ["air qualty", "sensor"],
         "schools": ["school"],

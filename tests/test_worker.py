@@ -70,7 +70,7 @@ async def queue_broadcast(store: Store, n: int, notify: dict | None = None) -> i
     await seed_catalogue(store)
     await add_subscribers(store, n)
     async with store.session() as session:
-        broadcast, _ = await bc.confirm(store, session, "food-hubs", bc.MATCHING, "test", notify)
+        broadcast, _ = await bc.confirm(session, "food-hubs", bc.MATCHING, "test", notify)
     assert broadcast is not None and broadcast.total == n
     return broadcast.id
 
