@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.journeys import journey_to_eoi
 
 DIPS = Path(sys.executable).with_name("dips")
 USER = 777
@@ -25,35 +26,21 @@ async def test_dips_run_serves_a_journey(tmp_path: Path) -> None:
         str(DIPS), "run", cwd=tmp_path, env=env,  # cwd: no stray .env from the checkout
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
-        async def say(text: str, expect: str) -> None:
+        async def say(text: str, expect: str) -> str:
             since = len(fake.calls)
             fake.push(fake.message(USER, text))
-            await fake.wait_for_text(USER, expect, since, timeout=30)
+            return await fake.wait_for_text(USER, expect, since, timeout=30)
 
-        async def press(label: str, expect: str) -> None:
+        async def press(label: str, expect: str) -> str:
             since = len(fake.calls)
             fake.push(fake.callback(USER, fake.button(USER, label)))
-            await fake.wait_for_text(USER, expect, since, timeout=30)
+            return await fake.wait_for_text(USER, expect, since, timeout=30)
 
-        await say("/start", "Welcome to DIPS Assistant")
-        await press("Open challenges", "Open challenges")
-        ref = next(b["callback_data"][3:] for row in fake.last_keyboard(USER) for b in row
-                   if b["callback_data"].startswith("ch:"))
-        await say(f"/interest {ref}", "organisation's name")
-        await say("Widget Works", "How many people")
-        await press("Micro", "Which country")
-        await say("UK", "town or city")
-        await say("Birmingham", "website")
-        await say("https://widgets.example.com", "contact")
-        await say("Alex Jones", "email")
-        await say("alex@example.com", "solution")
-        since = len(fake.calls)
-        fake.push(fake.message(USER, "A sensor network that shares data with the council."))
-        await fake.wait_for_text(USER, "", since, timeout=30)
-        if "I agree" in str(fake.last_keyboard(USER)):
-            await press("I agree", "check your expression of interest")
-        await press("Submit", "EOI-000001")
-        await say("/my", "EOI-000001")
+        reference = await journey_to_eoi(fake, USER, say, press, org="Widget Works",
+                                         website="https://widgets.example.com",
+                                         contact="Alex Jones", email="alex@example.com")
+        assert reference == "EOI-000001"
+        await say("/my", reference)
     finally:
         process.send_signal(signal.SIGTERM)  # as a service manager stops it
         try:

@@ -25,6 +25,7 @@ from storage import eois
 from storage.store import Store
 from tests.conftest import free_port
 from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.journeys import journey_to_eoi
 
 DIPS = Path(sys.executable).with_name("dips")
 USER = 5150
@@ -99,23 +100,10 @@ async def test_alternate_messages_make_one_conversation(
     async def press(label: str, expect: str) -> str:
         return await step(fake.callback(USER, fake.button(USER, label)), expect)
 
-    await say("/start", "Welcome to DIPS Assistant")
-    await press("Open challenges", "Open challenges")
-    ref = next(b["callback_data"][3:] for row in fake.last_keyboard(USER) for b in row
-               if b["callback_data"].startswith("ch:"))
-    await say(f"/interest {ref}", "organisation's name")       # replica 1 asks...
-    await say("Relay Robotics", "How many people")            # ...replica 0 knows the answer's step
-    await press("Micro", "Which country")
-    await say("UK", "town or city")
-    await say("Birmingham", "website")
-    await press("Skip", "contact")
-    await say("Jo Bloggs", "email")
-    await say("jo@example.com", "solution")
-    await say("Robots that sort recycling at the kerbside for the council's crews.", "")
-    if "I agree" in str(fake.last_keyboard(USER)):
-        await press("I agree", "check your expression of interest")
-    done = await press("Submit", "EOI-")
-    reference = done[done.index("EOI-"):][:10]
+    # Each step goes to the other replica: the one that asked a question is never the one
+    # that reads its answer, so the conversation lives in the store or nowhere.
+    reference = await journey_to_eoi(fake, USER, say, press, org="Relay Robotics", website=None,
+                                     contact="Jo Bloggs", email="jo@example.com")
     assert reference in await say("/my", reference)
 
     # The same update reaching both replicas (a redelivery after a timeout) is handled once.
