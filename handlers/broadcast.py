@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core import Core, Ctx
@@ -20,7 +19,7 @@ from handlers.matching import subscribers_matching
 from handlers.messages import Reply, buttons
 from handlers.outbound import to_payload
 from handlers.validation import clean, parse_id
-from storage import deliveries
+from storage import challenges, deliveries
 from storage.audit import audit
 from storage.models import Broadcast, Challenge, Identity
 from storage.subscriptions import list_active_subscriptions
@@ -71,7 +70,7 @@ class Audience:
 
 async def plan(session: AsyncSession, ref: str) -> Audience | None:
     """The audiences for a challenge, minus anyone already sent an announcement about it."""
-    challenge = await session.scalar(select(Challenge).where(Challenge.ref == ref))
+    challenge = await challenges.get_challenge(session, ref)
     if challenge is None:
         return None
     already = await deliveries.targeted_identities(session, challenge.id, KIND)
@@ -90,8 +89,7 @@ async def confirm(session: AsyncSession, ref: str, audience: str, actor: str,
     Recomputed here rather than trusted from the preview, and locked on PostgreSQL, so a
     double-pressed confirm button (or two admins) cannot announce to anyone twice.
     """
-    locked = select(Challenge).where(Challenge.ref == ref).with_for_update()
-    challenge = await session.scalar(locked)
+    challenge = await challenges.get_challenge(session, ref, lock=True)
     if challenge is None:
         return None, None
     opened = challenge.status == "draft"

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core import Core, Ctx
@@ -27,9 +26,9 @@ from handlers.outbound import notify, to_payload
 from handlers.roles import allowed
 from handlers.validation import clean, parse_id
 from storage import cases as store_cases
-from storage import deliveries, people
+from storage import challenges, deliveries, people
 from storage.audit import audit
-from storage.models import Challenge, Contact, Identity, Organisation, Question
+from storage.models import Challenge, Identity, Organisation, Question
 
 PERMISSION = "questions"  # every officer action on cases needs what listing them needs
 REPLY_FLOW = "case-reply"
@@ -114,8 +113,7 @@ async def asker_of(session: AsyncSession, case: Question) -> Asker:
         if org is not None:
             orgs.append(org.name)
             contacts.append(org.website or "")
-        for contact in await session.scalars(
-                select(Contact).where(Contact.organisation_id == identity.organisation_id)):
+        for contact in await people.contacts_of(session, identity.organisation_id):
             names.append(contact.name)
             contacts += [contact.email, contact.phone or ""]
     return Asker(tuple(n for n in names if n), tuple(orgs), tuple(c for c in contacts if c))
@@ -126,7 +124,7 @@ async def asker_of(session: AsyncSession, case: Question) -> Asker:
 async def mentioned_challenge(session: AsyncSession, text: str) -> Challenge | None:
     """The one published challenge whose reference or title the text names, if exactly one."""
     lowered = f" {text.lower()} "
-    rows = await session.scalars(select(Challenge).where(Challenge.status != "draft"))
+    rows = await challenges.published_challenges(session)
     found = [c for c in rows if re.search(rf"(?<!\w){re.escape(c.ref.lower())}(?!\w)", lowered)
              or (len(c.title) >= 8 and c.title.lower() in lowered)]
     return found[0] if len(found) == 1 else None
@@ -138,7 +136,7 @@ async def open_case(ctx: Ctx, text: str, related: tuple[Any, ...] = (),
     session = ctx.session
     challenge = None
     if challenge_ref:
-        challenge = await session.scalar(select(Challenge).where(Challenge.ref == challenge_ref))
+        challenge = await challenges.get_challenge(session, challenge_ref)
     if challenge is None:
         challenge = await mentioned_challenge(session, text)
     if not related and asked_for_person and ctx.core.answerer is not None:

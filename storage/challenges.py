@@ -52,8 +52,16 @@ async def list_challenges(session: AsyncSession, *, open_on: date | None = None)
     return list(await session.scalars(query))
 
 
-async def get_challenge(session: AsyncSession, ref: str) -> Challenge | None:
-    return await session.scalar(select(Challenge).where(Challenge.ref == ref))
+async def get_challenge(session: AsyncSession, ref: str, *, lock: bool = False) -> Challenge | None:
+    """The challenge called `ref`; with `lock`, its row is held until the transaction ends
+    (PostgreSQL; SQLite has one writer at a time anyway)."""
+    query = select(Challenge).where(Challenge.ref == ref)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def published_challenges(session: AsyncSession) -> list[Challenge]:
+    """Every challenge SMEs have been shown: open or closed, not drafts."""
+    return list(await session.scalars(select(Challenge).where(Challenge.status != "draft")))
 
 
 async def count_challenges(session: AsyncSession) -> int:

@@ -144,6 +144,11 @@ async def get_profile(
     return org, contact
 
 
+async def contacts_of(session: AsyncSession, organisation_id: int) -> list[Contact]:
+    return list(await session.scalars(
+        select(Contact).where(Contact.organisation_id == organisation_id)))
+
+
 async def save_profile(
     session: AsyncSession, identity: Identity, org_fields: dict, contact_fields: dict
 ) -> tuple[Organisation, Contact]:
