@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -134,6 +135,9 @@ class Core:
         for attempt in range(3):
             try:
                 return await self._handle_once(message)
+            except PoolTimeout:  # every connection busy for the pool's whole wait: say so
+                log.warning("store busy: no connection free within the pool timeout")
+                return [Reply(UNAVAILABLE)]
             except (StaleDataError, IntegrityError) as exc:
                 # Another replica moved this user's conversation on: replay on fresh state.
                 log.info("concurrent update for %s, retrying (%s)", message.speaker, type(exc).__name__)

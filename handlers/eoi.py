@@ -313,26 +313,32 @@ async def submit(ctx: Ctx) -> None:
     if challenge is None:
         ctx.finish()
         return
+    returning = ctx.identity.organisation_id is not None
     org, contact = await people.save_profile(
         ctx.session, ctx.identity, dict(data["org"]),
         {"name": data["contact"]["name"], "email": data["contact"]["email"]},
     )
     if data.get("consent"):
         await people.record_consent(ctx.session, ctx.identity, data["consent"], contact.id)
+    # Only a returning organisation can hold an EOI here already (a withdrawn one is
+    # re-submitted under its old reference); a new one inserts without looking first.
+    eoi = await eois.find_eoi(ctx.session, org.id, challenge.id) if returning else None
     try:
-        eoi = await eois.create_eoi(
-            ctx.session, organisation_id=org.id, challenge_id=challenge.id,
-            contact_id=contact.id, identity_id=ctx.identity.id, summary=data["summary"],
-            actor=ctx.actor)
+        if eoi is None:
+            eoi = await eois.create_eoi(
+                ctx.session, organisation_id=org.id, challenge_id=challenge.id,
+                contact_id=contact.id, identity_id=ctx.identity.id, summary=data["summary"],
+                actor=ctx.actor)
+        elif eoi.stage != "withdrawn":
+            raise eois.DuplicateEoi(eoi)
+        else:
+            eoi.summary, eoi.contact_id = data["summary"], contact.id
+            await eois.change_stage(ctx.session, eoi, "submitted", ctx.actor, "re-submitted")
     except eois.DuplicateEoi as dup:
-        eoi = dup.existing
-        if eoi.stage != "withdrawn":
-            ctx.finish()
-            ctx.say(f"Your organisation has already registered interest in this challenge: "
-                    f"{eoi.reference}.", [("View it", f"my:{eoi.id}")])
-            return
-        eoi.summary, eoi.contact_id = data["summary"], contact.id
-        await eois.change_stage(ctx.session, eoi, "submitted", ctx.actor, "re-submitted")
+        ctx.finish()
+        ctx.say(f"Your organisation has already registered interest in this challenge: "
+                f"{dup.existing.reference}.", [("View it", f"my:{dup.existing.id}")])
+        return
     await deliveries.enqueue_for_officers(ctx.session, "new_eoi", {"eoi_id": eoi.id})
     ctx.finish()
     ctx.say(f"Thank you! Your expression of interest in \u201c{challenge.title}\u201d is "

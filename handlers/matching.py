@@ -93,6 +93,20 @@ class ChallengeLike(Protocol):
     closes: date | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Card:
+    """What the index keeps of a challenge: plain values, never a database row, so a cached
+    Matcher outlives the session (and any rollback) that loaded its challenges."""
+
+    ref: str
+    title: str
+    department: str
+    summary: str
+    tags: tuple[str, ...]
+    status: str
+    closes: date | None
+
+
 @dataclass(frozen=True)
 class Match:
     ref: str
@@ -248,13 +262,14 @@ class Matcher:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._build([c for c in challenges if _is_open(c, self.today)])
+            self._build([_Card(c.ref, c.title, c.department, c.summary, tuple(c.tags), c.status,
+                               c.closes) for c in challenges if _is_open(c, self.today)])
         finally:
             if collecting:
                 gc.enable()
 
-    def _build(self, docs: list[Any]) -> None:
-        self.challenges: tuple[Any, ...] = tuple(docs)
+    def _build(self, docs: list[_Card]) -> None:
+        self.challenges: tuple[_Card, ...] = tuple(docs)
         n = len(docs)
 
         term_of = _TERMS.__getitem__  # word -> stem, "" for stop words; memoised, C-speed map

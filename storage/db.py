@@ -39,7 +39,9 @@ def create_engine(url: str) -> AsyncEngine:
             # One connection per process: SQLite takes one writer at a time, and a process
             # that queues its own transactions for the connection (in order, no sleeping)
             # beats connections polling the file lock with back-off sleeps (p99 ~1 s at 8
-            # users). So nothing may open a session while holding one: it would wait for itself.
+            # users). The price: while another process (a CLI import, a second replica) holds
+            # the write lock, this process's readers queue too. And nothing may open a session
+            # while holding one: it would wait for itself (until the pool timeout).
             pool = {"pool_size": 1, "max_overflow": 0}
         engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 

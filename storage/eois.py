@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import Challenge, Eoi, StageChange, utcnow
 
@@ -65,8 +66,8 @@ async def create_eoi(
     eoi = await session.scalar(_INSERT_EOI[session.bind.dialect.name].values(**values))
     if eoi is None:  # the pair has one already (perhaps a replica's, a moment ago)
         existing = await find_eoi(session, organisation_id, challenge_id)
-        if existing is None:
-            raise LookupError("an EOI insert conflicted with a row that is gone")
+        if existing is None:  # deleted since (an erasure): replay the message on fresh data
+            raise StaleDataError("an EOI insert conflicted with a row that is gone")
         raise DuplicateEoi(existing)
     session.add(StageChange(eoi_id=eoi.id, from_stage=None, to_stage=stage, actor=actor))
     return eoi

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, literal_column, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -15,12 +14,11 @@ from storage.models import (
     ConversationState,
     Identity,
     Organisation,
-    ProcessedUpdate,
     utcnow,
 )
-from storage.updates import claim_update
+from storage.updates import CLAIM, claim_update
 
-# Built once: every incoming message runs it (see ensure_identity_with_state).
+# Built once: messages without an update id (console, Slack) and SQLite run it for every message.
 _IDENTITY_WITH_STATE = (
     select(Identity, ConversationState)
     .outerjoin(ConversationState, ConversationState.identity_id == Identity.id)
@@ -31,13 +29,7 @@ _IDENTITY_WITH_STATE = (
 
 # The same read with the update's claim in front of it (PostgreSQL): one row always, whose
 # `fresh` is 1 when this transaction took the update and 0 when it had been taken before.
-_claimed = (
-    postgresql.insert(ProcessedUpdate.__table__)
-    .values(platform=bindparam("platform"), update_id=bindparam("update_id"), at=bindparam("at"))
-    .on_conflict_do_nothing(index_elements=["platform", "update_id"])
-    .returning(literal_column("1"))
-    .cte("claimed")
-)
+_claimed = CLAIM["postgresql"].returning(literal_column("1")).cte("claimed")
 _counted = select(func.count().label("fresh")).select_from(_claimed).subquery("counted")
 _CLAIM_WITH_IDENTITY = (
     select(_counted.c.fresh, Identity, ConversationState)
@@ -94,7 +86,11 @@ async def claim_with_identity(
     does; None when any process has claimed it before.
 
     Every incoming message starts here, so PostgreSQL does both in one round trip (the claim
-    as an INSERT inside a WITH); SQLite, which has no INSERT there, takes two.
+    as an INSERT inside a WITH); SQLite, which has no INSERT there, takes two. One statement
+    reads as of its start: should the claim wait for another transaction holding the same
+    update id that then rolls back, the read can miss what a third committed meanwhile. The
+    conversation state's version catches that (the core replays the message); an identity
+    field changed in that instant may be missed for this one message.
     """
     params = {"platform": platform, "external_id": external_id}
     if session.bind.dialect.name == "postgresql":

@@ -15,7 +15,7 @@ KEEP_FOR = timedelta(days=2)
 
 # Built once: this runs for every incoming update, and a prebuilt statement skips SQLAlchemy's
 # per-call statement construction and cache-key work.
-_CLAIM = {
+CLAIM = {
     dialect.dialect.name: dialect.insert(ProcessedUpdate.__table__)
     .values(platform=bindparam("platform"), update_id=bindparam("update_id"), at=bindparam("at"))
     .on_conflict_do_nothing(index_elements=["platform", "update_id"])
@@ -32,7 +32,7 @@ async def claim_update(session: AsyncSession | AsyncConnection, platform: str,
     """
     dialect = session.bind.dialect if isinstance(session, AsyncSession) else session.dialect
     result = await session.execute(
-        _CLAIM[dialect.name], {"platform": platform, "update_id": update_id, "at": utcnow()}
+        CLAIM[dialect.name], {"platform": platform, "update_id": update_id, "at": utcnow()}
     )
     return result.rowcount == 1
 

@@ -209,6 +209,26 @@ async def test_edit_and_withdraw_an_eoi(core, store):
     assert "can't find" in other.text
 
 
+async def test_a_withdrawn_eoi_is_resubmitted_under_its_reference(core, store):
+    chat = Chat(core)
+    assert await complete_eoi(chat) == "EOI-000001"
+    await chat.press("wd:1")
+    await chat.press("wdy:1")
+    await chat.send(f"/interest {REF}")
+    await chat.press_label("Use")  # the saved profile
+    await chat.send("A second try: refrigerated cargo bikes between the hubs, run by a co-op.")
+    await chat.press("f:confirm:submit")
+    assert "Your reference: EOI-000001" in chat.text
+    async with store.session() as session:
+        [eoi] = await eois.list_eois(session)
+        assert eoi.stage == "submitted" and eoi.summary.startswith("A second try")
+        history = await eois.stage_history(session, eoi.id)
+        assert [(h.to_stage, h.note) for h in history][1:] == [("withdrawn", "withdrawn by the SME"),
+                                                                ("submitted", "re-submitted")]
+    # Another organisation's EOI takes the next number: the re-submission used none up.
+    assert await complete_eoi(Chat(core, user="u2")) == "EOI-000002"
+
+
 async def test_large_company_is_told_kindly(core, store):
     chat = Chat(core)
     await chat.send(f"/interest {REF}")

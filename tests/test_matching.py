@@ -277,3 +277,17 @@ async def test_catalogue_index_sees_other_process_changes(match_store: Store, tm
         assert time.monotonic() - started < 5, "closed challenge still matched after 5 s"
         await asyncio.sleep(0.05)
     assert index.builds == 2
+
+
+async def test_a_cached_matcher_outlives_a_rolled_back_session(match_store: Store) -> None:
+    """The index is built in the transaction of whichever message first needs it; that message
+    failing afterwards (its session rolled back) must not break matching for every later one."""
+    async with match_store.session() as session:
+        await upsert_challenges(session, _rows(CATALOGUE))
+    index = CatalogueIndex(check_every=60)
+    with pytest.raises(RuntimeError):
+        async with match_store.session() as session:
+            assert "air" in refs((await index.matcher(session)).match("air quality sensors"))
+            raise RuntimeError("the handler failed after matching")
+    assert "air" in refs((await matcher_now(match_store, index)).match("air quality sensors"))
+    assert index.builds == 1

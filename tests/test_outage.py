@@ -72,3 +72,25 @@ async def test_database_outage_and_recovery(store, tmp_path):
     finally:
         await proxy.cut()
         await proxied.close()
+
+
+async def test_no_free_connection_is_a_plain_try_again(db_url: str) -> None:
+    """Every pooled connection held past the pool's wait (SQLite has one per process): the
+    user is asked to try again, not told something broke, and nothing is half-written."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.db import normalise_url
+    from storage.store import Store
+
+    await (await open_store(db_url)).close()  # migrated
+    store = Store(create_async_engine(normalise_url(db_url), pool_size=1, max_overflow=0,
+                                      pool_timeout=0.2))
+    try:
+        chat = Chat(Core(store))
+        async with store.engine.connect():  # the only connection, held by someone else
+            await chat.send("/start")
+            assert chat.text == UNAVAILABLE
+        await chat.send("/start")
+        assert "Welcome" in chat.text
+    finally:
+        await store.close()
