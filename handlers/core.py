@@ -108,6 +108,9 @@ class Core:
         self.buttons: dict[str, tuple[Handler, str]] = {}  # prefix -> (handler, permission)
         self.flows: dict[str, dict[str, Handler]] = {}
         self.prompts: dict[str, Callable[[Ctx], Awaitable[None]]] = {}  # re-ask a flow's step
+        # Offers: (flow, step) -> button prefixes that keep the offer open; any other command
+        # or button means the user moved on, and the offer lapses instead of blocking them.
+        self.offers: dict[tuple[str, str], tuple[str, ...]] = {}
         self.text_handler: Handler | None = None
         from handlers import register  # the feature modules add their handlers here
 
@@ -194,6 +197,10 @@ class Core:
         return ctx
 
     async def _dispatch(self, ctx: Ctx, message: Incoming) -> None:
+        keeps = self.offers.get((ctx.flow or "", ctx.step or ""))
+        if keeps is not None and (message.command is not None or (
+                message.button is not None and message.button.partition(":")[0] not in keeps)):
+            ctx.finish()
         if message.button is not None:
             prefix, _, arg = message.button.partition(":")
             handler, permission = self.buttons.get(prefix, (None, "menu"))

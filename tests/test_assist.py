@@ -31,12 +31,44 @@ async def test_other_council_service_points_to_contact_page(chat):
     assert "birmingham.gov.uk/contact" in chat.text
 
 
-async def test_unanswerable_question_is_recorded_for_an_officer(chat, store):
+async def test_unanswerable_question_goes_to_an_officer_only_on_yes(chat, store):
     await chat.send("can you check my tender documents for mistakes before i send them")
+    assert "Shall I pass your question to a DIPS officer?" in chat.text
+    async with store.session() as session:
+        assert await session.scalar(select(Question)) is None  # nothing sent without a yes
+    await chat.press_label("Yes, ask an officer")
     assert "recorded your question" in chat.text
     async with store.session() as session:
         question = await session.scalar(select(Question))
         assert question.text.startswith("can you check") and question.identity_id is not None
+
+
+@pytest.mark.parametrize("then", ["press no", "type no", "a command", "another question"])
+async def test_an_offer_to_pass_on_is_declined_or_lapses(chat, store, then):
+    """No, or moving on to anything else, leaves the officers alone and blocks nothing."""
+    await chat.send("javascript:alert(1)")
+    if then == "press no":
+        await chat.press_label("No, thanks")
+        assert "haven't passed it on" in chat.text
+    elif then == "type no":
+        await chat.send("no")
+        assert "haven't passed it on" in chat.text
+    elif then == "a command":
+        await chat.send("/subscribe")
+        assert "finish or /cancel" not in chat.text and "interest" in chat.text.lower()
+    else:
+        await chat.send("how long is the standstill period")
+        assert "Source:" in chat.text
+    await chat.send("yes")  # too late: nothing is pending any more
+    async with store.session() as session:
+        assert await session.scalar(select(Question)) is None
+
+
+async def test_text_in_another_alphabet_gets_a_plain_english_only_note(chat, store):
+    await chat.send("مرحبا، هل يمكنني التقدم؟")
+    assert "only read English" in chat.text
+    await chat.send("🤔🤔🤔")
+    assert "didn't catch a question" in chat.text
 
 
 async def test_business_description_is_matched_with_reasons(chat):

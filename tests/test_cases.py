@@ -133,6 +133,7 @@ async def test_free_text_hand_off_records_what_the_bot_offered(store: Store) -> 
     await seed_catalogue(store)
     sme = Chat(build_core(store, with_matching=False), "sme8", platform="telegram")
     await sme.send("can you check my tender documents for mistakes before i send them")
+    await sme.press_label("Yes, ask an officer")
     assert "recorded your question" in sme.text and "passed it to a DIPS officer" in sme.text
     case = await the_case(store)
     assert case.tried is not None and case.tried["faq"] and not case.tried["asked_for_person"]

@@ -13,14 +13,18 @@ from tests.conftest import Chat
 REFUSED = "only available to"
 
 
-def _registered() -> list[str]:
-    """The commands the features register, without needing a store."""
+def _bare_core() -> Core:
+    """A core with every feature's handlers registered, without needing a store."""
     core = Core.__new__(Core)
-    core.commands, core.buttons, core.flows, core.prompts = {}, {}, {}, {}
+    core.commands, core.buttons, core.flows, core.prompts, core.offers = {}, {}, {}, {}, {}
     from handlers import register
 
     register(core)
-    return sorted(core.commands)
+    return core
+
+
+def _registered() -> list[str]:
+    return sorted(_bare_core().commands)
 
 
 def test_every_command_has_a_permission_row_and_every_row_a_command():
@@ -41,12 +45,7 @@ async def test_command_is_refused_exactly_for_roles_without_permission(store, co
 
 
 def _buttons() -> dict[str, str]:
-    core = Core.__new__(Core)
-    core.commands, core.buttons, core.flows, core.prompts = {}, {}, {}, {}
-    from handlers import register
-
-    register(core)
-    return {prefix: permission for prefix, (_, permission) in core.buttons.items()}
+    return {prefix: permission for prefix, (_, permission) in _bare_core().buttons.items()}
 
 
 @pytest.mark.parametrize("prefix", sorted(p for p, perm in _buttons().items()
