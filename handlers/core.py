@@ -28,6 +28,7 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 IDLE_LIMIT = timedelta(days=1)
+STOP_WORDS = ("cancel", "stop", "quit", "exit")
 UNAVAILABLE = "DIPS Assistant is temporarily unavailable. Please try again in a minute."
 FAILED = ("Sorry, something went wrong on our side and nothing was saved. "
           "Please try again, or type /cancel to start afresh.")
@@ -223,7 +224,9 @@ class Core:
                 await handler(ctx, message.args.strip())
         elif ctx.flow is not None:
             step = self.flows.get(ctx.flow, {}).get(ctx.step or "")
-            if step is None:  # a flow or step removed by an upgrade
+            if message.text.strip().strip(".!").lower() in STOP_WORDS:  # /cancel, said plainly
+                await self.commands["cancel"](ctx, "")
+            elif step is None:  # a flow or step removed by an upgrade
                 ctx.finish()
                 await self.commands["menu"](ctx, "")
             else:

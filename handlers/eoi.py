@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from content.privacy import privacy
-from handlers.core import Core, Ctx
+from handlers.core import Core, Ctx, Handler
 from handlers.validation import check_email, check_text, check_website, clean, parse_id
 from storage import challenges, deliveries, eois, people
 from storage.models import Challenge, Eoi, eoi_reference
@@ -450,12 +450,34 @@ async def switch(ctx: Ctx, ref: str) -> None:
     await start(ctx, ref)
 
 
+def answers_asides(step: Handler) -> Handler:
+    """A short-answer step that takes a typed question ("what is social value?") as a question:
+    answered from the FAQ where it can be, then the same step asked again; never stored."""
+    async def guarded(ctx: Ctx, text: str) -> None:
+        question = clean(text)
+        if ctx.pressed or not question.endswith("?"):
+            await step(ctx, text)
+            return
+        result = ctx.core.answerer.answer(question) if ctx.core.answerer is not None else None
+        if result is not None and result.kind == "answer":
+            from handlers.faq import format_answer
+
+            ctx.say(format_answer(result.entry), title=result.entry.title)
+        else:
+            ctx.say("That sounds like a question. Ask it again once we've finished here, and I'll "
+                    "answer it or pass it to an officer (or type /cancel to stop now).")
+        await prompt(ctx)
+    return guarded
+
+
 def register(core: Core) -> None:
+    short = {"org_name": step_org_name, "size": step_size, "country": step_country,
+             "city": step_city, "website": step_website, "contact_name": step_contact_name,
+             "email": step_email}
     core.flow(FLOW, {
-        "profile": step_profile, "org_name": step_org_name, "size": step_size,
-        "country": step_country, "city": step_city, "website": step_website,
-        "contact_name": step_contact_name, "email": step_email, "summary": step_summary,
-        "consent": step_consent, "confirm": step_confirm, "edit": step_edit,
+        "profile": step_profile, **{name: answers_asides(s) for name, s in short.items()},
+        "summary": step_summary, "consent": step_consent, "confirm": step_confirm,
+        "edit": step_edit,
     })
     core.flow(EDIT_FLOW, {"summary": step_edit_summary})
     core.button("int", start)
@@ -469,8 +491,19 @@ def register(core: Core) -> None:
 
 
 async def interest_command(ctx: Ctx, args: str) -> None:
-    if args:
-        await start(ctx, args.split()[0])
+    """`/interest REF`, or words of a challenge's title ("/interest food hubs")."""
+    wanted = clean(args).lower()[:200]
+    if wanted:
+        ref = wanted.split()[0]
+        if await challenges.get_challenge(ctx.session, ref) is None:
+            titled = [c for c in await challenges.list_challenges(ctx.session, open_on=ctx.today)
+                      if wanted in c.title.lower() or wanted in c.ref]
+            if len(titled) > 1:
+                ctx.say("Several open challenges fit that. Which one?",
+                        *[[(c.title[:60], f"int:{c.ref}")] for c in titled[:8]])
+                return
+            ref = titled[0].ref if titled else ref
+        await start(ctx, ref)
     else:
         ctx.say("Which challenge? Pick one from the open challenges, then press "
                 "\u201cRegister interest\u201d.", [("Open challenges", "chl:0")])

@@ -182,7 +182,7 @@ def singular(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith(("sses", "xes", "ches", "shes")):
         return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):  # logistics, analytics
         return word[:-1]
     return word
 
@@ -622,6 +622,7 @@ def interests_to_tags(text: str, synonyms: Synonyms | None = None) -> list[str]:
     removes duplicates and caps the number and length of tags.
     """
     syn = synonyms if synonyms is not None else default_synonyms()
+    text = re.sub(r"<[^>]*>", " ", text)  # markup is not an interest: "<b>food</b>" is food
     text = " ".join(text.replace("\r", "\n").split(" ")).lower()
     # Protect known phrases containing 'and'/'or' from the split.
     protected = {p for g in syn.groups for p in g if re.search(r"\b(and|or)\b", p)}

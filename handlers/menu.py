@@ -17,7 +17,7 @@ HELP = "\n".join((
     "programme. I can:",
     "- find open city challenges that fit your business: tell me what you do, or /match <it>",
     "- list open challenges: /challenges",
-    "- register your interest in a challenge: /interest <challenge ref>",
+    "- register your interest in a challenge: /interest <its reference or title>",
     "- show your expressions of interest and their stages: /my",
     "- tell you about new challenge calls: /subscribe (stop with /unsubscribe)",
     "- answer questions about DIPS and selling to the public sector: just ask",

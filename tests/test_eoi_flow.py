@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from content.challenges import ChallengeSpec
-from handlers.app import seed_catalogue
+from handlers.app import build_core, seed_catalogue
 from handlers.core import Core
 from handlers.messages import Incoming, Speaker
 from storage import challenges, eois
@@ -375,3 +375,49 @@ async def test_a_repeated_update_id_is_handled_once(core, store):
     async with store.session() as session:
         state = await session.get(ConversationState, 1)
         assert state.step == "org_name" and state.version == 1
+
+
+async def test_a_question_typed_mid_form_is_answered_not_stored(core, store):
+    chat = Chat(core)
+    await chat.send(f"/interest {REF}")
+    await chat.send("Acme Food Tech Ltd")
+    await chat.press("f:size:small")
+    await chat.press("f:country:United Kingdom")
+    await chat.send("what is social value?")
+    assert "sounds like a question" in chat.text and "town or city" in chat.text
+    await chat.send("Birmingham")
+    assert "website" in chat.text
+    async with store.session() as session:
+        state = await session.scalar(select(ConversationState))
+        assert state.data["org"]["city"] == "Birmingham"
+
+
+async def test_a_question_mid_form_gets_the_faq_answer_when_there_is_one(store):
+    await seed_catalogue(store)
+    chat = Chat(build_core(store, with_matching=False))
+    await chat.send(f"/interest {REF}")
+    await chat.send("What is DIPS?")
+    assert "Source:" in chat.text and "organisation's name" in chat.text
+    await chat.send("Acme Food Tech Ltd")
+    assert "How many people" in chat.text
+
+
+@pytest.mark.parametrize("word", ["stop", "Cancel", "quit."])
+async def test_a_stop_word_typed_in_a_form_cancels_it(core, store, word):
+    chat = Chat(core)
+    await chat.send(f"/interest {REF}")
+    await chat.send(word)
+    assert "Cancelled" in chat.text
+    assert await count(store, ConversationState) == 0
+
+
+async def test_interest_finds_a_challenge_by_words_of_its_title(core):
+    chat = Chat(core)
+    await chat.send("/interest Sustainable food hubs")
+    assert "organisation's name" in chat.text and "food hubs" in chat.text.lower()
+    other = Chat(core, user="u2")
+    await other.send("/interest hubs")
+    choices = {b.data for r in other.replies for row in r.buttons for b in row}
+    assert "Which one?" in other.text and {"int:food-hubs", "int:community-transport-hubs"} <= choices
+    await other.send("/interest no such thing")
+    assert "can't find an open challenge" in other.text

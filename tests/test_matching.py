@@ -210,6 +210,9 @@ def test_interests_to_tags() -> None:
     many = interests_to_tags(", ".join(f"topic {i}" for i in range(50)))
     assert len(many) == 20
     assert all(len(t) <= 60 for t in interests_to_tags("x" * 30 + " " + "y" * 40))
+    # Markup is not an interest, and "-ics" words are not plurals.
+    assert interests_to_tags("food, bikes, <b>logistics</b>, data analytics") == [
+        "food", "bike", "logistics", "data analytics"]
 
 
 def test_shipped_synonyms_load() -> None:
