@@ -6,6 +6,7 @@ from handlers.core import Core, Ctx
 from handlers.validation import clean, parse_id
 from storage import challenges
 from storage.cases import clarifications
+from storage.models import Challenge
 
 PAGE = 5
 
@@ -35,13 +36,21 @@ def _closes(challenge) -> str:  # type: ignore[no-untyped-def]
     return f", closes {challenge.closes:%d %b %Y}" if challenge.closes else ""
 
 
-async def details(ctx: Ctx, ref: str) -> None:
-    """`ch:<ref>` and `/start <ref>`: one challenge in full."""
+async def visible_challenge(ctx: Ctx, ref: str) -> Challenge | None:
+    """The challenge called `ref` if this person may see it (drafts are for staff only)."""
     ref = clean(ref).lower()[:64]
     challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
-    staff = ctx.role in ("officer", "admin")
-    if challenge is None or (not staff and challenge.status == "draft"):
-        ctx.say(f"I can't find a challenge called \u201c{ref}\u201d.", [("Open challenges", "chl:0")])
+    if challenge is None or (challenge.status == "draft" and ctx.role not in ("officer", "admin")):
+        return None
+    return challenge
+
+
+async def details(ctx: Ctx, ref: str) -> None:
+    """`ch:<ref>` and `/start <ref>`: one challenge in full."""
+    challenge = await visible_challenge(ctx, ref)
+    if challenge is None:
+        ctx.say(f"I can't find a challenge called \u201c{clean(ref)[:64]}\u201d.",
+                [("Open challenges", "chl:0")])
         return
     is_open = challenge.is_open(ctx.today)
     lines = [challenge.summary, "", f"Department: {challenge.department}",

@@ -230,9 +230,15 @@ async def step_city(ctx: Ctx, text: str) -> None:
     await advance(ctx, "website")
 
 
+# "none yet", "not got one", "we don't have a website"...
+NO_WEBSITE = re.compile(
+    r"^(none|no|not yet|not got|(we )?(haven'?t|have not|don'?t|do not) (got|have))(?=\s|$)")
+
+
 async def step_website(ctx: Ctx, text: str) -> None:
     text = clean(text)
-    if text.lower() in ("-", "skip", "none", "no", "n/a", "na"):
+    said = text.lower().strip(" .!")
+    if said in ("-", "skip", "n/a", "na") or NO_WEBSITE.match(said):
         ctx.data["org"]["website"] = None
     else:
         value, error = check_website(text)

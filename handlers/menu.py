@@ -34,10 +34,12 @@ STAFF_HELP = (
 
 async def start(ctx: Ctx, args: str) -> None:
     if args:  # deep link from an announcement: /start <challenge-ref>
-        from handlers.catalogue import details
+        from handlers.catalogue import details, visible_challenge
 
-        await details(ctx, args.split()[0])
-        return
+        ref = args.split()[0]
+        if await visible_challenge(ctx, ref) is not None:
+            await details(ctx, ref)
+            return
     ctx.say("Welcome to DIPS Assistant! Birmingham City Council sets city challenges and invites "
             "small and medium-sized businesses to solve them. What would you like to do?",
             *menu_rows(ctx))

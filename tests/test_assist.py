@@ -109,6 +109,11 @@ async def test_deep_link_opens_challenge_and_registers(chat):
     assert "organisation's name" in chat.text
 
 
+async def test_deep_link_to_an_unknown_challenge_still_welcomes(chat):
+    await chat.send("/start no-such-challenge")
+    assert "Welcome to DIPS Assistant" in chat.text
+
+
 async def test_off_topic_question_is_declined_without_recording(chat, store):
     await chat.send("what is the weather tomorrow")
     assert "only help with the DIPS programme" in chat.text

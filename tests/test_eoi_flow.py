@@ -387,9 +387,11 @@ async def test_a_question_typed_mid_form_is_answered_not_stored(core, store):
     assert "sounds like a question" in chat.text and "town or city" in chat.text
     await chat.send("Birmingham")
     assert "website" in chat.text
+    await chat.send("not got one yet")
+    assert "contact" in chat.text
     async with store.session() as session:
         state = await session.scalar(select(ConversationState))
-        assert state.data["org"]["city"] == "Birmingham"
+        assert state.data["org"]["city"] == "Birmingham" and state.data["org"]["website"] is None
 
 
 async def test_a_question_mid_form_gets_the_faq_answer_when_there_is_one(store):
