@@ -124,8 +124,10 @@ def to_incoming(update: Update) -> Incoming | None:
     if query is not None:
         return Incoming(speaker, button=query.data) if isinstance(query.data, str) else None
     message = update.message
-    if message is None or message.text is None:
+    if message is None:
         return None
+    if message.text is None:  # a photo or file: its caption, if any, is what they typed
+        return Incoming(speaker, text=message.caption) if message.caption else None
     text = message.text
     first = message.entities[0] if message.entities else None
     if first is not None and first.type == MessageEntityType.BOT_COMMAND and first.offset == 0:

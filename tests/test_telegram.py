@@ -318,6 +318,15 @@ async def test_non_text_message_gets_a_hint(bot: Harness) -> None:
     assert await bot.deliver(update) == [TEXT_ONLY]
 
 
+async def test_a_captioned_photo_is_read_by_its_caption(bot: Harness) -> None:
+    update = bot.fake.message(USER, "x")
+    del update["message"]["text"]
+    update["message"]["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    update["message"]["caption"] = "what is DIPS?"
+    [reply] = await bot.deliver(update)
+    assert "Digital Innovation in Public Services" in reply and "Source:" in reply
+
+
 async def test_rate_limit_is_waited_out(fake: FakeTelegram, store: Store) -> None:
     bot = await start_bot(fake, ScriptedCore(store))
     fake.rate_limit(USER, retry_after=1)
