@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +91,24 @@ def _upgrade(conn: Connection) -> None:
 
 async def upgrade(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (a no-op when it is already there)."""
-    async with engine.begin() as conn:
+    async with _sqlite_migration_lock(engine), engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+@asynccontextmanager
+async def _sqlite_migration_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Processes starting together on a new SQLite file take turns to migrate it (two at once
+    both create the tables, and one fails). PostgreSQL takes an advisory lock in _upgrade."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a") as handle:
+        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
