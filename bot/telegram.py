@@ -57,6 +57,7 @@ COMMANDS = (
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 TEXT_ONLY = ("I can only read typed messages and button presses. Please type what you'd like, "
              "or /help to see what I can do.")
+CAPTION_ONLY = "(I can't keep photos or files, so I've read just the text you sent with it.)"
 STALE_BUTTON = "That button isn't available any more."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # challenge links would bury the text
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
@@ -126,10 +127,12 @@ def to_incoming(update: Update) -> Incoming | None:
     message = update.message
     if message is None:
         return None
-    if message.text is None:  # a photo or file: its caption, if any, is what they typed
-        return Incoming(speaker, text=message.caption) if message.caption else None
-    text = message.text
-    first = message.entities[0] if message.entities else None
+    # A photo or file counts by its caption, if any: that is what they typed.
+    text = message.text if message.text is not None else message.caption
+    if text is None:
+        return None
+    entities = message.entities if message.text is not None else message.caption_entities
+    first = entities[0] if entities else None
     if first is not None and first.type == MessageEntityType.BOT_COMMAND and first.offset == 0:
         name = text[1:first.length].split("@", 1)[0].lower()
         return Incoming(speaker, command=name, args=text[first.length:].strip())
@@ -344,6 +347,8 @@ class TelegramAdapter:
             replies = await self.core.handle(replace(incoming, update_id=update.update_id))
             if not replies:
                 return "duplicate"
+            if update.message is not None and update.message.text is None:  # a caption
+                replies = [Reply(CAPTION_ONLY), *replies]
             await self._deliver(update, replies)
             return "handled"
         if not await self._claim(update):

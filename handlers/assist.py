@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.cases import open_case
+import zlib
+
+from handlers.cases import ASK_FLOW, open_case
 from handlers.catalogue import show_matches
 from handlers.core import Core, Ctx
 from handlers.menu import menu_rows
@@ -10,10 +12,11 @@ from handlers.validation import clean
 
 HANDOFF_ROW = [("Talk to a person", "menu:human")]
 OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
-ASK_FLOW = "ask-officer"
-SEND_ROW = [("Yes, ask an officer", "f:send:yes"), ("No, thanks", "f:send:no")]
-YES = ("yes", "y", "yes please", "please", "ok", "okay", "sure", "send it", "ask them")
-NO = ("no", "n", "no thanks", "no, thanks", "don't", "dont")
+# Typed answers to "shall I pass it on?": a whole phrase, or its first word.
+YES_WORDS = {"yes", "yeah", "yep", "yup", "y", "sure", "please"}
+YES_PHRASES = {"go ahead", "send it", "ask them", "ask an officer", "yes, ask an officer"}
+NO_WORDS = {"no", "nope", "nah", "n"}
+NO_PHRASES = {"no thanks", "no, thanks", "no thank you", "don't", "do not"}
 
 
 async def on_text(ctx: Ctx, text: str) -> None:
@@ -41,47 +44,84 @@ async def on_text(ctx: Ctx, text: str) -> None:
     elif _describes(text):
         await show_matches(ctx, text)
     elif kind == "suggest":
-        hold_question(ctx, text, result.alternatives)
-        ctx.say("I'm not sure I understood. Did you mean one of these?",
-                *[[(e.title[:60], f"faq:{e.id}")] for e in result.alternatives[:3]],
-                [("None of these: ask an officer", "f:send:yes")])
+        offer(ctx, text, result.alternatives, "suggest",
+              "I'm not sure I understood. Did you mean one of these?")
     elif result is not None and not result.alternatives and result.score < OFF_TOPIC:
         # Nothing in the knowledge base is even close: probably not a question for DIPS.
-        hold_question(ctx, text, ())
-        ctx.say("Sorry, I can only help with the DIPS programme and selling innovation to the "
-                "council. If your question is about those, shall I pass it to a DIPS officer?",
-                SEND_ROW)
+        offer(ctx, text, (), "send", "Sorry, I can only help with the DIPS programme and selling "
+              "innovation to the council. If your question is about those, shall I pass it to a "
+              "DIPS officer?")
     else:
         related = result.alternatives if result is not None else ()
-        hold_question(ctx, text, related)
-        ctx.say("I don't have a reliable answer to that. Shall I pass your question to a DIPS "
-                "officer? They reply here." + (" Meanwhile, these answers may help:" if related
-                                              else ""),
-                *[[(e.title[:60], f"faq:{e.id}")] for e in related[:3]], SEND_ROW)
+        offer(ctx, text, related, "send", "I don't have a reliable answer to that. Shall I pass "
+              "your question to a DIPS officer? They reply here."
+              + (" Meanwhile, these answers may help:" if related else ""))
 
 
-def hold_question(ctx: Ctx, text: str, related: tuple) -> None:
-    """Keep the question while the SME decides whether an officer should see it: nothing
-    reaches the officers' channel without their yes."""
-    ctx.goto(ASK_FLOW, "send", question=text[:2000], related=[e.id for e in related[:3]])
+def offer(ctx: Ctx, text: str, related: tuple, asked: str, intro: str) -> None:
+    """Say `intro` with the related answers, and hold the question while the SME decides
+    whether an officer should see it: nothing reaches the officers' channel without a yes.
+
+    `asked` is what the message asked: "send" (shall I pass it on?) takes a typed yes or no;
+    "suggest" (did you mean one of these?) only its buttons. Mid-form (an /ask), nothing is
+    held: the form is kept and the SME is told how to ask later.
+    """
+    suggestions = [[(e.title[:60], f"faq:{e.id}")] for e in related[:3]]
+    if ctx.flow is not None and ctx.flow != ASK_FLOW:
+        ctx.say(f"{intro.split('?')[0].split('. ')[0]}. Once you've finished here (or typed "
+                "/cancel), ask again and I can pass it to an officer.", *suggestions,
+                [("Carry on", "resume:")])
+        return
+    token = f"{zlib.crc32(text.encode()) % 10_000:04d}"  # ties the buttons to this question
+    ctx.finish()
+    ctx.goto(ASK_FLOW, "send", question=text[:2000], related=[e.id for e in related[:3]],
+             asked=asked, token=token)
+    if asked == "suggest":
+        ctx.say(intro, *suggestions, [("None of these: ask an officer", f"f:send:yes.{token}")])
+    else:
+        ctx.say(intro, *suggestions, send_row(token))
+
+
+def send_row(token: str) -> list[tuple[str, str]]:
+    return [("Yes, ask an officer", f"f:send:yes.{token}"), ("No, thanks", f"f:send:no.{token}")]
+
+
+def typed_choice(text: str) -> str:
+    """"yes", "no" or "" for what the SME typed in answer to "shall I pass it on?"."""
+    said = clean(text).lower().replace("\u2019", "'").strip(" .!")
+    first = said.replace(",", " ").split()[0] if said.split() else ""
+    if said in YES_PHRASES or first in YES_WORDS:
+        return "yes"
+    if said in NO_PHRASES or first in NO_WORDS:
+        return "no"
+    return ""
 
 
 async def step_send(ctx: Ctx, text: str) -> None:
-    """The SME's answer to "shall I pass it on?"; anything else typed is a new message."""
-    said = text if ctx.pressed else clean(text).lower().strip(" .!")
-    question = ctx.data.get("question")
+    """The SME's answer to the offer; anything else typed is a new message."""
+    question, token = ctx.data.get("question"), ctx.data.get("token")
     if not isinstance(question, str) or not question:  # state from an older version: start over
         ctx.finish()
         await on_text(ctx, text)
-    elif said in YES:
+        return
+    if ctx.pressed:
+        choice, _, pressed_token = text.partition(".")
+        if pressed_token != token:  # a Yes or No under an earlier question
+            ctx.say("That button belongs to an earlier message.")
+            await prompt_question(ctx)
+            return
+    else:
+        choice = typed_choice(text) if ctx.data.get("asked") == "send" else ""
+    if choice == "yes":
         held = ctx.data.get("related")
         ids = [i for i in held if isinstance(i, str)] if isinstance(held, list) else []
         answerer = ctx.core.answerer
         related = tuple(e for e in (answerer.get(i) for i in ids) if e is not None) \
             if answerer is not None else ()
+        shown = ctx.data.get("asked") == "suggest"  # the SME has seen and passed over these
         ctx.finish()
-        await hand_over(ctx, question, related)  # the case notes what the bot offered
-    elif said in NO:
+        await hand_over(ctx, question, related, offer_related=not shown)
+    elif choice == "no":
         ctx.finish()
         ctx.say("All right, I haven't passed it on. What else can I help with?", *menu_rows(ctx))
     else:
@@ -108,16 +148,23 @@ async def faq_button(ctx: Ctx, faq_id: str) -> None:
     if entry is None:
         ctx.say("That answer is no longer available. Please ask your question again.")
         return
+    if (ctx.flow, ctx.step) == (ASK_FLOW, "send"):  # an offer is open: keep it in sight
+        from handlers.faq import format_answer
+
+        ctx.say(format_answer(entry), title=entry.title)
+        ctx.say("Still want me to pass your question to a DIPS officer?",
+                send_row(str(ctx.data.get("token", ""))))
+        return
     await answer(ctx, entry)
 
 
 async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = False,
-                    challenge_ref: str | None = None) -> None:
+                    challenge_ref: str | None = None, offer_related: bool = True) -> None:
     """File a case for the officers (see handlers.cases) and tell the SME it was passed on."""
     await open_case(ctx, text, related, challenge_ref, asked_for_person=asked)
     said = ("I've recorded your question and passed it to a DIPS officer, who will reply here. "
             "I'll tell you when they answer.")
-    if related:
+    if related and offer_related:
         ctx.say(f"{said} Meanwhile, these answers may help:",
                 *[[(e.title[:60], f"faq:{e.id}")] for e in related[:3]])
     else:
@@ -125,8 +172,13 @@ async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = F
 
 
 async def human(ctx: Ctx, args: str) -> None:
+    if ctx.flow is not None and ctx.flow != ASK_FLOW:
+        ctx.say("Please finish or /cancel what you're doing first, then I'll pass your question "
+                "on.", [("Carry on", "resume:")])
+        return
     text = clean(args)
     if text:
+        ctx.finish()
         await hand_over(ctx, text, asked=True)
         return
     ctx.goto(ASK_FLOW, "question")
@@ -147,7 +199,8 @@ async def step_question(ctx: Ctx, text: str) -> None:
 async def prompt_question(ctx: Ctx) -> None:
     if ctx.step == "send":
         question = str(ctx.data.get("question", ""))[:300]
-        ctx.say(f"Shall I pass your question to a DIPS officer?\n\u201c{question}\u201d", SEND_ROW)
+        ctx.say(f"Shall I pass your question to a DIPS officer?\n\u201c{question}\u201d",
+                send_row(str(ctx.data.get("token", ""))))
     else:
         ctx.say("Type your question for a DIPS officer.", [("Cancel", "cancel:")])
 
@@ -158,5 +211,6 @@ def register(core: Core) -> None:
     core.command("ask", lambda ctx, args: on_text(ctx, args) if args else human(ctx, ""))
     core.button("faq", faq_button)
     core.flow(ASK_FLOW, {"question": step_question, "send": step_send})
-    core.offers[(ASK_FLOW, "send")] = ("f", "faq")  # reading a suggested answer keeps it
+    # An open offer survives its own buttons, a suggested answer, and /cancel (which ends it).
+    core.offers[(ASK_FLOW, "send")] = ("f", "faq", "cancel")
     core.prompts[ASK_FLOW] = prompt_question

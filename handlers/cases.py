@@ -32,6 +32,7 @@ from storage.models import Challenge, Identity, Organisation, Question
 
 PERMISSION = "questions"  # every officer action on cases needs what listing them needs
 REPLY_FLOW = "case-reply"
+ASK_FLOW = "ask-officer"  # an SME's question on its way to an officer (handlers.assist)
 ANSWER_FLOW = "case-answer"
 SEPARATOR = "\n---\n"  # between the question and the answer in `/dips clarify|suggest ID ...`
 MAX_TEXT = 3000
@@ -564,7 +565,7 @@ async def ask_about_challenge(ctx: Ctx, ref: str) -> None:
     if ctx.flow is not None:
         ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", "resume:")])
         return
-    ctx.goto("ask-officer", "question", challenge=clean(ref).lower()[:64])
+    ctx.goto(ASK_FLOW, "question", challenge=clean(ref).lower()[:64])
     ctx.say("What would you like to ask a DIPS officer about this challenge? Type your question "
             "and I'll pass it on.", [("Cancel", "cancel:")])
 

@@ -22,7 +22,7 @@ async def list_open(ctx: Ctx, arg: str) -> None:
     pages = (len(rows) + PAGE - 1) // PAGE
     page = min(page, pages - 1)
     shown = rows[page * PAGE:(page + 1) * PAGE]
-    lines = [f"\u2022 {c.title} ({c.department}){_closes(c)}\n   /interest {c.ref}" for c in shown]
+    lines = [f"\u2022 {c.title} ({c.department}){_closes(c)}\n   reference: {c.ref}" for c in shown]
     nav = []
     if page > 0:
         nav.append(("\u2190 Previous", f"chl:{page - 1}"))

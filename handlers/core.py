@@ -109,9 +109,11 @@ class Core:
         self.buttons: dict[str, tuple[Handler, str]] = {}  # prefix -> (handler, permission)
         self.flows: dict[str, dict[str, Handler]] = {}
         self.prompts: dict[str, Callable[[Ctx], Awaitable[None]]] = {}  # re-ask a flow's step
-        # Offers: (flow, step) -> button prefixes that keep the offer open; any other command
-        # or button means the user moved on, and the offer lapses instead of blocking them.
+        # Offers: (flow, step) -> button prefixes and commands that keep the offer open; any
+        # other command or button means the user moved on, and the offer lapses instead of
+        # blocking them.
         self.offers: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.reads_stop_words: set[str] = set()
         self.text_handler: Handler | None = None
         from handlers import register  # the feature modules add their handlers here
 
@@ -127,8 +129,11 @@ class Core:
         """Register a button; pressing it needs `permission` in the roles table."""
         self.buttons[prefix] = (handler, permission)
 
-    def flow(self, name: str, steps: dict[str, Handler]) -> None:
+    def flow(self, name: str, steps: dict[str, Handler], *, reads_stop_words: bool = False) -> None:
+        """Register a flow; typed "stop", "cancel"... cancel it unless it reads them itself."""
         self.flows[name] = steps
+        if reads_stop_words:
+            self.reads_stop_words.add(name)
 
     async def handle(self, message: Incoming) -> list[Reply]:
         """Handle one message; never raises: failures become a friendly reply.
@@ -187,8 +192,10 @@ class Core:
         if state is not None:
             ctx._version = state.version
             if self.clock() - state.updated_at > self.config.idle_limit:
-                ctx.say("Your earlier unfinished conversation was left for over a day, so I've "
-                        "cleared it. Nothing from it was submitted; you can start again any time.")
+                if (state.flow, state.step) not in self.offers:  # an old offer just lapses
+                    ctx.say("Your earlier unfinished conversation was left for over a day, so "
+                            "I've cleared it. Nothing from it was submitted; you can start again "
+                            "any time.")
                 await conversations.clear_state(session, identity.id, state.version)
                 ctx._version = None
             else:
@@ -199,8 +206,9 @@ class Core:
 
     async def _dispatch(self, ctx: Ctx, message: Incoming) -> None:
         keeps = self.offers.get((ctx.flow or "", ctx.step or ""))
-        if keeps is not None and (message.command is not None or (
-                message.button is not None and message.button.partition(":")[0] not in keeps)):
+        action = message.command if message.command is not None else (
+            message.button.partition(":")[0] if message.button is not None else None)
+        if keeps is not None and action is not None and action.lower() not in keeps:
             ctx.finish()
         if message.button is not None:
             prefix, _, arg = message.button.partition(":")
@@ -224,7 +232,8 @@ class Core:
                 await handler(ctx, message.args.strip())
         elif ctx.flow is not None:
             step = self.flows.get(ctx.flow, {}).get(ctx.step or "")
-            if message.text.strip().strip(".!").lower() in STOP_WORDS:  # /cancel, said plainly
+            if (message.text.strip().strip(".!").lower() in STOP_WORDS  # /cancel, said plainly
+                    and ctx.flow not in self.reads_stop_words):
                 await self.commands["cancel"](ctx, "")
             elif step is None:  # a flow or step removed by an upgrade
                 ctx.finish()

@@ -237,7 +237,7 @@ NO_WEBSITE = re.compile(
 
 async def step_website(ctx: Ctx, text: str) -> None:
     text = clean(text)
-    said = text.lower().strip(" .!")
+    said = text.lower().replace("\u2019", "'").strip(" .!")
     if said in ("-", "skip", "n/a", "na") or NO_WEBSITE.match(said):
         ctx.data["org"]["website"] = None
     else:
@@ -472,6 +472,7 @@ def answers_asides(step: Handler) -> Handler:
         else:
             ctx.say("That sounds like a question. Ask it again once we've finished here, and I'll "
                     "answer it or pass it to an officer (or type /cancel to stop now).")
+        ctx.say("If that was your answer, please type it without the question mark.")
         await prompt(ctx)
     return guarded
 
@@ -508,7 +509,11 @@ async def interest_command(ctx: Ctx, args: str) -> None:
                 ctx.say("Several open challenges fit that. Which one?",
                         *[[(c.title[:60], f"int:{c.ref}")] for c in titled[:8]])
                 return
-            ref = titled[0].ref if titled else ref
+            if not titled:
+                ctx.say(f"I can't find an open challenge called \u201c{wanted[:64]}\u201d.",
+                        [("See open challenges", "chl:0")])
+                return
+            ref = titled[0].ref
         await start(ctx, ref)
     else:
         ctx.say("Which challenge? Pick one from the open challenges, then press "

@@ -34,7 +34,14 @@ async def prompt(ctx: Ctx) -> None:
 
 
 async def step_interests(ctx: Ctx, text: str) -> None:
-    await save(ctx, text)
+    said = clean(text).lower().strip(" .!")
+    if said in ("stop", "stop alerts", "unsubscribe", "no more alerts"):
+        await unsubscribe(ctx, "")
+    elif said in ("cancel", "quit", "exit"):
+        ctx.finish()
+        ctx.say("Cancelled: your alerts are as they were.")
+    else:
+        await save(ctx, text)
 
 
 async def save(ctx: Ctx, text: str) -> None:
@@ -66,5 +73,5 @@ def register(core: Core) -> None:
     core.command("subscribe", subscribe)
     core.command("unsubscribe", unsubscribe)
     core.button("unsub", unsubscribe_button)
-    core.flow(FLOW, {"interests": step_interests})
+    core.flow(FLOW, {"interests": step_interests}, reads_stop_words=True)
     core.prompts[FLOW] = prompt

@@ -125,3 +125,99 @@ async def test_faq_suggestion_buttons_show_answers(chat):
     await chat.send("can you check my tender documents for mistakes before i send them")
     await chat.press(chat.replies[0].buttons[0][0].data)
     assert "Source:" in chat.text
+
+
+UNANSWERABLE = "can you check my tender documents for mistakes before i send them"
+
+
+async def questions(store) -> list[str]:
+    async with store.session() as session:
+        return [q.text for q in await session.scalars(select(Question))]
+
+
+@pytest.mark.parametrize("reply", ["yeah", "Yep, go on", "yes please do", "go ahead"])
+async def test_everyday_yes_passes_the_question_on(chat, store, reply):
+    await chat.send(UNANSWERABLE)
+    await chat.send(reply)
+    assert "passed it to a DIPS officer" in chat.text
+    assert await questions(store) == [UNANSWERABLE]
+
+
+@pytest.mark.parametrize("reply", ["nope", "no thank you", "Nah."])
+async def test_everyday_no_keeps_it_here(chat, store, reply):
+    await chat.send(UNANSWERABLE)
+    await chat.send(reply)
+    assert "haven't passed it on" in chat.text
+    assert await questions(store) == []
+
+
+async def test_a_typed_yes_to_did_you_mean_is_a_new_message_not_a_hand_off(chat, store):
+    await chat.send("ip rights")
+    assert "Did you mean" in chat.text
+    await chat.send("yes")
+    assert await questions(store) == []
+    await chat.send("ip rights")
+    await chat.press_label("None of these")
+    assert "passed it to a DIPS officer" in chat.text
+    assert "these answers may help" not in chat.text  # not the ones just passed over
+    assert await questions(store) == ["ip rights"]
+
+
+async def test_yes_under_an_earlier_question_does_not_send_the_newer_one(chat, store):
+    await chat.send(UNANSWERABLE)
+    first_yes = next(b.data for r in chat.replies for row in r.buttons for b in row
+                     if b.label.startswith("Yes"))
+    await chat.send("what is the weather tomorrow")
+    await chat.press(first_yes)
+    assert "earlier message" in chat.text and "Shall I pass" in chat.text
+    assert await questions(store) == []
+
+
+async def test_reading_a_suggested_answer_keeps_the_offer_in_sight(chat, store):
+    await chat.send(UNANSWERABLE)
+    await chat.press(chat.replies[0].buttons[0][0].data)  # a suggested FAQ answer
+    assert "Source:" in chat.text and "Still want me to pass" in chat.text
+    await chat.send("ok")  # not a yes to the offer: read as a new message
+    assert await questions(store) == []
+    await chat.send(UNANSWERABLE)
+    await chat.press_label("Yes, ask an officer")
+    assert await questions(store) == [UNANSWERABLE]
+
+
+async def test_ask_in_the_middle_of_a_form_keeps_the_form(chat, store):
+    await chat.send("/interest food-hubs")
+    await chat.send("Acme Ltd")
+    await chat.send(f"/ask {UNANSWERABLE}")
+    assert "Once you've finished here" in chat.text
+    await chat.press_label("Carry on")
+    assert "How many people" in chat.text
+    assert await questions(store) == []
+
+
+async def test_an_offer_left_for_days_just_lapses(store):
+    from datetime import UTC, datetime, timedelta
+
+    await seed_catalogue(store)
+    now = [datetime.now(UTC)]
+    chat = Chat(build_core(store))
+    chat.core.clock = lambda: now[0]
+    await chat.send(UNANSWERABLE)
+    now[0] += timedelta(days=3)
+    await chat.send("what is DIPS?")
+    assert "unfinished conversation" not in chat.text and "Source:" in chat.text
+
+
+async def test_stop_at_the_alerts_prompt_stops_alerts(chat, store):
+    await chat.send("/subscribe air quality, sensors")
+    await chat.send("/subscribe")
+    await chat.send("stop")
+    assert "Alerts stopped" in chat.text
+    async with store.session() as session:
+        assert await session.scalar(select(Subscription)) is None
+
+
+async def test_cancel_answers_an_open_offer(chat, store):
+    await chat.send(UNANSWERABLE)
+    await chat.send("/cancel")
+    assert "Cancelled" in chat.text
+    assert await questions(store) == []

@@ -385,6 +385,7 @@ async def test_a_question_typed_mid_form_is_answered_not_stored(core, store):
     await chat.press("f:country:United Kingdom")
     await chat.send("what is social value?")
     assert "sounds like a question" in chat.text and "town or city" in chat.text
+    assert "without the question mark" in chat.text
     await chat.send("Birmingham")
     assert "website" in chat.text
     await chat.send("not got one yet")
@@ -422,4 +423,4 @@ async def test_interest_finds_a_challenge_by_words_of_its_title(core):
     choices = {b.data for r in other.replies for row in r.buttons for b in row}
     assert "Which one?" in other.text and {"int:food-hubs", "int:community-transport-hubs"} <= choices
     await other.send("/interest no such thing")
-    assert "can't find an open challenge" in other.text
+    assert "can't find an open challenge called \u201cno such thing\u201d" in other.text

@@ -17,6 +17,7 @@ def _bare_core() -> Core:
     """A core with every feature's handlers registered, without needing a store."""
     core = Core.__new__(Core)
     core.commands, core.buttons, core.flows, core.prompts, core.offers = {}, {}, {}, {}, {}
+    core.reads_stop_words = set()
     from handlers import register
 
     register(core)

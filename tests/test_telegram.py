@@ -323,7 +323,8 @@ async def test_a_captioned_photo_is_read_by_its_caption(bot: Harness) -> None:
     del update["message"]["text"]
     update["message"]["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
     update["message"]["caption"] = "what is DIPS?"
-    [reply] = await bot.deliver(update)
+    note, reply = await bot.deliver(update)
+    assert "read just the text" in note
     assert "Digital Innovation in Public Services" in reply and "Source:" in reply
 
 
