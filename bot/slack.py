@@ -25,6 +25,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+FILE_FAILED = ("I couldn't send you {name} ({error}). Check that DIPS Assistant may message you "
+               "directly in Slack; an admin can also export with `dips eoi export` or "
+               "`dips impact --csv`.")
 FAILED_AFTER_ACK = ("Sorry, something went wrong on our side while answering that. "
                     "Nothing more was done; please try again in a minute.")
 
@@ -192,10 +196,17 @@ class SlackAdapter:
             else:
                 await self.client.chat_postMessage(channel=user, text=message.text,
                                                    blocks=message.blocks)
-        for attachment in files:
-            target = channel or await self._dm(user)
-            await self.client.files_upload_v2(channel=target, filename=attachment.filename,
-                                              title=attachment.filename, content=attachment.content)
+        for attachment in files:  # to the officer alone: an export holds SMEs' contact details
+            try:
+                await self.client.files_upload_v2(channel=await self._dm(user),
+                                                  filename=attachment.filename,
+                                                  title=attachment.filename,
+                                                  content=attachment.content)
+            except SlackApiError as exc:
+                error = str(exc.response.get("error", "unknown error"))
+                log.warning("could not send %s to %s: %s", attachment.filename, user, error)
+                await self.send([Reply(FILE_FAILED.format(name=attachment.filename, error=error))],
+                                channel=channel, user=user, respond=respond, thread_ts=thread_ts)
 
     async def _dm(self, user: str) -> str:
         opened = await self.client.conversations_open(users=user)

@@ -165,7 +165,7 @@ async def test_every_subcommand(slack: Harness, store: Store) -> None:
     assert '"value": "imp:2025-01-01:2025-04-01"' in text
     assert "use YYYY-MM-DD" in await slack.dips("impact since yesterday")
     files = await slack.fake.wait_for(lambda: [f for f in slack.fake.files() if f[0].endswith(".png")])
-    assert files[0][1].startswith(b"\x89PNG") and files[0][2] == "COFF"
+    assert files[0][1].startswith(b"\x89PNG") and files[0][2] == f"D{OFFICER}"  # to them alone
 
     text = await slack.dips("export food-hubs")
     assert "4 expressions of interest for food-hubs" in text
@@ -247,6 +247,18 @@ async def test_failure_after_ack_is_told_to_the_user(slack: Harness, store: Stor
     assert status == 200  # acknowledged before the work
     told = slack.fake.calls_to("chat.postEphemeral")
     assert len(told) == 2 and "something went wrong" in told[1]["text"]
+
+
+async def test_a_file_that_cannot_be_sent_is_explained_not_a_failure(slack: Harness,
+                                                                      store: Store) -> None:
+    await seed(store)
+    await grant(store)
+    slack.fake.fail["files.getUploadURLExternal"] = [("not_in_channel", 200, {})]
+    await slack.dips("export")
+    told = await slack.fake.wait_for(
+        lambda: [r for r in slack.fake.responses if "couldn't send you" in json.dumps(r)])
+    assert "not_in_channel" in json.dumps(told[0])
+    assert not [r for r in slack.fake.responses if "went wrong" in json.dumps(r)]
 
 
 # ---- App Home and retried events ----
