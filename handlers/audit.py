@@ -19,7 +19,7 @@ async def show_audit(ctx: Ctx, args: str) -> None:
         try:
             since = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
         except ValueError:
-            ctx.say("Usage: /audit [since YYYY-MM-DD], for example /audit since 2026-11-01")
+            ctx.say("Usage: /dips audit [since YYYY-MM-DD], for example /dips audit since 2026-11-01")
             return
     rows = await audit_entries(ctx.session, since)
     if not rows:

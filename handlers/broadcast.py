@@ -178,7 +178,7 @@ async def broadcast(ctx: Ctx, args: str) -> None:
     if words and words[0].lower() == "status":
         words = words[1:]
         if not (words and parse_id(words[0])):
-            ctx.say("Usage: /broadcast status ID")
+            ctx.say("Usage: /dips broadcast status ID")
             return
     if words and (broadcast_id := parse_id(words[0])):
         text = await status_text(ctx.session, broadcast_id)
@@ -191,7 +191,7 @@ async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
     verb = "publish" if publishing else "broadcast"
     ref = clean(args).lower()[:64]
     if not ref:
-        ctx.say(f"Usage: /{verb} REF (the challenge's reference, as in /challenges).")
+        ctx.say(f"Usage: /dips {verb} REF (the challenge's reference, as in /dips challenges).")
         return
     found = await plan(ctx.session, ref)
     if found is None:
@@ -267,7 +267,7 @@ async def confirm_button(ctx: Ctx, arg: str) -> None:
     if sent is not None:
         ctx.say(f"{challenge.ref} {opened}. Broadcast {sent.id} is queued for {sent.total} "
                 f"recipients; I'll report here when it has finished. Progress: "
-                f"/broadcast status {sent.id}")
+                f"/dips broadcast status {sent.id}")
     elif code == "n":
         ctx.say(f"{challenge.ref} {opened}; no announcement was sent.")
     else:

@@ -33,6 +33,7 @@ from storage.models import Eoi, Identity
 # Button prefixes whose press should first ask the officer for a note (Slack opens a modal);
 # the note is then sent as Incoming(command=<value>, args="<button arg with : as space> note").
 NOTE_BUTTONS: dict[str, str] = {"stg": "stage"}
+OFFICER_STAGES = (*STAGES, "not-selected")  # withdrawing is the SME's own act
 
 
 async def list_eois(ctx: Ctx, args: str) -> None:
@@ -52,7 +53,9 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
     eoi_id = _eoi_id(args)
     eoi = await eois.get_eoi(ctx.session, eoi_id) if eoi_id else None
     if eoi is None:
-        ctx.say("Usage: /eoi ID, for example /eoi 12 or /eoi EOI-000012")
+        ctx.say(f"There is no expression of interest \u201c{clean(args)[:20]}\u201d. Usage: "
+                "/dips eoi ID, for example /dips eoi 12 or /dips eoi EOI-000012" if args.strip()
+                else "Usage: /dips eoi ID, for example /dips eoi 12 or /dips eoi EOI-000012")
         return
     org, contact = eoi.organisation, eoi.contact
     history = await eois.stage_history(ctx.session, eoi.id)
@@ -64,8 +67,18 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
              f"Proposal: {eoi.summary}", "", "History:"]
     lines += [f"{h.at:%Y-%m-%d %H:%M} {h.from_stage or 'new'} \u2192 {h.to_stage} by {h.actor}"
               + (f": {h.note}" if h.note else "") for h in history]
-    next_stages = [s for s in (*STAGES, *END_STAGES[:1]) if s != eoi.stage][:4]
-    ctx.say("\n".join(lines), [(STAGE_LABELS[s][:30], f"stg:{eoi.id}:{s}") for s in next_stages])
+    moves = [] if eoi.stage == "withdrawn" else [
+        (STAGE_LABELS[s][:30], f"stg:{eoi.id}:{s}@{eoi.stage}")
+        for s in _next_stages(eoi.stage)]
+    ctx.say("\n".join(lines), moves)
+
+
+def _next_stages(current: str) -> list[str]:
+    """The moves worth a button: the next stages forward, and turning it down."""
+    if current == "not-selected":  # reconsidered
+        return list(STAGES[1:4])
+    forward = list(STAGES[STAGES.index(current) + 1:]) if current in STAGES else []
+    return [*forward[:3], "not-selected"]
 
 
 def _eoi_id(text: str) -> int | None:
@@ -76,20 +89,31 @@ def _eoi_id(text: str) -> int | None:
 async def stage(ctx: Ctx, args: str) -> None:
     parts = clean(args).split(maxsplit=2)
     if len(parts) < 2:
-        ctx.say("Usage: /stage ID STAGE [note]. Stages: " + ", ".join((*STAGES, *END_STAGES)))
+        ctx.say("Usage: /dips stage ID STAGE [note]. Stages: " + ", ".join(OFFICER_STAGES))
         return
     await move(ctx, parts[0], parts[1].lower(), parts[2] if len(parts) > 2 else None)
 
 
 async def move(ctx: Ctx, eoi_ref: str, to_stage: str, note: str | None) -> None:
+    """Move an EOI; `to_stage` may end "@from" (a button made when the EOI was at `from`),
+    and if it has moved since, the button is out of date and nothing changes."""
+    to_stage, _, expected = to_stage.partition("@")
     eoi_id = _eoi_id(eoi_ref)
     eoi = await eois.get_eoi(ctx.session, eoi_id) if eoi_id else None
     if eoi is None:
         ctx.say(f"There is no expression of interest {eoi_ref[:20]}.")
         return
-    if to_stage not in (*STAGES, *END_STAGES):
-        ctx.say(f"Unknown stage \u201c{to_stage[:40]}\u201d. Stages: "
-                + ", ".join((*STAGES, *END_STAGES)))
+    if to_stage == "withdrawn":
+        ctx.say("Only the SME can withdraw an expression of interest. To turn it down, use "
+                f"not-selected: /dips stage {eoi.id} not-selected [note].")
+        return
+    if to_stage not in OFFICER_STAGES:
+        ctx.say(f"Unknown stage \u201c{to_stage[:40]}\u201d. Stages: " + ", ".join(OFFICER_STAGES))
+        return
+    if expected and eoi.stage != expected:
+        ctx.say(f"That button is out of date: {eoi.reference} has moved to "
+                f"{STAGE_LABELS.get(eoi.stage, eoi.stage)} since. Nothing was changed; "
+                f"/dips eoi {eoi.id} shows it now.")
         return
     if eoi.stage == to_stage:
         ctx.say(f"{eoi.reference} is already at {STAGE_LABELS[to_stage]}.")
@@ -291,7 +315,7 @@ DIPS_HELP = """Officer commands (/dips SUBCOMMAND):
 /dips publish REF, /dips broadcast REF|ID: (admins) open and announce a challenge, or a broadcast's progress
 /dips audit [since DATE]: (admins) who did what, and when
 /dips help: this list
-Stages: """ + ", ".join((*STAGES, *END_STAGES))
+Stages: """ + ", ".join(OFFICER_STAGES)
 
 
 async def dips_help(ctx: Ctx, args: str) -> None:
@@ -382,8 +406,9 @@ async def new_eoi_notice(session: AsyncSession, eoi_ids: list[int]) -> list[Repl
         replies.append(Reply(
             f"{e.reference} from {org.name} ({org.size_band}, {org.city}, {org.country}) on "
             f"\u201c{e.challenge.title}\u201d [{e.challenge.ref}]\n{e.summary[:500]}",
-            buttons([("Details", f"oe:{e.id}"), ("Exploration", f"stg:{e.id}:exploration"),
-                     ("Not selected", f"stg:{e.id}:not-selected")])))
+            buttons([("Details", f"oe:{e.id}"),
+                     ("Exploration", f"stg:{e.id}:exploration@{e.stage}"),
+                     ("Not selected", f"stg:{e.id}:not-selected@{e.stage}")])))
     return replies
 
 

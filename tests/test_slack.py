@@ -17,7 +17,7 @@ from bot.settings import Settings
 from bot.slack import SlackAdapter, event_key
 from handlers.app import build_core
 from handlers.core import Core
-from storage import people
+from storage import eois, people
 from storage.cases import create_case
 from storage.models import AuditEntry, Delivery, Organisation
 from storage.store import Store
@@ -289,3 +289,20 @@ async def test_app_home_dashboard_and_retries_processed_once(slack: Harness, sto
 def test_event_keys_are_stable_63_bit() -> None:
     assert event_key("Ev123") == event_key("Ev123") != event_key("Ev124")
     assert 0 <= event_key("Ev123") < 2**63
+
+
+async def test_officers_cannot_withdraw_and_old_stage_buttons_change_nothing(slack: Harness,
+                                                                             store: Store) -> None:
+    ids = await seed(store)
+    await grant(store)
+    eoi_id = ids["food-hubs/0"]
+    assert "Only the SME can withdraw" in await slack.dips(f"stage {eoi_id} withdrawn")
+    await slack.dips(f"stage {eoi_id} accelerator")
+    stale = json.dumps({"c": "COFF", "u": OFFICER, "b": f"stg:{eoi_id}:exploration@submitted"})
+    status, _ = await slack.post(view_submission_body(stale, ""))
+    assert status == 200
+    told = await slack.fake.wait_for(lambda: [c for c in slack.fake.calls_to("chat.postEphemeral")
+                                              if "out of date" in json.dumps(c)])
+    assert "Business accelerator" in json.dumps(told[0])
+    async with store.session() as session:
+        assert (await eois.get_eoi(session, eoi_id)).stage == "accelerator"

@@ -99,7 +99,8 @@ async def test_new_eois_waiting_together_go_out_as_one_message(fake: FakeSlack, 
     for org in ("Acme Ltd", "Tartu Data", "Paris SAS"):
         assert org in text
     values = [e["value"] for b in posted[0]["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert f"stg:{ids['food-hubs/2']}:exploration" in values and f"oe:{ids['air-quality/0']}" in values
+    assert f"stg:{ids['food-hubs/2']}:exploration@submitted" in values
+    assert f"oe:{ids['air-quality/0']}" in values
     assert await statuses(store) == ["sent"] * 3
     assert await worker.drain_once() == 0
 
