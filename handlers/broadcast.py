@@ -275,7 +275,8 @@ async def confirm_button(ctx: Ctx, arg: str) -> None:
 
 
 async def cancel_button(ctx: Ctx, arg: str) -> None:
-    ctx.say("Cancelled: nothing was sent or changed.")
+    """Cancel on a preview (a broadcast, a clarification, an FAQ suggestion): nothing to undo."""
+    ctx.say("Cancelled: nothing more will be sent or changed.")
 
 
 def register(core: Core) -> None:
@@ -283,4 +284,4 @@ def register(core: Core) -> None:
     core.command("broadcast", broadcast)
     core.button("bca", choose_audience, "broadcast")
     core.button("bcy", confirm_button, "broadcast")
-    core.button("bcx", cancel_button, "broadcast")
+    core.button("bcx", cancel_button)  # anyone shown a preview may drop it

@@ -60,7 +60,7 @@ async def test_preview_changes_and_queues_nothing_until_confirmed(store):
     assert "send the announcement to 3 matching subscribers" in admin.text
     assert await counts(store) == (0, 0, "draft")
     await admin.press_label("Cancel")
-    assert "nothing was sent" in admin.text and await counts(store) == (0, 0, "draft")
+    assert "Cancelled" in admin.text and await counts(store) == (0, 0, "draft")
 
     await admin.send(f"/publish {REF}")
     await admin.press_label("Matching subscribers")

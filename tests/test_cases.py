@@ -370,3 +370,13 @@ def test_anonymise_strips_names_organisations_and_contact_details() -> None:
                      thorough=False) == "Will [organisation]'s bid count?"
     assert anonymise("Will Acme's bid count?", Asker(("Will Jones",), ("Acme Ltd",))) == (
         "[name] [organisation]'s bid count?")
+
+
+async def test_an_officer_can_cancel_a_preview(store: Store) -> None:
+    """Cancel under a clarification or FAQ-suggestion preview is for officers too."""
+    await seed_catalogue(store)
+    officer = Chat(make_core(store), "off1", platform="slack")
+    async with store.session() as session:
+        await people.set_role(session, "slack", "off1", "officer")
+    await officer.press("bcx:")
+    assert "Cancelled" in officer.text and "only available" not in officer.text
