@@ -126,7 +126,9 @@ class Eoi(Base):
     """An expression of interest: one organisation, one challenge."""
 
     __tablename__ = "eois"
-    __table_args__ = (UniqueConstraint("organisation_id", "challenge_id"),)
+    # Numbers are shown to people (EOI-000012): never reused, on SQLite too (migration 0005).
+    __table_args__ = (UniqueConstraint("organisation_id", "challenge_id"),
+                      {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
@@ -202,6 +204,7 @@ class Question(Base):
     """A question the FAQ could not answer, waiting for an officer."""
 
     __tablename__ = "questions"
+    __table_args__ = {"sqlite_autoincrement": True}  # case numbers are shown: never reused
     id: Mapped[int] = mapped_column(primary_key=True)
     identity_id: Mapped[int | None] = mapped_column(
         ForeignKey("identities.id", ondelete="SET NULL"), index=True

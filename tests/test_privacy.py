@@ -6,11 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from handlers.app import build_core, seed_catalogue
 from handlers.impact import build_report
-from storage.models import Base, utcnow
+from storage.models import Base, Question, utcnow
 from storage.privacy import stale_identities
 from tests.conftest import Chat
 from tests.test_eoi_flow import complete_eoi
@@ -101,3 +101,22 @@ async def test_privacy_notice_can_be_read_before_consenting(core):
     assert "What we keep" in chat.text and "Do you agree?" in chat.text
     await chat.press("f:consent:yes")
     assert "Please check" in chat.text
+
+
+async def test_numbers_of_erased_eois_and_cases_are_never_given_again(core, store):
+    """An erased SME's EOI and case numbers stay theirs: old messages and buttons carry them."""
+    from tests.test_eoi_flow import complete_eoi
+
+    first = Chat(core, user="sme-keep", platform="telegram")
+    assert await complete_eoi(first) == "EOI-000001"
+    leaving = Chat(core, user="sme-leave", platform="telegram")
+    assert await complete_eoi(leaving) == "EOI-000002"
+    await leaving.send("/human Can we bid with a partner?")
+    await leaving.send("/forget")
+    await leaving.press("forget:yes")
+    later = Chat(core, user="sme-later", platform="telegram")
+    assert await complete_eoi(later) == "EOI-000003"
+    await later.send("/human Is there a budget cap?")
+    async with store.session() as session:
+        [case] = list(await session.scalars(select(Question)))
+    assert case.id == 2
