@@ -280,6 +280,11 @@ async def give_answer(ctx: Ctx, case: Question, text: str, from_thread: bool = F
     if not await store_cases.take_for_answer(ctx.session, case.id, ctx.actor, ctx.core.clock()):
         await _refuse_held(ctx, case, "your answer was not sent to the SME")
         return
+    # A form submitted twice, or a thread message retried: the same answer is sent once.
+    # (The conditional update above serialises answers to one case, so this sees the last.)
+    if await store_cases.last_answer(ctx.session, case.id) == text:
+        ctx.say(f"That answer to case #{case.id} was already sent to the SME; it wasn't sent again.")
+        return
     await store_cases.add_message(ctx.session, case.id, "officer", ctx.actor, text)
     await audit(ctx.session, ctx.actor, "case_answer", f"case-{case.id}")
     sme = await ctx.session.get(Identity, case.identity_id) if case.identity_id else None

@@ -185,6 +185,19 @@ async def test_two_officers_answering_at_once_only_one_is_sent(store: Store) -> 
     assert len(await rows(store, kind="case_answer")) == 1
 
 
+async def test_the_same_answer_submitted_twice_is_sent_once(store: Store) -> None:
+    await seed(store)
+    core = make_core(store)
+    await Sme(core).send("/human Who owns the IP?")
+    alice = await officer(core, "alice")
+    for _ in range(2):  # a form submitted twice, or two identical thread messages
+        await alice.send("/dips answer 1 You keep it.")
+    assert "already sent" in alice.text
+    assert len(await rows(store, kind="case_answer")) == 1
+    await alice.send("/dips answer 1 And a licence is agreed with the council.")
+    assert len(await rows(store, kind="case_answer")) == 2  # a follow-up goes, of course
+
+
 async def test_answer_button_on_the_console_asks_for_the_answer(store: Store) -> None:
     await seed(store)
     core = make_core(store)
