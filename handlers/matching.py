@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from content.challenges import ChallengeSpec
 from content.synonyms import Synonyms, load_synonyms, normalise_phrase
 from storage.challenges import catalogue_stamp, list_challenges
 from storage.models import Identity
@@ -89,20 +90,6 @@ class ChallengeLike(Protocol):
     department: str
     summary: str
     tags: Sequence[str]
-    status: str
-    closes: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Card:
-    """What the index keeps of a challenge: plain values, never a database row, so a cached
-    Matcher outlives the session (and any rollback) that loaded its challenges."""
-
-    ref: str
-    title: str
-    department: str
-    summary: str
-    tags: tuple[str, ...]
     status: str
     closes: date | None
 
@@ -262,14 +249,17 @@ class Matcher:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._build([_Card(c.ref, c.title, c.department, c.summary, tuple(c.tags), c.status,
-                               c.closes) for c in challenges if _is_open(c, self.today)])
+            # Plain values, never database rows: a cached Matcher outlives the session (and
+            # any rollback) that loaded its challenges.
+            self._build([ChallengeSpec(c.ref, c.title, c.department, c.summary, tuple(c.tags),
+                                       c.status, c.closes)
+                         for c in challenges if _is_open(c, self.today)])
         finally:
             if collecting:
                 gc.enable()
 
-    def _build(self, docs: list[_Card]) -> None:
-        self.challenges: tuple[_Card, ...] = tuple(docs)
+    def _build(self, docs: list[ChallengeSpec]) -> None:
+        self.challenges: tuple[ChallengeSpec, ...] = tuple(docs)
         n = len(docs)
 
         term_of = _TERMS.__getitem__  # word -> stem, "" for stop words; memoised, C-speed map
