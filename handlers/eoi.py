@@ -232,7 +232,8 @@ async def step_city(ctx: Ctx, text: str) -> None:
 
 # "none yet", "not got one", "we don't have a website"...
 NO_WEBSITE = re.compile(
-    r"^(none|no|not yet|not got|(we )?(haven'?t|have not|don'?t|do not) (got|have))(?=\s|$)")
+    r"^(none|no|nope|not yet|not got|((i|we) )?(haven'?t|have not|don'?t|do not) (got|have))"
+    r"(?=\s|$)")
 
 
 async def step_website(ctx: Ctx, text: str) -> None:
@@ -456,12 +457,15 @@ async def switch(ctx: Ctx, ref: str) -> None:
     await start(ctx, ref)
 
 
+ASIDE_MAX = 120  # a short typed line ending in "?" is a question; a long one may be an answer
+
+
 def answers_asides(step: Handler) -> Handler:
-    """A short-answer step that takes a typed question ("what is social value?") as a question:
+    """A step that takes a short typed question ("what is social value?") as a question:
     answered from the FAQ where it can be, then the same step asked again; never stored."""
     async def guarded(ctx: Ctx, text: str) -> None:
         question = clean(text)
-        if ctx.pressed or not question.endswith("?"):
+        if ctx.pressed or not question.endswith("?") or len(question) > ASIDE_MAX:
             await step(ctx, text)
             return
         result = ctx.core.answerer.answer(question) if ctx.core.answerer is not None else None
@@ -478,13 +482,12 @@ def answers_asides(step: Handler) -> Handler:
 
 
 def register(core: Core) -> None:
-    short = {"org_name": step_org_name, "size": step_size, "country": step_country,
+    typed = {"org_name": step_org_name, "size": step_size, "country": step_country,
              "city": step_city, "website": step_website, "contact_name": step_contact_name,
-             "email": step_email}
+             "email": step_email, "summary": step_summary}
     core.flow(FLOW, {
-        "profile": step_profile, **{name: answers_asides(s) for name, s in short.items()},
-        "summary": step_summary, "consent": step_consent, "confirm": step_confirm,
-        "edit": step_edit,
+        "profile": step_profile, **{name: answers_asides(s) for name, s in typed.items()},
+        "consent": step_consent, "confirm": step_confirm, "edit": step_edit,
     })
     core.flow(EDIT_FLOW, {"summary": step_edit_summary})
     core.button("int", start)
@@ -497,14 +500,18 @@ def register(core: Core) -> None:
     core.command("my", my_eois)
 
 
+FILLER = {"a", "an", "the", "of", "in", "for", "and", "to", "on", "please", "challenge"}
+
+
 async def interest_command(ctx: Ctx, args: str) -> None:
     """`/interest REF`, or words of a challenge's title ("/interest food hubs")."""
     wanted = clean(args).lower()[:200]
     if wanted:
         ref = wanted.split()[0]
         if await challenges.get_challenge(ctx.session, ref) is None:
+            words = set(re.findall(r"[a-z0-9]+", wanted)) - FILLER
             titled = [c for c in await challenges.list_challenges(ctx.session, open_on=ctx.today)
-                      if wanted in c.title.lower() or wanted in c.ref]
+                      if words and words <= set(re.findall(r"[a-z0-9]+", f"{c.title} {c.ref}".lower()))]
             if len(titled) > 1:
                 ctx.say("Several open challenges fit that. Which one?",
                         *[[(c.title[:60], f"int:{c.ref}")] for c in titled[:8]])

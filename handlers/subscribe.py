@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers.core import Core, Ctx
 from handlers.matching import interests_to_tags
 from handlers.validation import clean
@@ -34,17 +36,21 @@ async def prompt(ctx: Ctx) -> None:
 
 
 async def step_interests(ctx: Ctx, text: str) -> None:
-    said = clean(text).lower().strip(" .!")
-    if said in ("stop", "stop alerts", "unsubscribe", "no more alerts"):
-        await unsubscribe(ctx, "")
-    elif said in ("cancel", "quit", "exit"):
+    if clean(text).lower().strip(" .!") in ("cancel", "quit", "exit"):
         ctx.finish()
         ctx.say("Cancelled: your alerts are as they were.")
     else:
         await save(ctx, text)
 
 
+STOP = re.compile(r"^(stop( (it|alerts?|messages?|sending( me)?( alerts?| messages?)?|"
+                  r"notifications?|them|please))*|unsubscribe|no more alerts?)$")
+
+
 async def save(ctx: Ctx, text: str) -> None:
+    if STOP.match(clean(text).lower().strip(" .!")):  # "stop sending me alerts", /subscribe stop
+        await unsubscribe(ctx, "")
+        return
     tags = interests_to_tags(clean(text)[:1000])
     if not tags:
         ctx.say("I couldn't pick out any interests there. Try a few words separated by commas, "

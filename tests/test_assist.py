@@ -216,6 +216,19 @@ async def test_stop_at_the_alerts_prompt_stops_alerts(chat, store):
         assert await session.scalar(select(Subscription)) is None
 
 
+@pytest.mark.parametrize("how", ["/subscribe stop", "stop sending me alerts"])
+async def test_asking_to_stop_alerts_in_words_stops_them(chat, store, how):
+    await chat.send("/subscribe air quality, sensors")
+    if how.startswith("/"):
+        await chat.send(how)
+    else:
+        await chat.send("/subscribe")
+        await chat.send(how)
+    assert "Alerts stopped" in chat.text
+    async with store.session() as session:
+        assert await session.scalar(select(Subscription)) is None
+
+
 async def test_cancel_answers_an_open_offer(chat, store):
     await chat.send(UNANSWERABLE)
     await chat.send("/cancel")

@@ -422,5 +422,23 @@ async def test_interest_finds_a_challenge_by_words_of_its_title(core):
     await other.send("/interest hubs")
     choices = {b.data for r in other.replies for row in r.buttons for b in row}
     assert "Which one?" in other.text and {"int:food-hubs", "int:community-transport-hubs"} <= choices
+    await other.send("/interest consultation planning")  # its words, in any order
+    assert "organisation's name" in other.text
+    await other.send("/cancel")
+    await other.send("/interest a")
+    assert "can't find" in other.text
     await other.send("/interest no such thing")
     assert "can't find an open challenge called \u201cno such thing\u201d" in other.text
+
+
+async def test_a_question_at_the_proposal_step_is_not_taken_as_the_proposal(core, store):
+    chat = Chat(core)
+    await chat.send(f"/interest {REF}")
+    for answer in ("Acme Food Tech Ltd", "12", "UK", "Birmingham", "skip", "Jane Smith",
+                   "jane@acme.example.com"):
+        await chat.send(answer)
+    assert "solution" in chat.text
+    await chat.send("Is there a word limit?")
+    assert "sounds like a question" in chat.text and "solution" in chat.text
+    await chat.send(SUMMARY)
+    assert "Do you agree?" in chat.text
