@@ -137,10 +137,11 @@ def _describes(text: str) -> bool:
     return describes_business(text)
 
 
-async def answer(ctx: Ctx, entry) -> None:  # type: ignore[no-untyped-def]
+async def answer(ctx: Ctx, entry, handoff: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """An FAQ entry with its source; `handoff` adds "Talk to a person" (not mid-conversation)."""
     from handlers.faq import format_answer
 
-    ctx.say(format_answer(entry), HANDOFF_ROW, title=entry.title)
+    ctx.say(format_answer(entry), *([HANDOFF_ROW] if handoff else []), title=entry.title)
 
 
 async def faq_button(ctx: Ctx, faq_id: str) -> None:
@@ -149,9 +150,7 @@ async def faq_button(ctx: Ctx, faq_id: str) -> None:
         ctx.say("That answer is no longer available. Please ask your question again.")
         return
     if (ctx.flow, ctx.step) == (ASK_FLOW, "send"):  # an offer is open: keep it in sight
-        from handlers.faq import format_answer
-
-        ctx.say(format_answer(entry), title=entry.title)
+        await answer(ctx, entry, handoff=False)
         ctx.say("Still want me to pass your question to a DIPS officer?",
                 send_row(str(ctx.data.get("token", ""))))
         return

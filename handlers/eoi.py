@@ -470,9 +470,9 @@ def answers_asides(step: Handler) -> Handler:
             return
         result = ctx.core.answerer.answer(question) if ctx.core.answerer is not None else None
         if result is not None and result.kind == "answer":
-            from handlers.faq import format_answer
+            from handlers.assist import answer  # here: assist -> menu -> this module
 
-            ctx.say(format_answer(result.entry), title=result.entry.title)
+            await answer(ctx, result.entry, handoff=False)
         else:
             ctx.say("That sounds like a question. Ask it again once we've finished here, and I'll "
                     "answer it or pass it to an officer (or type /cancel to stop now).")
