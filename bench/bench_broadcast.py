@@ -25,8 +25,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from telegram import Bot
 
-from bot.telegram import AiohttpRequest
-from bot.worker import Worker
+from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.worker import Worker
 from storage.store import open_store
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_worker import queue_broadcast

@@ -46,9 +46,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from bot.settings import Settings  # noqa: E402
-from bot.telegram import TelegramAdapter  # noqa: E402
+from bot.telegram.adapter import TelegramAdapter  # noqa: E402
 from handlers.app import build_core, seed_catalogue  # noqa: E402
-from handlers.messages import Reply  # noqa: E402
+from handlers.kernel.messages import Reply  # noqa: E402
 from storage import challenges  # noqa: E402
 from storage.models import Base  # noqa: E402
 from storage.store import Store, open_store  # noqa: E402

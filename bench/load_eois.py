@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_telegram import Clients, fresh, percentile, walk_eoi  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.telegram import TelegramAdapter  # noqa: E402
+from bot.telegram.adapter import TelegramAdapter  # noqa: E402
 from handlers.app import build_core  # noqa: E402
 from storage import challenges  # noqa: E402
 from storage.models import Eoi  # noqa: E402

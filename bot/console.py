@@ -10,8 +10,8 @@ import getpass
 import sys
 from typing import TextIO
 
-from handlers.core import Core
-from handlers.messages import Button, Incoming, Reply, Speaker
+from handlers.kernel.core import Core
+from handlers.kernel.messages import Button, Incoming, Reply, Speaker
 from storage import people
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from content.challenges import ChallengeSpec, load_catalogue, shipped_catalogue
-from handlers.core import Core, CoreConfig
+from handlers.kernel.core import Core, CoreConfig
 from storage import challenges
 from storage.audit import audit
 from storage.store import Store
@@ -49,11 +49,11 @@ def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool
                with_matching: bool = True) -> Core:
     answerer = index = None
     if with_faq:
-        from handlers.faq import load_answerer
+        from handlers.engines.faq import load_answerer
 
         answerer = load_answerer()
     if with_matching:
-        from handlers.matching import CatalogueIndex
+        from handlers.engines.matching import CatalogueIndex
 
         index = CatalogueIndex()
     return Core(store, config, answerer=answerer, index=index)

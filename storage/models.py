@@ -280,7 +280,7 @@ class Delivery(Base):
     platform: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(30))  # broadcast | stage_change | answer | notice
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # a neutral Reply, see handlers.outbound
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # a neutral Reply, see handlers.domain.outbound
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(default=utcnow)

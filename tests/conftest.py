@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from handlers.core import Core
-from handlers.messages import Incoming, Reply, Speaker
+from handlers.kernel.core import Core
+from handlers.kernel.messages import Incoming, Reply, Speaker
 from storage.models import Base
 from storage.store import Store, open_store
 

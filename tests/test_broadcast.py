@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from handlers import broadcast as bc
+from handlers.admin import broadcast as bc
 from handlers.app import seed_catalogue
-from handlers.core import Core
-from handlers.outbound import from_payload
+from handlers.domain.outbound import from_payload
+from handlers.kernel.core import Core
 from storage import challenges, deliveries, people, subscriptions
 from storage.audit import audit_entries
 from storage.models import Broadcast, Delivery

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from handlers.app import seed_catalogue
-from handlers.core import Core
-from handlers.outbound import from_payload
+from handlers.domain.outbound import from_payload
+from handlers.kernel.core import Core
 from storage import deliveries, people
 from storage.models import Delivery, utcnow
 from tests.conftest import Chat

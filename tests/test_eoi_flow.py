@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from content.challenges import ChallengeSpec
 from handlers.app import build_core, seed_catalogue
-from handlers.core import Core
-from handlers.messages import Incoming, Speaker
+from handlers.kernel.core import Core
+from handlers.kernel.messages import Incoming, Speaker
 from storage import challenges, eois
 from storage.models import Consent, ConversationState, Eoi, Organisation, StageChange
 from storage.store import open_store
@@ -359,7 +359,7 @@ async def test_officer_moves_stage_with_history_and_audit(core, store):
 
 
 def test_button_data_limit():
-    from handlers.messages import Button
+    from handlers.kernel.messages import Button
 
     with pytest.raises(ValueError):
         Button("x", "y" * 65)

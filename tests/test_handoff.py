@@ -18,13 +18,13 @@ from aiohttp import web
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.slack import SlackAdapter
-from bot.slack_cases import plain_text
-from bot.slack_worker import SlackWorker
-from bot.telegram import AiohttpRequest
-from bot.worker import Worker
+from bot.slack.adapter import SlackAdapter
+from bot.slack.cases import plain_text
+from bot.slack.worker import SlackWorker
+from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.worker import Worker
 from handlers.app import build_core, seed_catalogue
-from handlers.core import Core
+from handlers.kernel.core import Core
 from storage.models import Delivery, Question
 from storage.store import Store
 from tests.fake_slack import FakeSlack, action_body, event_body

@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import slack_render, telegram_render
+from bot.slack import render as slack_render
+from bot.telegram import render as telegram_render
 from handlers.app import build_core, seed_catalogue
-from handlers.core import FAILED, Core
-from handlers.messages import Incoming, Reply, Speaker
+from handlers.kernel.core import FAILED, Core
+from handlers.kernel.messages import Incoming, Reply, Speaker
 from storage.conversations import load_state
 from storage.models import ConversationState, Eoi, Organisation
 from storage.people import ensure_identity

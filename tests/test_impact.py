@@ -13,7 +13,7 @@ import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from handlers.impact import build_report, chart_png, fold, is_uk, partner_city
+from handlers.domain.impact import build_report, chart_png, fold, is_uk, partner_city
 from storage import challenges
 from storage.models import AuditEntry, Eoi, Identity, Organisation, StageChange
 from storage.store import Store

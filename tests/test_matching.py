@@ -11,7 +11,7 @@ import pytest
 
 from content.challenges import ChallengeSpec
 from content.synonyms import Synonyms, SynonymsError, load_synonyms, parse_synonyms
-from handlers.matching import (
+from handlers.engines.matching import (
     CatalogueIndex,
     Match,
     Matcher,

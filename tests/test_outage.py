@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from handlers.app import seed_catalogue
-from handlers.core import UNAVAILABLE, Core
+from handlers.kernel.core import UNAVAILABLE, Core
 from storage.store import open_store
 from tests.conftest import BASE_PG_URL, Chat, database_url
 

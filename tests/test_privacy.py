@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from handlers.app import build_core, seed_catalogue
-from handlers.impact import build_report
+from handlers.domain.impact import build_report
 from storage.models import Base, Question, utcnow
 from storage.privacy import stale_identities
 from tests.conftest import Chat

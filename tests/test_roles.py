@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.app import build_core, seed_catalogue
-from handlers.core import Core
-from handlers.roles import PERMISSIONS, ROLES_IN_ORDER
+from handlers.kernel.core import Core
+from handlers.kernel.roles import PERMISSIONS, ROLES_IN_ORDER
 from storage.people import set_role
 from tests.conftest import Chat
 
@@ -61,7 +61,7 @@ async def test_restricted_buttons_are_refused_to_smes(store, prefix):
 
 @pytest.mark.parametrize("role", ROLES_IN_ORDER)
 async def test_every_dips_subcommand_is_refused_exactly_where_the_table_says(store, role):
-    from handlers.officer import SUBCOMMANDS
+    from handlers.officer.commands import SUBCOMMANDS
 
     await seed_catalogue(store)
     async with store.session() as session:

@@ -14,9 +14,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.settings import Settings
-from bot.slack import SlackAdapter, event_key
+from bot.slack.adapter import SlackAdapter, event_key
 from handlers.app import build_core
-from handlers.core import Core
+from handlers.kernel.core import Core
 from storage import eois, people
 from storage.cases import create_case
 from storage.models import AuditEntry, Delivery, Organisation

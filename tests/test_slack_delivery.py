@@ -20,13 +20,13 @@ from aiohttp import web
 from sqlalchemy import select
 from telegram import Bot
 
-from bot.slack import SlackAdapter
-from bot.slack_render import escape, home_view, render, split_text
-from bot.slack_worker import SlackWorker
-from bot.telegram import AiohttpRequest
-from bot.worker import Worker
-from handlers.messages import Button, Reply
-from handlers.outbound import to_payload
+from bot.slack.adapter import SlackAdapter
+from bot.slack.render import escape, home_view, render, split_text
+from bot.slack.worker import SlackWorker
+from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.worker import Worker
+from handlers.domain.outbound import to_payload
+from handlers.kernel.messages import Button, Reply
 from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store

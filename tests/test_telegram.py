@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
-from bot.telegram import TEXT_ONLY, TelegramAdapter, webhook_secret
-from handlers.core import FAILED, Core
-from handlers.messages import Incoming, Reply, buttons
+from bot.telegram.adapter import TEXT_ONLY, TelegramAdapter, webhook_secret
+from handlers.kernel.core import FAILED, Core
+from handlers.kernel.messages import Incoming, Reply, buttons
 from storage import people
 from storage.models import ConversationState
 from storage.store import Store, open_store
@@ -290,7 +290,7 @@ async def test_handler_error_gives_a_friendly_message(fake: FakeTelegram, store:
 
     bot = await start_bot(fake, Exploding(store))
     try:
-        with caplog.at_level(logging.ERROR, logger="bot.telegram"):
+        with caplog.at_level(logging.ERROR, logger="bot.telegram.adapter"):
             update = fake.callback(USER, "x:1")
             texts = await bot.deliver(update)
     finally:
@@ -407,7 +407,7 @@ async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, store: Store) 
 
 
 async def test_attachment_is_sent_as_a_document(fake: FakeTelegram, store: Store) -> None:
-    from handlers.messages import Attachment
+    from handlers.kernel.messages import Attachment
 
     csv = b"reference,stage\nEOI-000001,submitted\n"
     reply = Reply("Here is the export.", attachment=Attachment("eois.csv", csv))
@@ -425,7 +425,7 @@ async def test_attachment_is_sent_as_a_document(fake: FakeTelegram, store: Store
 async def test_unreachable_api_is_a_network_error() -> None:
     from telegram.error import NetworkError
 
-    from bot.telegram import AiohttpRequest
+    from bot.telegram.adapter import AiohttpRequest
 
     request = AiohttpRequest()
     await request.initialize()
@@ -456,7 +456,7 @@ async def test_update_keys_claimed_once_and_pruned(store: Store) -> None:
 
 async def test_server_errors_are_retried_without_repeating_effects(
         bot: Harness, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.telegram.RETRY_BACKOFF", 0.01)
+    monkeypatch.setattr("bot.telegram.adapter.RETRY_BACKOFF", 0.01)
     ref = await open_ref(store)
     bot.fake.fail(USER, 502, "Bad Gateway", times=2)  # two 5xx answers, then Telegram recovers
     text = await bot.say(f"/interest {ref}")

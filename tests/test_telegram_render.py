@@ -7,8 +7,8 @@ import html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.telegram_render import MESSAGE_LIMIT, escape, render, split_text, units
-from handlers.messages import Reply, buttons
+from bot.telegram.render import MESSAGE_LIMIT, escape, render, split_text, units
+from handlers.kernel.messages import Reply, buttons
 
 
 def test_text_and_title_are_escaped_and_title_is_bold() -> None:

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
-from bot.telegram import webhook_secret
+from bot.telegram.adapter import webhook_secret
 from storage import eois
 from storage.store import Store
 from tests.conftest import free_port

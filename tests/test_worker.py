@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import insert, select
 from telegram import Bot
 
-from bot.telegram import AiohttpRequest
-from bot.worker import Pacer, Worker
-from handlers import broadcast as bc
+from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.worker import Pacer, Worker
+from handlers.admin import broadcast as bc
 from handlers.app import seed_catalogue
-from handlers.core import Core
-from handlers.messages import Reply
-from handlers.outbound import to_payload
+from handlers.domain.outbound import to_payload
+from handlers.kernel.core import Core
+from handlers.kernel.messages import Reply
 from storage import deliveries, people
 from storage.models import Broadcast, Delivery, Identity, Subscription, utcnow
 from storage.store import Store

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import zlib
 
-from handlers.cases import ASK_FLOW, open_case
-from handlers.catalogue import show_matches
-from handlers.core import Core, Ctx
-from handlers.menu import menu_rows
-from handlers.validation import clean
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.validation import clean
+from handlers.officer.cases import ASK_FLOW, open_case
+from handlers.sme.challenges import show_matches
+from handlers.sme.menu import menu_rows
 
 HANDOFF_ROW = [("Talk to a person", "menu:human")]
 OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
@@ -131,7 +131,7 @@ async def step_send(ctx: Ctx, text: str) -> None:
 
 def _describes(text: str) -> bool:
     try:
-        from handlers.matching import describes_business
+        from handlers.engines.matching import describes_business
     except ImportError:  # the matcher is optional in minimal set-ups
         return False
     return describes_business(text)
@@ -139,7 +139,7 @@ def _describes(text: str) -> bool:
 
 async def answer(ctx: Ctx, entry, handoff: bool = True) -> None:  # type: ignore[no-untyped-def]
     """An FAQ entry with its source; `handoff` adds "Talk to a person" (not mid-conversation)."""
-    from handlers.faq import format_answer
+    from handlers.engines.faq import format_answer
 
     ctx.say(format_answer(entry), *([HANDOFF_ROW] if handoff else []), title=entry.title)
 
@@ -159,7 +159,7 @@ async def faq_button(ctx: Ctx, faq_id: str) -> None:
 
 async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = False,
                     challenge_ref: str | None = None, offer_related: bool = True) -> None:
-    """File a case for the officers (see handlers.cases) and tell the SME it was passed on."""
+    """File a case for the officers (see handlers.officer.cases) and tell the SME it was passed on."""
     await open_case(ctx, text, related, challenge_ref, asked_for_person=asked)
     said = ("I've recorded your question and passed it to a DIPS officer, who will reply here. "
             "I'll tell you when they answer.")

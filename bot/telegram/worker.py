@@ -45,10 +45,10 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import Settings, SettingsError
-from bot.telegram import AiohttpRequest
-from bot.telegram_render import render
-from handlers.broadcast import on_finished
-from handlers.outbound import from_payload
+from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.render import render
+from handlers.admin.broadcast import on_finished
+from handlers.domain.outbound import from_payload
 from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers.messages import Button, Reply
+from handlers.kernel.messages import Button, Reply
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message's text
 TITLE_LIMIT = 256  # a title is a heading, never worth a message of its own

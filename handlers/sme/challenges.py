@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.core import Core, Ctx
-from handlers.validation import clean, parse_id
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.validation import clean, parse_id
 from storage import challenges
 from storage.cases import clarifications
 from storage.models import Challenge

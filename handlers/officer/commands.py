@@ -16,15 +16,16 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import broadcast, cases
-from handlers import impact as impact_report
-from handlers.audit import show_audit
-from handlers.core import Core, Ctx
-from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
-from handlers.messages import Attachment, Reply, buttons
-from handlers.outbound import notify
-from handlers.roles import allowed
-from handlers.validation import clean, parse_id
+from handlers.admin import broadcast
+from handlers.admin.audit import show_audit
+from handlers.domain import impact as impact_report
+from handlers.domain.outbound import notify
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.messages import Attachment, Reply, buttons
+from handlers.kernel.roles import allowed
+from handlers.kernel.validation import clean, parse_id
+from handlers.officer import cases
+from handlers.sme.eoi_form import END_STAGES, STAGE_LABELS, STAGES
 from storage import challenges, eois
 from storage.audit import audit
 from storage.cases import open_cases

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers import eoi
-from handlers.core import Core, Ctx
+from handlers.kernel.core import Core, Ctx
+from handlers.sme import eoi_form as eoi
 
 MENU = (
     [("Find challenges for my business", "menu:find"), ("Open challenges", "chl:0")],
@@ -34,7 +34,7 @@ STAFF_HELP = (
 
 async def start(ctx: Ctx, args: str) -> None:
     if args:  # deep link from an announcement: /start <challenge-ref>
-        from handlers.catalogue import details, visible_challenge
+        from handlers.sme.challenges import details, visible_challenge
 
         ref = args.split()[0]
         if await visible_challenge(ctx, ref) is not None:

@@ -19,8 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from handlers.messages import Incoming, Outbox, Reply
-from handlers.roles import allowed
+from handlers.kernel.messages import Incoming, Outbox, Reply
+from handlers.kernel.roles import allowed
 from storage import conversations, people
 from storage.models import ConversationState, Identity
 from storage.store import Store
@@ -102,8 +102,8 @@ class Core:
                  clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.config = config or CoreConfig()
-        self.answerer = answerer  # handlers.faq.Answerer, or None where the FAQ is not loaded
-        self.index = index  # handlers.matching.CatalogueIndex, or None
+        self.answerer = answerer  # handlers.engines.faq.Answerer, or None where the FAQ is not loaded
+        self.index = index  # handlers.engines.matching.CatalogueIndex, or None
         self.clock = clock or (lambda: datetime.now(UTC))
         self.commands: dict[str, Handler] = {}
         self.buttons: dict[str, tuple[Handler, str]] = {}  # prefix -> (handler, permission)

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core import Core, Ctx
-from handlers.matching import subscribers_matching
-from handlers.messages import Reply, buttons
-from handlers.outbound import to_payload
-from handlers.validation import clean, parse_id
+from handlers.domain.outbound import to_payload
+from handlers.engines.matching import subscribers_matching
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.messages import Reply, buttons
+from handlers.kernel.validation import clean, parse_id
 from storage import challenges, deliveries
 from storage.audit import audit
 from storage.models import Broadcast, Challenge, Identity

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from handlers.core import Core, Ctx
-from handlers.validation import clean
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.validation import clean
 from storage.audit import audit_entries
 
 SHOWN = 50

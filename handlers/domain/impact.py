@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.eoi import END_STAGES, STAGE_LABELS, STAGES
+from handlers.sme.eoi_form import END_STAGES, STAGE_LABELS, STAGES
 from storage import impact as queries
 
 PARTNER_CITIES = {"gavle": "Gävle", "tartu": "Tartu", "nyiregyhaza": "Nyíregyháza",

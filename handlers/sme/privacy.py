@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from content.privacy import privacy
-from handlers.core import Core, Ctx
-from handlers.messages import Attachment
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.messages import Attachment
 from storage import privacy as records
 from storage.audit import audit
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from content.privacy import privacy
-from handlers.core import Core, Ctx, Handler
-from handlers.validation import check_email, check_text, check_website, clean, parse_id
+from handlers.kernel.core import Core, Ctx, Handler
+from handlers.kernel.validation import check_email, check_text, check_website, clean, parse_id
 from storage import challenges, deliveries, eois, people
 from storage.models import Challenge, Eoi, eoi_reference
 
@@ -470,7 +470,7 @@ def answers_asides(step: Handler) -> Handler:
             return
         result = ctx.core.answerer.answer(question) if ctx.core.answerer is not None else None
         if result is not None and result.kind == "answer":
-            from handlers.assist import answer  # here: assist -> menu -> this module
+            from handlers.sme.assist import answer  # here: assist -> menu -> this module
 
             await answer(ctx, result.entry, handoff=False)
         else:

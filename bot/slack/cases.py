@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_render import CASE_ACTION, fit, section
-from handlers.cases import Form, case_for_thread, case_form
-from handlers.messages import Incoming, Speaker
+from bot.slack.render import CASE_ACTION, fit, section
+from handlers.kernel.messages import Incoming, Speaker
+from handlers.officer.cases import Form, case_for_thread, case_form
 
 if TYPE_CHECKING:
-    from bot.slack import SlackAdapter
+    from bot.slack.adapter import SlackAdapter
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def case_modal(form: Form, metadata: dict[str, Any]) -> dict[str, Any]:
 
 def register(adapter: SlackAdapter) -> None:
     """Add the case listeners to the adapter's Bolt app."""
-    from bot.slack import _speaker, _starts
+    from bot.slack.adapter import _speaker, _starts
 
     app = adapter.app
 

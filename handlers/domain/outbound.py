@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Reply, buttons
+from handlers.kernel.messages import Reply, buttons
 from storage import deliveries
 from storage.models import Delivery, Identity
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core import Core, Ctx
-from handlers.messages import Reply, Speaker, buttons
-from handlers.outbound import notify, to_payload
-from handlers.roles import allowed
-from handlers.validation import clean, parse_id
+from handlers.domain.outbound import notify, to_payload
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.messages import Reply, Speaker, buttons
+from handlers.kernel.roles import allowed
+from handlers.kernel.validation import clean, parse_id
 from storage import cases as store_cases
 from storage import challenges, deliveries, people
 from storage.audit import audit
@@ -32,7 +32,7 @@ from storage.models import Challenge, Identity, Organisation, Question
 
 PERMISSION = "questions"  # every officer action on cases needs what listing them needs
 REPLY_FLOW = "case-reply"
-ASK_FLOW = "ask-officer"  # an SME's question on its way to an officer (handlers.assist)
+ASK_FLOW = "ask-officer"  # an SME's question on its way to an officer (handlers.sme.assist)
 ANSWER_FLOW = "case-answer"
 SEPARATOR = "\n---\n"  # between the question and the answer in `/dips clarify|suggest ID ...`
 MAX_TEXT = 3000
@@ -120,7 +120,7 @@ async def asker_of(session: AsyncSession, case: Question) -> Asker:
     return Asker(tuple(n for n in names if n), tuple(orgs), tuple(c for c in contacts if c))
 
 
-# ---- opening a case (from handlers.assist) ----
+# ---- opening a case (from handlers.sme.assist) ----
 
 async def mentioned_challenge(session: AsyncSession, text: str) -> Challenge | None:
     """The one published challenge whose reference or title the text names, if exactly one."""
@@ -389,7 +389,7 @@ async def clarify(ctx: Ctx, args: str) -> None:
 
 async def interested(ctx: Ctx, challenge: Challenge) -> list[Identity]:
     """Every SME with an EOI on the challenge or subscribed to matching interests, once each."""
-    from handlers.matching import subscribers_matching
+    from handlers.engines.matching import subscribers_matching
 
     chosen: dict[int, Identity] = {}
     for identity in await store_cases.eoi_holders(ctx.session, challenge.id):

@@ -1,7 +1,7 @@
 """Telegram adapter (python-telegram-bot 22): updates in, neutral messages to the core, HTML out.
 
 No business rules live here. Each update is translated into an `Incoming`, handed to
-`Core.handle`, and every `Reply` is rendered by `bot.telegram_render`. What this module owns is
+`Core.handle`, and every `Reply` is rendered by `bot.telegram.render`. What this module owns is
 the platform's edges: update de-duplication in the store, per-user ordering with concurrency
 across users, Telegram's limits and errors (RetryAfter, Forbidden), polling or webhook.
 """
@@ -35,9 +35,9 @@ from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import Settings
-from bot.telegram_render import Part, keyboard, render
-from handlers.core import FAILED, UNAVAILABLE, Core
-from handlers.messages import Incoming, Reply, Speaker
+from bot.telegram.render import Part, keyboard, render
+from handlers.kernel.core import FAILED, UNAVAILABLE, Core
+from handlers.kernel.messages import Incoming, Reply, Speaker
 from storage.updates import claim_update, mark_inactive, prune_updates
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
 from content.challenges import CatalogueError
-from handlers.core import CoreConfig
+from handlers.kernel.core import CoreConfig
 from storage.store import Store, open_store
 
 log = logging.getLogger("dips")
@@ -42,15 +42,15 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     core = build_core(store, core_config(settings))
     tasks: list[Awaitable[Any]] = []
     if settings.telegram_enabled:
-        from bot.telegram import serve_telegram
+        from bot.telegram.adapter import serve_telegram
 
         tasks.append(serve_telegram(core, settings))
         # ---- the Telegram delivery worker (broadcasts, notices), one per `dips run` ----
-        from bot.worker import run_worker
+        from bot.telegram.worker import run_worker
 
         tasks.append(run_worker(store, settings))
     if settings.slack_enabled:
-        from bot.slack import serve_slack
+        from bot.slack.adapter import serve_slack
 
         tasks.append(serve_slack(core, settings))
     try:
@@ -274,7 +274,7 @@ async def cmd_privacy_purge(args: argparse.Namespace, settings: Settings) -> int
 async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from handlers.impact import build_report, chart_png
+    from handlers.domain.impact import build_report, chart_png
 
     try:
         since = date.fromisoformat(args.since) if args.since else None
@@ -308,7 +308,7 @@ def _lines(args: argparse.Namespace) -> list[str]:
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.faq import format_answer, load_answerer, result_json
+    from handlers.engines.faq import format_answer, load_answerer, result_json
 
     answerer = load_answerer()
     for question in _lines(args):
@@ -326,7 +326,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.app import seed_catalogue
-    from handlers.matching import CatalogueIndex, match_json
+    from handlers.engines.matching import CatalogueIndex, match_json
 
     store = await _store(settings)
     await seed_catalogue(store)
@@ -350,7 +350,7 @@ async def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
-    from bot.worker import run_worker
+    from bot.telegram.worker import run_worker
 
     if not settings.telegram_enabled:
         print("dips worker sends Telegram messages: set DIPS_TELEGRAM_TOKEN", file=sys.stderr)
@@ -369,7 +369,7 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import render
-    from handlers import broadcast as bc
+    from handlers.admin import broadcast as bc
 
     target = args.target
     store = await _store(settings)

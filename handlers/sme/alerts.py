@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from handlers.core import Core, Ctx
-from handlers.matching import interests_to_tags
-from handlers.validation import clean
+from handlers.engines.matching import interests_to_tags
+from handlers.kernel.core import Core, Ctx
+from handlers.kernel.validation import clean
 from storage import subscriptions
 
 FLOW = "subscribe"

@@ -33,8 +33,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack_cases import register as register_cases
-from bot.slack_render import (
+from bot.slack.cases import register as register_cases
+from bot.slack.render import (
     BUTTON_ACTION,
     NOTE_ACTION,
     NOTE_CALLBACK,
@@ -43,9 +43,9 @@ from bot.slack_render import (
     note_modal,
     render,
 )
-from handlers.core import Core
-from handlers.messages import Incoming, Reply, Speaker
-from handlers.officer import NOTE_BUTTONS
+from handlers.kernel.core import Core
+from handlers.kernel.messages import Incoming, Reply, Speaker
+from handlers.officer.commands import NOTE_BUTTONS
 from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ async def serve_slack(core: Core, settings: Settings, *, host: str = "0.0.0.0",
                       ready: asyncio.Event | None = None) -> None:
     """Serve Slack until cancelled: Socket Mode when an app token is set, else HTTP mode;
     the delivery worker (new-EOI notices, queued messages) runs alongside."""
-    from bot.slack_worker import SlackWorker
+    from bot.slack.worker import SlackWorker
 
     adapter = SlackAdapter(core, settings)
     worker = SlackWorker(core, settings, adapter.client)
