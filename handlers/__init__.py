@@ -1,13 +1,8 @@
-"""The platform-neutral core of DIPS Assistant."""
+"""The platform-neutral core of DIPS Assistant.
 
-
-def register(core) -> None:  # type: ignore[no-untyped-def]
-    """Add every feature's commands, buttons and flows to the core."""
-    from handlers.admin import audit, broadcast
-    from handlers.officer import cases
-    from handlers.officer import commands as officer
-    from handlers.sme import alerts, assist, challenges, eoi_form, menu, privacy
-
-    for feature in (menu, eoi_form, challenges, assist, officer, alerts, broadcast, privacy, audit,
-                    cases):
-        feature.register(core)
+kernel/   routing with a permission on every action, flows and buttons declared once, wording
+domain/   business rules with no chat wording: stages, EOIs, cases, broadcasts, impact
+engines/  the FAQ answerer and the challenge matcher
+sme/, officer/, admin/   the features, grouped by who they serve
+app.py    assembling a core for a process
+"""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from content.challenges import ChallengeSpec, load_catalogue, shipped_catalogue
 from handlers.kernel.core import Core, CoreConfig
+from handlers.kernel.router import Router
 from storage import challenges
 from storage.audit import audit
 from storage.store import Store
@@ -45,6 +46,17 @@ async def import_catalogue(store: Store, path: Path, actor: str) -> tuple[int, i
     return counts
 
 
+def routers() -> list[Router]:
+    """Every feature's router, in the order their free-text fallbacks don't matter."""
+    from handlers.admin import audit, broadcast
+    from handlers.officer import cases, commands
+    from handlers.sme import alerts, assist, challenges, eoi_form, menu, my_eois, privacy
+
+    return [menu.router, eoi_form.router, my_eois.router, challenges.router, assist.router,
+            alerts.router, privacy.router, commands.router, cases.router, broadcast.router,
+            audit.router]
+
+
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,
                with_matching: bool = True) -> Core:
     answerer = index = None
@@ -56,4 +68,4 @@ def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool
         from handlers.engines.matching import CatalogueIndex
 
         index = CatalogueIndex()
-    return Core(store, config, answerer=answerer, index=index)
+    return Core(store, config, answerer=answerer, index=index, routers=routers())

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from handlers.admin import broadcast as bc
-from handlers.app import seed_catalogue
+from handlers.app import build_core, seed_catalogue
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core
 from storage import challenges, deliveries, people, subscriptions
@@ -37,7 +37,7 @@ async def setup(store, matching: int = 3, other: int = 2, draft: bool = True) ->
             who = await people.ensure_identity(session, "telegram", str(500 + n), str(500 + n))
             tags = ["urban farming", "drones"] if n < matching else ["sewage pipes"]
             await subscriptions.set_subscription(session, who.id, tags)
-    return Core(store)
+    return build_core(store, with_faq=False, with_matching=False)
 
 
 async def counts(store) -> tuple[int, int, str]:

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from handlers.app import seed_catalogue
+from handlers.app import build_core, seed_catalogue
 from handlers.domain.outbound import from_payload
-from handlers.kernel.core import Core
 from storage import deliveries, people
 from storage.models import Delivery, utcnow
 from tests.conftest import Chat
@@ -26,7 +25,7 @@ async def make_identities(store, n: int, platform: str = "telegram") -> list:
 
 async def test_stage_change_is_queued_for_the_sme(store):
     await seed_catalogue(store)
-    core = Core(store)
+    core = build_core(store, with_faq=False, with_matching=False)
     await complete_eoi(Chat(core, user="sme1", platform="telegram"))
     async with store.session() as session:
         await people.set_role(session, "console", "boss", "officer")

@@ -25,7 +25,7 @@ SUMMARY = "A neighbourhood ordering app linking local growers with food hubs."
 @pytest.fixture
 async def core(store):
     await seed_catalogue(store)
-    return Core(store)
+    return build_core(store, with_faq=False, with_matching=False)
 
 
 async def fill_profile(chat: Chat, ref: str = REF) -> None:
@@ -253,14 +253,14 @@ async def test_stale_button_and_other_flow_get_a_kind_answer(core, store):
 
 async def test_flow_continues_after_restart(db_url, store):
     await seed_catalogue(store)
-    chat = Chat(Core(store))
+    chat = Chat(build_core(store, with_faq=False, with_matching=False))
     await chat.send(f"/interest {REF}")
     await chat.send("Acme Ltd")
     await store.close()  # the process stops mid-flow
 
     store2 = await open_store(db_url)
     try:
-        chat2 = Chat(Core(store2))
+        chat2 = Chat(build_core(store2, with_faq=False, with_matching=False))
         await chat2.press("f:size:medium")
         assert "country" in chat2.text
         await chat2.send("Sweden")

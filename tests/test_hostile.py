@@ -62,7 +62,8 @@ class Harness:
         self.run(seed_catalogue(self.store))
         self.core: Core = build_core(self.store)
         self.run(complete_eoi(_Chat(self.core)))  # EOI 1 belongs to the hostile SME
-        self.flows = {name: sorted(steps) for name, steps in self.core.flows.items()}
+        self.flows = {name: sorted(s.name for s in flow.steps)
+                      for name, flow in self.core.registry.flows.items()}
 
     def run(self, coro):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coro)
@@ -92,7 +93,7 @@ class Harness:
             state = await load_state(session, identity.id)
             after = await counts(session)
         if state is not None:
-            assert state.step in self.core.flows[state.flow], (state.flow, state.step)
+            assert state.step in self.flows[state.flow], (state.flow, state.step)
         assert after == before  # typed text alone never submits anything
 
     def close(self) -> None:

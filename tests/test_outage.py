@@ -8,8 +8,8 @@ import contextlib
 import pytest
 from sqlalchemy.engine import make_url
 
-from handlers.app import seed_catalogue
-from handlers.kernel.core import UNAVAILABLE, Core
+from handlers.app import build_core, seed_catalogue
+from handlers.kernel.core import UNAVAILABLE
 from storage.store import open_store
 from tests.conftest import BASE_PG_URL, Chat, database_url
 
@@ -57,7 +57,7 @@ async def test_database_outage_and_recovery(store, tmp_path):
     await proxy.start()
     proxied = await open_store(url.set(host="127.0.0.1", port=proxy.port)
                                .render_as_string(hide_password=False))
-    chat = Chat(Core(proxied))
+    chat = Chat(build_core(proxied, with_faq=False, with_matching=False))
     try:
         await chat.send("/interest food-hubs")
         assert "organisation's name" in chat.text
@@ -86,7 +86,7 @@ async def test_no_free_connection_is_a_plain_try_again(db_url: str) -> None:
     store = Store(create_async_engine(normalise_url(db_url), pool_size=1, max_overflow=0,
                                       pool_timeout=0.2))
     try:
-        chat = Chat(Core(store))
+        chat = Chat(build_core(store, with_faq=False, with_matching=False))
         async with store.engine.connect():  # the only connection, held by someone else
             await chat.send("/start")
             assert chat.text == UNAVAILABLE

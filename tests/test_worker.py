@@ -17,7 +17,7 @@ from telegram import Bot
 from bot.telegram.adapter import AiohttpRequest
 from bot.telegram.worker import Pacer, Worker
 from handlers.admin import broadcast as bc
-from handlers.app import seed_catalogue
+from handlers.app import build_core, seed_catalogue
 from handlers.domain.outbound import to_payload
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Reply
@@ -132,7 +132,7 @@ async def test_admin_preview_sends_nothing(store, fake):
     await add_subscribers(store, 5)
     async with store.session() as session:
         await people.set_role(session, "console", "boss", "admin")
-    admin = Chat(Core(store), user="boss")
+    admin = Chat(build_core(store, with_faq=False, with_matching=False), user="boss")
     await admin.send("/broadcast food-hubs")
     await admin.press_label("All subscribers (5)")
     assert "Confirm" in admin.text

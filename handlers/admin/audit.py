@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from handlers.kernel.core import Core, Ctx
+from handlers.kernel.context import Ctx
+from handlers.kernel.router import Router
 from handlers.kernel.validation import clean
 from storage.audit import audit_entries
 
 SHOWN = 50
 
+router = Router("admin.audit")
 
+
+@router.command("audit", dips=True)
 async def show_audit(ctx: Ctx, args: str) -> None:
     """`/audit [since YYYY-MM-DD]`: the latest officer and admin actions."""
     text = clean(args).lower().removeprefix("since").strip()
@@ -30,6 +34,3 @@ async def show_audit(ctx: Ctx, args: str) -> None:
     more = f" (latest {SHOWN} of {len(rows)})" if len(rows) > SHOWN else ""
     ctx.say(f"Audit log{more}:\n" + "\n".join(lines))
 
-
-def register(core: Core) -> None:
-    core.command("audit", show_audit)

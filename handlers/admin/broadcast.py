@@ -16,9 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.outbound import to_payload
 from handlers.engines.matching import subscribers_matching
-from handlers.kernel.core import Core, Ctx
+from handlers.kernel.callbacks import CallbackData, Dismiss
+from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Reply, buttons
+from handlers.kernel.router import Router
 from handlers.kernel.validation import clean, parse_id
+from handlers.sme.buttons import Interest, ShowChallenge, StopAlerts
 from storage import challenges, deliveries
 from storage.audit import audit
 from storage.models import Broadcast, Challenge, Identity
@@ -29,6 +32,20 @@ MATCHING, ALL = "matching", "all"
 AUDIENCES = {"m": MATCHING, "a": ALL}
 DEFAULT_RATE = 25.0  # messages a second, for an estimate before any row has been sent
 RATE_WINDOW = timedelta(seconds=30)
+
+router = Router("admin.broadcast")
+
+
+class ChooseAudience(CallbackData, prefix="bca"):
+    """m(atching), a(ll) or n(one: publish only), for a challenge id; asks to confirm."""
+
+    code: str
+    challenge_id: int
+
+
+class ConfirmAudience(CallbackData, prefix="bcy"):
+    code: str
+    challenge_id: int
 
 
 # ---- what a recipient sees ----
@@ -44,8 +61,8 @@ def announcement(challenge: Challenge, matched: list[str]) -> Reply:
     text = (f"{challenge.department} has opened a new challenge.\n\n{summary}\n\n{why}\n\n"
             f"{deadline}")
     return Reply(text, buttons(
-        [("Details", f"ch:{challenge.ref}"), ("Register interest", f"int:{challenge.ref}")],
-        [("Stop these messages", "unsub:")],
+        [("Details", ShowChallenge(challenge.ref)), ("Register interest", Interest(challenge.ref))],
+        [("Stop these messages", StopAlerts())],
     ), None, f"New challenge: {challenge.title}")
 
 
@@ -167,11 +184,13 @@ async def on_finished(session: AsyncSession, broadcast_id: int) -> bool:
 
 # ---- the chat commands and buttons ----
 
+@router.command("publish", dips=True)
 async def publish(ctx: Ctx, args: str) -> None:
     """`/publish REF`: open a draft challenge, with an optional announcement."""
     await _preview(ctx, args, publishing=True)
 
 
+@router.command("broadcast", dips=True)
 async def broadcast(ctx: Ctx, args: str) -> None:
     """`/broadcast REF` previews an announcement; `/broadcast status ID` (or `ID`) shows progress."""
     words = clean(args).split()
@@ -210,30 +229,32 @@ async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
     ctx.out.replies.append(found.sample())
     n_match, n_all = len(found.matching), len(found.everyone)
     opening = " and open the challenge" if challenge.status == "draft" else ""
-    rows: list[list[tuple[str, str]]] = []
+    rows: list[list[tuple[str, CallbackData]]] = []
     if n_match:
-        rows.append([(f"Matching subscribers ({n_match})", f"bca:m:{cid}")])
+        rows.append([(f"Matching subscribers ({n_match})", ChooseAudience("m", cid))])
     if n_all:
-        rows.append([(f"All subscribers ({n_all})", f"bca:a:{cid}")])
+        rows.append([(f"All subscribers ({n_all})", ChooseAudience("a", cid))])
     if challenge.status == "draft":
-        rows.append([("Publish without announcing", f"bca:n:{cid}")])
-    rows.append([("Cancel", "bcx:")])
+        rows.append([("Publish without announcing", ChooseAudience("n", cid))])
+    rows.append([("Cancel", Dismiss())])
     ctx.say(f"{challenge.title} [{challenge.ref}], {challenge.status}.\n"
             f"Audience: {n_match} subscribers whose interests match its tags, {n_all} subscribers "
             f"in all (anyone already sent this announcement is left out).\n\n"
             f"Choose who to send it to{opening}. Nothing is sent until you confirm.", *rows)
 
 
-async def _challenge_for(ctx: Ctx, arg: str) -> tuple[str, Challenge] | None:
-    code, _, cid = arg.partition(":")
-    challenge = await ctx.session.get(Challenge, cid_n) if (cid_n := parse_id(cid)) else None
+async def _challenge_for(ctx: Ctx, pressed: ChooseAudience | ConfirmAudience
+                         ) -> tuple[str, Challenge] | None:
+    code = pressed.code
+    challenge = await ctx.session.get(Challenge, pressed.challenge_id)
     if challenge is None or code not in ("m", "a", "n"):
         ctx.say("That button has expired. Start again with /broadcast REF.")
         return None
     return code, challenge
 
 
-async def choose_audience(ctx: Ctx, arg: str) -> None:
+@router.button(ChooseAudience, action="broadcast")
+async def choose_audience(ctx: Ctx, arg: ChooseAudience) -> None:
     """`bca:<m|a|n>:<challenge id>`: the last question before anything is written."""
     picked = await _challenge_for(ctx, arg)
     if picked is None:
@@ -241,7 +262,7 @@ async def choose_audience(ctx: Ctx, arg: str) -> None:
     code, challenge = picked
     if code == "n":
         ctx.say(f"Open {challenge.ref} without announcing it?",
-                [("Confirm: open it", f"bcy:n:{challenge.id}")], [("Cancel", "bcx:")])
+                [("Confirm: open it", ConfirmAudience("n", challenge.id))], [("Cancel", Dismiss())])
         return
     found = await plan(ctx.session, challenge.ref)
     assert found is not None
@@ -249,10 +270,11 @@ async def choose_audience(ctx: Ctx, arg: str) -> None:
     opening = f"open {challenge.ref} and " if challenge.status == "draft" else ""
     ctx.say(f"Confirm: {opening}send the announcement to {n} "
             f"{'matching ' if code == 'm' else ''}subscribers?",
-            [(f"Confirm: send to {n}", f"bcy:{code}:{challenge.id}")], [("Cancel", "bcx:")])
+            [(f"Confirm: send to {n}", ConfirmAudience(code, challenge.id))], [("Cancel", Dismiss())])
 
 
-async def confirm_button(ctx: Ctx, arg: str) -> None:
+@router.button(ConfirmAudience, action="broadcast")
+async def confirm_button(ctx: Ctx, arg: ConfirmAudience) -> None:
     """`bcy:<m|a|n>:<challenge id>`: open and queue, in this message's transaction."""
     picked = await _challenge_for(ctx, arg)
     if picked is None:
@@ -273,15 +295,3 @@ async def confirm_button(ctx: Ctx, arg: str) -> None:
     else:
         ctx.say(f"{challenge.ref} {opened}. Nobody in that audience is left to announce it to.")
 
-
-async def cancel_button(ctx: Ctx, arg: str) -> None:
-    """Cancel on a preview (a broadcast, a clarification, an FAQ suggestion): nothing to undo."""
-    ctx.say("Cancelled: nothing more will be sent or changed.")
-
-
-def register(core: Core) -> None:
-    core.command("publish", publish)
-    core.command("broadcast", broadcast)
-    core.button("bca", choose_audience, "broadcast")
-    core.button("bcy", confirm_button, "broadcast")
-    core.button("bcx", cancel_button)  # anyone shown a preview may drop it

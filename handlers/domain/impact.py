@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.sme.eoi_form import END_STAGES, STAGE_LABELS, STAGES
+from handlers.domain.stages import END_STAGES, STAGES, stage_label
 from storage import impact as queries
 
 PARTNER_CITIES = {"gavle": "Gävle", "tartu": "Tartu", "nyiregyhaza": "Nyíregyháza",
@@ -110,8 +110,8 @@ class ImpactReport:
             f"SMEs from other countries: {self.other_country_smes}" + _breakdown(self.other_countries),
             "", "Funnel (EOIs that reached each stage):",
         ]
-        lines += [f"  {STAGE_LABELS[s]}: {self.funnel.get(s, 0)}" for s in STAGES]
-        ended = [f"{STAGE_LABELS[s].lower()}: {self.current.get(s, 0)}" for s in END_STAGES]
+        lines += [f"  {stage_label(s)}: {self.funnel.get(s, 0)}" for s in STAGES]
+        ended = [f"{stage_label(s).lower()}: {self.current.get(s, 0)}" for s in END_STAGES]
         lines.append("  Ended: " + ", ".join(ended))
         if self.over_time:
             lines += ["", "SMEs engaged by month (active / new / running total):"]
@@ -293,7 +293,7 @@ def chart_png(report: ImpactReport, width: int = 720, height: int = 480) -> byte
     for i, stage in enumerate(STAGES):
         y = top + i * 26
         n = report.funnel.get(stage, 0)
-        canvas.text(12, y + 5, STAGE_LABELS[stage].split(" (")[0])
+        canvas.text(12, y + 5, stage_label(stage).split(" (")[0])
         length = max(1, round(bar_space * n / biggest)) if n else 0
         canvas.rect(label_w, y, length, 20, BAR)
         canvas.text(label_w + length + 6, y + 5, str(n))

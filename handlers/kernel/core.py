@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,8 +19,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from handlers.kernel import callbacks
+from handlers.kernel.callbacks import CANCEL_ROW, Dismiss, FlowChoice, Resume
+from handlers.kernel.context import Ctx
+from handlers.kernel.flows import Invalid, Step
 from handlers.kernel.messages import Incoming, Outbox, Reply
-from handlers.kernel.roles import allowed
+from handlers.kernel.roles import allowed, who_may
+from handlers.kernel.router import TOP, Registry, Router
+from handlers.kernel.text import t
+from handlers.kernel.validation import clean
 from storage import conversations, people
 from storage.models import ConversationState, Identity
 from storage.store import Store
@@ -29,9 +36,9 @@ log = logging.getLogger(__name__)
 
 IDLE_LIMIT = timedelta(days=1)
 STOP_WORDS = ("cancel", "stop", "quit", "exit")
-UNAVAILABLE = "DIPS Assistant is temporarily unavailable. Please try again in a minute."
-FAILED = ("Sorry, something went wrong on our side and nothing was saved. "
-          "Please try again, or type /cancel to start afresh.")
+ASIDE_MAX = 120  # a short typed line ending in "?" is a question; a long one may be an answer
+UNAVAILABLE = t("kernel.unavailable")
+FAILED = t("kernel.failed")
 
 
 @dataclass(frozen=True)
@@ -41,99 +48,23 @@ class CoreConfig:
     idle_limit: timedelta = IDLE_LIMIT
 
 
-@dataclass
-class Ctx:
-    """Everything one message's handling needs; flows change `flow`, `step` and `data`."""
-
-    core: Core
-    session: AsyncSession
-    identity: Identity
-    out: Outbox
-    flow: str | None = None
-    step: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    pressed: bool = False  # the current step's input came from a button, not typing
-    _loaded: tuple[str | None, str | None, dict[str, Any]] | None = None
-    _version: int | None = None  # the state row's version when read; None when there was none
-    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    @property
-    def role(self) -> str:
-        return self.identity.role
-
-    @property
-    def actor(self) -> str:
-        return f"{self.identity.platform}:{self.identity.external_id}"
-
-    @property
-    def today(self) -> date:
-        return self.core.today()
-
-    def say(self, text: str, *rows: list[tuple[str, str]], **kw: Any) -> None:
-        self.out.say(text, *rows, **kw)
-
-    def goto(self, flow: str, step: str, **updates: Any) -> None:
-        self.flow, self.step = flow, step
-        self.data.update(updates)
-
-    def finish(self) -> None:
-        self.flow, self.step, self.data = None, None, {}
-
-    async def persist(self) -> None:
-        if self._loaded == (self.flow, self.step, self.data):
-            return
-        if self.flow is None:
-            if self._version is not None:
-                await conversations.clear_state(self.session, self.identity.id, self._version)
-        else:
-            await conversations.save_state(
-                self.session, self.identity.id, self._version, self.flow, self.step or "", self.data
-            )
-
-
-Handler = Callable[[Ctx, str], Awaitable[None]]
-
-
 class Core:
-    """Routes each message to a command, a button, the current flow, or free-text help."""
+    """Routes each message to a command, a button, the current flow step, or free-text help,
+    through one checked path: the roles table is consulted for every action that runs."""
 
     def __init__(self, store: Store, config: CoreConfig | None = None,
                  answerer: Any = None, index: Any = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 routers: Sequence[Router] = ()) -> None:
         self.store = store
         self.config = config or CoreConfig()
-        self.answerer = answerer  # handlers.engines.faq.Answerer, or None where the FAQ is not loaded
+        self.answerer = answerer  # handlers.engines.faq.Answerer, or None where not loaded
         self.index = index  # handlers.engines.matching.CatalogueIndex, or None
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.commands: dict[str, Handler] = {}
-        self.buttons: dict[str, tuple[Handler, str]] = {}  # prefix -> (handler, permission)
-        self.flows: dict[str, dict[str, Handler]] = {}
-        self.prompts: dict[str, Callable[[Ctx], Awaitable[None]]] = {}  # re-ask a flow's step
-        # Offers: (flow, step) -> button prefixes and commands that keep the offer open; any
-        # other command or button means the user moved on, and the offer lapses instead of
-        # blocking them.
-        self.offers: dict[tuple[str, str], tuple[str, ...]] = {}
-        self.reads_stop_words: set[str] = set()
-        self.text_handler: Handler | None = None
-        from handlers import register  # the feature modules add their handlers here
-
-        register(self)
+        self.registry = Registry([KERNEL, *routers])
 
     def today(self) -> date:
         return self.clock().date()
-
-    def command(self, name: str, handler: Handler) -> None:
-        self.commands[name] = handler
-
-    def button(self, prefix: str, handler: Handler, permission: str = "menu") -> None:
-        """Register a button; pressing it needs `permission` in the roles table."""
-        self.buttons[prefix] = (handler, permission)
-
-    def flow(self, name: str, steps: dict[str, Handler], *, reads_stop_words: bool = False) -> None:
-        """Register a flow; typed "stop", "cancel"... cancel it unless it reads them itself."""
-        self.flows[name] = steps
-        if reads_stop_words:
-            self.reads_stop_words.add(name)
 
     async def handle(self, message: Incoming) -> list[Reply]:
         """Handle one message; never raises: failures become a friendly reply.
@@ -190,59 +121,123 @@ class Core:
                        state: ConversationState | None) -> Ctx:
         ctx = Ctx(self, session, identity, Outbox())
         if state is not None:
-            ctx._version = state.version
+            ctx.version = state.version
             if self.clock() - state.updated_at > self.config.idle_limit:
-                if (state.flow, state.step) not in self.offers:  # an old offer just lapses
-                    ctx.say("Your earlier unfinished conversation was left for over a day, so "
-                            "I've cleared it. Nothing from it was submitted; you can start again "
-                            "any time.")
+                if not self._offer(state.flow, state.step):  # an old offer just lapses
+                    ctx.say(t("kernel.idle_cleared"))
                 await conversations.clear_state(session, identity.id, state.version)
-                ctx._version = None
+                ctx.version = None
             else:
                 ctx.flow, ctx.step = state.flow, state.step
                 ctx.data = copy.deepcopy(state.data)
-        ctx._loaded = (ctx.flow, ctx.step, copy.deepcopy(ctx.data))
+        ctx.loaded = (ctx.flow, ctx.step, copy.deepcopy(ctx.data))
         return ctx
 
+    def _offer(self, flow: str | None, step: str | None) -> Step | None:
+        found = self.registry.flows.get(flow or "")
+        current = found.step(step) if found else None
+        return current if current is not None and current.offer else None
+
     async def _dispatch(self, ctx: Ctx, message: Incoming) -> None:
-        keeps = self.offers.get((ctx.flow or "", ctx.step or ""))
+        offer = self._offer(ctx.flow, ctx.step)
         action = message.command if message.command is not None else (
             message.button.partition(":")[0] if message.button is not None else None)
-        if keeps is not None and action is not None and action.lower() not in keeps:
-            ctx.finish()
+        if offer is not None and action is not None and action.lower() not in offer.keeps:
+            ctx.finish()  # the user moved on: the offer lapses rather than block them
         if message.button is not None:
-            prefix, _, arg = message.button.partition(":")
-            handler, permission = self.buttons.get(prefix, (None, "menu"))
-            if handler is None:
-                ctx.say("That button has expired or isn't available any more. "
-                        "Here's the menu to carry on from.")
-                await self.commands["menu"](ctx, "")
-            elif not allowed(ctx.role, permission):
-                ctx.say(f"Sorry, that is only available to {_who_may(permission)}.")
-            else:
-                await handler(ctx, arg)
+            await self.press(ctx, message.button)
         elif message.command is not None:
-            name = message.command.lower()
-            handler = self.commands.get(name)
-            if handler is None:
-                ctx.say(f"I don't know the command /{name[:30]}. Type /help to see what I can do.")
-            elif not allowed(ctx.role, name):
-                ctx.say(f"Sorry, /{name} is only available to {_who_may(name)}.")
-            else:
-                await handler(ctx, message.args.strip())
+            await self.run_command(ctx, message.command.lower(), message.args.strip())
         elif ctx.flow is not None:
-            step = self.flows.get(ctx.flow, {}).get(ctx.step or "")
-            if (message.text.strip().strip(".!").lower() in STOP_WORDS  # /cancel, said plainly
-                    and ctx.flow not in self.reads_stop_words):
-                await self.commands["cancel"](ctx, "")
-            elif step is None:  # a flow or step removed by an upgrade
-                ctx.finish()
-                await self.commands["menu"](ctx, "")
+            await self.answer_step(ctx, message.text)
+        elif self.registry.text is not None:
+            await self.registry.text(ctx, message.text)
+
+    # ---- the one checked path ----
+
+    @staticmethod
+    def permitted(ctx: Ctx, action: str, spelled: str = "that") -> bool:
+        """Whether the user's role (read from the store with this message) may perform
+        `action`; if not, say so."""
+        if allowed(ctx.role, action):
+            return True
+        ctx.say(t("kernel.refused", what=spelled, who=who_may(action)))
+        return False
+
+    async def run_command(self, ctx: Ctx, name: str, args: str, namespace: str = TOP) -> None:
+        command = self.registry.command(name, namespace)
+        if command is None:
+            if namespace:  # "/dips nonsense": say so, then list what there is
+                ctx.say(t("kernel.unknown_subcommand", command=f"{namespace} {name[:30]}"))
+                await self.run_command(ctx, "help", "", namespace)
             else:
-                await step(ctx, message.text)
-        elif self.text_handler is not None:
-            await self.text_handler(ctx, message.text)
+                ctx.say(t("kernel.unknown_command", command=name[:30]))
+            return
+        if self.permitted(ctx, command.action, command.spelled):
+            await command.handler(ctx, args)
+
+    async def press(self, ctx: Ctx, data: str) -> None:
+        pressed = callbacks.parse(data)
+        route = self.registry.buttons.get(pressed.prefix) if pressed is not None else None
+        if route is None:  # unknown, malformed, forged or from an older version
+            ctx.say(t("kernel.button_expired"))
+            await self.run_command(ctx, "menu", "")
+        elif self.permitted(ctx, route.action):
+            await route.handler(ctx, pressed)
+
+    async def answer_step(self, ctx: Ctx, text: str, pressed: bool = False) -> None:
+        """Hand typed text (or a pressed choice's value) to the current step of the flow."""
+        flow = self.registry.flows.get(ctx.flow or "")
+        step = flow.step(ctx.step) if flow is not None else None
+        if flow is None or step is None:  # a flow or step removed by an upgrade
+            ctx.finish()
+            await self.run_command(ctx, "menu", "")
+            return
+        if not self.permitted(ctx, flow.action):  # e.g. a role revoked mid-flow
+            ctx.finish()
+            return
+        ctx.pressed = pressed
+        said = clean(text)
+        if not pressed and said.strip(".!").lower() in STOP_WORDS and not flow.reads_stop_words:
+            await self.run_command(ctx, "cancel", "")
+            return
+        if (step.asides and not pressed and self.registry.aside is not None
+                and said.endswith("?") and len(said) <= ASIDE_MAX):
+            await self.registry.aside(ctx, said)  # answered where it can be; never stored
+            ctx.say(t("kernel.aside_retype"))
+            await ctx.ask()
+            return
+        try:
+            await step.read(ctx, text)
+        except Invalid as problem:
+            ctx.say(problem.text, *(problem.rows or (CANCEL_ROW,)))
 
 
-def _who_may(action: str) -> str:
-    return "council officers" if allowed("officer", action) else "admins"
+# ---- what the kernel answers itself: a choice in a flow, and "carry on" ----
+
+KERNEL = Router("kernel")
+
+
+@KERNEL.button(FlowChoice, action="resume")  # the flow's own action is checked on the step
+async def flow_choice(ctx: Ctx, choice: FlowChoice) -> None:
+    if ctx.flow is None or ctx.step != choice.step:
+        ctx.say(t("kernel.button_stale"))
+        if ctx.flow is None:
+            await ctx.run("menu")
+        else:
+            await ctx.ask()
+        return
+    await ctx.core.answer_step(ctx, choice.value, pressed=True)
+
+
+@KERNEL.button(Resume, action="resume")
+async def resume(ctx: Ctx, _: Resume) -> None:
+    if ctx.flow is None:
+        await ctx.run("menu")
+    else:
+        await ctx.ask()
+
+
+@KERNEL.button(Dismiss, action="dismiss")  # anyone shown a preview may drop it
+async def dismiss(ctx: Ctx, _: Dismiss) -> None:
+    ctx.say(t("kernel.dismissed"))

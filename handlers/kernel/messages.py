@@ -6,7 +6,9 @@ so nothing a user typed can ever turn into markup.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 PLATFORMS = ("telegram", "slack", "console")
 ROLES = ("sme", "officer", "admin")
@@ -59,9 +61,18 @@ class Reply:
     title: str | None = None  # shown emphasised above the text where the platform can
 
 
-def buttons(*rows: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> tuple[tuple[Button, ...], ...]:
-    """Build keyboard rows from (label, data) pairs."""
-    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+class Packable(Protocol):
+    def pack(self) -> str: ...
+
+
+Row = Sequence[tuple[str, "str | Packable"]]
+
+
+def buttons(*rows: Row) -> tuple[tuple[Button, ...], ...]:
+    """Build keyboard rows from (label, data) pairs; data is a declared button kind
+    (handlers.kernel.callbacks) or, for data read back from the delivery queue, its packed form."""
+    return tuple(tuple(Button(label, data if isinstance(data, str) else data.pack())
+                       for label, data in row) for row in rows)
 
 
 @dataclass
@@ -70,6 +81,6 @@ class Outbox:
 
     replies: list[Reply] = field(default_factory=list)
 
-    def say(self, text: str, *rows: list[tuple[str, str]], title: str | None = None,
+    def say(self, text: str, *rows: Row, title: str | None = None,
             attachment: Attachment | None = None) -> None:
         self.replies.append(Reply(text, buttons(*rows), attachment, title))

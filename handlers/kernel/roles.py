@@ -1,4 +1,10 @@
-"""Who may do what: one table, checked in the core for every platform."""
+"""Who may do what: one table of actions, checked by the kernel on every dispatch.
+
+Every command, button kind and flow is registered with the action it performs (see
+handlers/kernel/router.py); the kernel checks this table each time one runs, including one
+handler handing over to another and every step of a flow. `tests/test_permissions.py` checks
+that the table and the registry list the same actions.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,14 @@ STAFF = frozenset({OFFICER, ADMIN})
 ADMINS = frozenset({ADMIN})
 ROLES_IN_ORDER = (SME, OFFICER, ADMIN)
 
-# command or action -> roles allowed to run it
+# action -> roles allowed to perform it
 PERMISSIONS: dict[str, frozenset[str]] = {
+    # everyone: the menu, challenges, EOIs, alerts, questions, personal data
     "start": EVERYONE,
     "help": EVERYONE,
     "menu": EVERYONE,
     "cancel": EVERYONE,
+    "resume": EVERYONE,
     "challenges": EVERYONE,
     "challenge": EVERYONE,
     "match": EVERYONE,
@@ -24,17 +32,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "unsubscribe": EVERYONE,
     "ask": EVERYONE,
     "human": EVERYONE,
+    "reply": EVERYONE,
     "privacy": EVERYONE,
     "mydata": EVERYONE,
     "forget": EVERYONE,
+    "dismiss": EVERYONE,  # Cancel on a preview: nothing to undo
+    # council officers (and admins)
+    "dips": STAFF,
     "eois": STAFF,
     "eoi": STAFF,
     "stage": STAFF,
     "questions": STAFF,
-    "dips": STAFF,  # the officers' /dips entry (Slack slash command, console)
     "export": STAFF,
     "impact": STAFF,
     "dashboard": STAFF,
+    # admins
     "audit": ADMINS,
     "publish": ADMINS,
     "broadcast": ADMINS,
@@ -43,3 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 def allowed(role: str, action: str) -> bool:
     return role in PERMISSIONS.get(action, frozenset())
+
+
+def who_may(action: str) -> str:
+    """Who to name in a refusal: the least role that may perform the action."""
+    return "council officers" if allowed(OFFICER, action) else "admins"

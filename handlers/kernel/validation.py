@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from handlers.kernel.text import t
+
 MAX_INPUT = 4000  # anything longer is cut before any processing
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -39,21 +41,20 @@ def clean(text: str | None, keep_newlines: bool = False) -> str:
 
 def check_text(value: str, what: str, low: int, high: int) -> tuple[str | None, str | None]:
     if not value:
-        return None, f"Please type the {what}; it can't be empty."
+        return None, t("check.empty", what=what)
     if len(value) < low:
-        return None, f"That looks too short for the {what} (at least {low} characters, please)."
+        return None, t("check.too_short", what=what, low=low)
     if len(value) > high:
-        return None, (f"That's {len(value)} characters; please keep the {what} to {high} "
-                      "characters or fewer.")
+        return None, t("check.too_long", what=what, high=high, length=len(value))
     if not any(ch.isalnum() for ch in value):
-        return None, f"The {what} needs some letters or numbers."
+        return None, t("check.no_letters", what=what)
     return value, None
 
 
 def check_email(value: str) -> tuple[str | None, str | None]:
     value = value.strip().strip("<>").strip()
     if len(value) > 254 or not _EMAIL.match(value):
-        return None, "That doesn't look like an email address. Please type one like name@company.co.uk."
+        return None, t("check.email")
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}", None
 
@@ -61,13 +62,13 @@ def check_email(value: str) -> tuple[str | None, str | None]:
 def check_website(value: str) -> tuple[str | None, str | None]:
     value = value.strip()
     if len(value) > 300 or not _DOMAIN.match(value):
-        return None, "That doesn't look like a web address. Type one like example.co.uk, or press Skip."
+        return None, t("check.website")
     return value if value.lower().startswith(("http://", "https://")) else f"https://{value}", None
 
 
 def check_phone(value: str) -> tuple[str | None, str | None]:
     if not _PHONE.match(value):
-        return None, "Please type a phone number using digits, spaces and an optional leading +."
+        return None, t("check.phone")
     return value, None
 
 

@@ -21,10 +21,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.outbound import notify, to_payload
-from handlers.kernel.core import Core, Ctx
+from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Dismiss, Resume
+from handlers.kernel.context import Ctx
+from handlers.kernel.core import Core
+from handlers.kernel.flows import Flow, Step
 from handlers.kernel.messages import Reply, Speaker, buttons
 from handlers.kernel.roles import allowed
+from handlers.kernel.router import Router
 from handlers.kernel.validation import clean, parse_id
+from handlers.sme.buttons import HUMAN, AskAbout, ShowChallenge
 from storage import cases as store_cases
 from storage import challenges, deliveries, people
 from storage.audit import audit
@@ -38,6 +43,46 @@ SEPARATOR = "\n---\n"  # between the question and the answer in `/dips clarify|s
 MAX_TEXT = 3000
 # Buttons whose press opens a form first where the platform has them (Slack modals).
 FORM_BUTTONS = {"csa": "answer", "csp": "clarify", "csf": "suggest"}
+
+router = Router("officer.cases")
+
+
+class Claim(CallbackData, prefix="csc"):
+    case_id: int
+
+
+class Answer(CallbackData, prefix="csa"):
+    case_id: int
+
+
+class Details(CallbackData, prefix="csd"):
+    case_id: int
+
+
+class Close(CallbackData, prefix="csx"):
+    case_id: int
+
+
+class PublishPreview(CallbackData, prefix="csp"):
+    case_id: int
+
+
+class SuggestPreview(CallbackData, prefix="csf"):
+    case_id: int
+
+
+class PublishConfirm(CallbackData, prefix="cspy"):
+    case_id: int
+
+
+class SuggestConfirm(CallbackData, prefix="csfy"):
+    case_id: int
+
+
+class SmeReply(CallbackData, prefix="csr"):
+    """Under an officer's answer: the SME's next message goes to the case's thread."""
+
+    case_id: int
 
 
 # ---- anonymising ----
@@ -198,10 +243,10 @@ async def notice(session: AsyncSession, case: Question) -> Reply:
              f"The bot: {bot_tried}.",
              "", f"Question: {case.text[:MAX_TEXT]}", "",
              "Reply in this thread to answer: everything posted in the thread is sent to the SME."]
-    row = [("Claim", f"csc:{case.id}"), ("Answer", f"csa:{case.id}")]
+    row: list[tuple[str, CallbackData]] = [("Claim", Claim(case.id)), ("Answer", Answer(case.id))]
     if challenge is not None:
-        row.append(("Publish as clarification", f"csp:{case.id}"))
-    row += [("Suggest as FAQ", f"csf:{case.id}"), ("Close", f"csx:{case.id}")]
+        row.append(("Publish as clarification", PublishPreview(case.id)))
+    row += [("Suggest as FAQ", SuggestPreview(case.id)), ("Close", Close(case.id))]
     return Reply("\n".join(lines), buttons(row), None, f"Question for an officer (case #{case.id})")
 
 
@@ -292,7 +337,7 @@ async def give_answer(ctx: Ctx, case: Question, text: str, from_thread: bool = F
     queued = await notify(ctx.session, sme, "case_answer", Reply(
         f"{team[:1].upper() + team[1:]} answered your question:\n\u201c{case.text[:300]}\u201d"
         f"\n\n{text}\n\nPress Reply if you'd like to answer or ask more about it.",
-        buttons([("Reply", f"csr:{case.id}")]), None, "Answer to your question"))
+        buttons([("Reply", SmeReply(case.id))]), None, "Answer to your question"))
     if not from_thread:  # keep the thread the whole story, whichever way the answer was given
         name = ctx.identity.display_name or ctx.identity.external_id
         await to_thread(ctx.session, case, Reply(f"Answer from {name}, sent to the SME:\n{text}"))
@@ -319,7 +364,7 @@ async def close_case(ctx: Ctx, args: str) -> None:
         if await notify(ctx.session, sme, "case_closed", Reply(
                 f"About your question \u201c{case.text[:200]}\u201d: the DIPS team has closed it "
                 "without a written answer. If you still need help, ask again any time.",
-                buttons([("Talk to a person", "menu:human")]))):
+                buttons([("Talk to a person", HUMAN)]))):
             told = " The SME was told it was closed without an answer."
     ctx.say(f"Case #{case.id} is closed.{told}")
 
@@ -403,7 +448,7 @@ def clarification_reply(challenge: Challenge, question: str, answer_text: str) -
     return Reply(
         f"A question was asked about \u201c{challenge.title}\u201d. So that everyone interested "
         f"has the same information, here is the answer.\n\nQuestion: {question}\n\n"
-        f"Answer: {answer_text}", buttons([("Challenge details", f"ch:{challenge.ref}"[:64])]),
+        f"Answer: {answer_text}", buttons([("Challenge details", ShowChallenge(challenge.ref[:60]))]),
         None, f"Clarification: {challenge.title}")
 
 
@@ -460,8 +505,8 @@ async def list_open(ctx: Ctx, args: str) -> None:
                      + (f" on {challenge.ref}" if challenge else "") + f"{held}: {case.text[:300]}")
     more = f"\n(the oldest 30 of {len(rows)})" if len(rows) > 30 else ""
     ctx.say("Questions waiting for an officer (oldest first):\n" + "\n".join(lines) + more,
-            *[[(f"#{c.id} Claim", f"csc:{c.id}"), (f"#{c.id} Answer", f"csa:{c.id}"),
-               (f"#{c.id} Details", f"csd:{c.id}")] for c in rows[:10]])
+            *[[(f"#{c.id} Claim", Claim(c.id)), (f"#{c.id} Answer", Answer(c.id)),
+               (f"#{c.id} Details", Details(c.id))] for c in rows[:10]])
 
 
 def _age(delta: timedelta) -> str:
@@ -482,17 +527,16 @@ async def answer_button(ctx: Ctx, arg: str) -> None:
         await _refuse_held(ctx, case, "you can't answer it")
         return
     if ctx.flow is not None:
-        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", "resume:")])
+        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", Resume())])
         return
     ctx.goto(ANSWER_FLOW, "text", case=case.id)
-    ctx.say(f"Type your answer to case #{case.id}: \u201c{case.text[:300]}\u201d",
-            [("Cancel", "cancel:")])
+    ctx.say(f"Type your answer to case #{case.id}: \u201c{case.text[:300]}\u201d", CANCEL_ROW)
 
 
 async def step_answer(ctx: Ctx, text: str) -> None:
     text = clean(text, keep_newlines=True)[:MAX_TEXT]
     if not text:
-        ctx.say("Please type your answer, or press Cancel.", [("Cancel", "cancel:")])
+        ctx.say("Please type your answer, or press Cancel.", CANCEL_ROW)
         return
     case = await store_cases.get_case(ctx.session, int(ctx.data.get("case", 0)))
     ctx.finish()
@@ -503,7 +547,7 @@ async def step_answer(ctx: Ctx, text: str) -> None:
 
 
 async def prompt_answer(ctx: Ctx) -> None:
-    ctx.say(f"Type your answer to case #{ctx.data.get('case')}.", [("Cancel", "cancel:")])
+    ctx.say(f"Type your answer to case #{ctx.data.get('case')}.", CANCEL_ROW)
 
 
 async def preview_button(ctx: Ctx, arg: str) -> None:
@@ -521,39 +565,41 @@ async def preview_button(ctx: Ctx, arg: str) -> None:
     ctx.say(f"Case #{case.id} as {what}:\nQ: {anonymise(texts[0], asker)}\n"
             f"A: {scrub_answer(texts[1], asker)}\n\nTo reword it, use /dips "
             f"{'clarify' if kind == 'p' else 'suggest'} {case.id} QUESTION --- ANSWER on Slack.",
-            [("Confirm", f"cs{kind}y:{case.id}"), ("Cancel", "bcx:")])
+            [("Confirm", PublishConfirm(case.id) if kind == "p" else SuggestConfirm(case.id)),
+             ("Cancel", Dismiss())])
 
 
 # ---- the SME's side ----
 
-async def reply_button(ctx: Ctx, arg: str) -> None:
-    """`csr:ID` under an officer's answer: the SME's next message goes to the case's thread."""
-    case = await store_cases.get_case(ctx.session, parse_id(arg) or 0)
+@router.button(SmeReply, action="reply")
+async def reply_button(ctx: Ctx, pressed: SmeReply) -> None:
+    """Under an officer's answer: the SME's next message goes to the case's thread."""
+    case = await store_cases.get_case(ctx.session, pressed.case_id)
     if case is None or case.identity_id != ctx.identity.id:
         ctx.say("That conversation is no longer available. You can ask a new question any time.",
-                [("Talk to a person", "menu:human")])
+                [("Talk to a person", HUMAN)])
         return
     if case.status == "closed":
         ctx.say("That question has been closed. If you still need help, ask again.",
-                [("Talk to a person", "menu:human")])
+                [("Talk to a person", HUMAN)])
         return
     if ctx.flow is not None and ctx.flow != REPLY_FLOW:
-        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", "resume:")])
+        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", Resume())])
         return
     ctx.goto(REPLY_FLOW, "text", case=case.id)
-    ctx.say("Type your reply for the DIPS officer.", [("Cancel", "cancel:")])
+    ctx.say("Type your reply for the DIPS officer.", CANCEL_ROW)
 
 
 async def step_reply(ctx: Ctx, text: str) -> None:
     text = clean(text, keep_newlines=True)[:2000]
     if not text:
-        ctx.say("Please type your reply, or press Cancel.", [("Cancel", "cancel:")])
+        ctx.say("Please type your reply, or press Cancel.", CANCEL_ROW)
         return
     case = await store_cases.get_case(ctx.session, int(ctx.data.get("case", 0)))
     ctx.finish()
     if case is None or case.identity_id != ctx.identity.id or case.status == "closed":
         ctx.say("That question has been closed, so I couldn't pass your reply on. You can ask "
-                "again any time.", [("Talk to a person", "menu:human")])
+                "again any time.", [("Talk to a person", HUMAN)])
         return
     await store_cases.add_message(ctx.session, case.id, "sme", ctx.actor, text)
     await store_cases.reopen(ctx.session, case.id)
@@ -562,17 +608,18 @@ async def step_reply(ctx: Ctx, text: str) -> None:
 
 
 async def prompt_reply(ctx: Ctx) -> None:
-    ctx.say("Type your reply for the DIPS officer.", [("Cancel", "cancel:")])
+    ctx.say("Type your reply for the DIPS officer.", CANCEL_ROW)
 
 
-async def ask_about_challenge(ctx: Ctx, ref: str) -> None:
-    """`askc:<ref>` on a challenge's details: the question is filed against that challenge."""
+@router.button(AskAbout, action="ask")
+async def ask_about_challenge(ctx: Ctx, pressed: AskAbout) -> None:
+    """On a challenge's details: the question is filed against that challenge."""
     if ctx.flow is not None:
-        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", "resume:")])
+        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", Resume())])
         return
-    ctx.goto(ASK_FLOW, "question", challenge=clean(ref).lower()[:64])
+    ctx.goto(ASK_FLOW, "question", challenge=clean(pressed.ref).lower()[:64])
     ctx.say("What would you like to ask a DIPS officer about this challenge? Type your question "
-            "and I'll pass it on.", [("Cancel", "cancel:")])
+            "and I'll pass it on.", CANCEL_ROW)
 
 
 # ---- forms for platforms with modals (Slack) ----
@@ -661,31 +708,30 @@ async def queue_reminders(session: AsyncSession, now: datetime, hours: float) ->
         await to_thread(session, case, Reply(
             f"Reminder: case #{case.id} has waited {_age(now - case.asked_at)} for an answer."
             f"{held}\n\u201c{case.text[:300]}\u201d",
-            buttons([("Claim", f"csc:{case.id}"), ("Answer", f"csa:{case.id}")])),
+            buttons([("Claim", Claim(case.id)), ("Answer", Answer(case.id))])),
             kind="case_reminder", also_in_channel=True)
     return len(ids)
 
 
 # ---- registration ----
 
-SUBCOMMANDS: dict[str, Callable[[Ctx, str], Awaitable[None]]] = {
-    "case": show_case, "claim": claim, "answer": answer, "close": close_case,
-    "clarify": clarify, "suggest": suggest,
-}
+for _name, _handler in (("case", show_case), ("claim", claim), ("answer", answer),
+                        ("close", close_case), ("clarify", clarify), ("suggest", suggest)):
+    router.command(_name, PERMISSION, dips=True, top=False)(_handler)
 
 
-def register(core: Core) -> None:
-    core.button("csc", claim, PERMISSION)
-    core.button("csa", answer_button, PERMISSION)
-    core.button("csd", show_case, PERMISSION)
-    core.button("csx", close_case, PERMISSION)
-    core.button("csp", lambda ctx, arg: preview_button(ctx, f"p:{arg}"), PERMISSION)
-    core.button("csf", lambda ctx, arg: preview_button(ctx, f"f:{arg}"), PERMISSION)
-    core.button("cspy", clarify, PERMISSION)
-    core.button("csfy", suggest, PERMISSION)
-    core.button("csr", reply_button)
-    core.button("askc", ask_about_challenge)
-    core.flow(REPLY_FLOW, {"text": step_reply})
-    core.prompts[REPLY_FLOW] = prompt_reply
-    core.flow(ANSWER_FLOW, {"text": step_answer})
-    core.prompts[ANSWER_FLOW] = prompt_answer
+def _by_id(handler: Callable[[Ctx, str], Awaitable[None]], prefix: str = ""
+           ) -> Callable[[Ctx, Any], Awaitable[None]]:
+    async def pressed(ctx: Ctx, data: Any) -> None:
+        await handler(ctx, f"{prefix}{data.case_id}")
+    return pressed
+
+
+for _kind, _handler, _prefix in ((Claim, claim, ""), (Answer, answer_button, ""),
+                                 (Details, show_case, ""), (Close, close_case, ""),
+                                 (PublishPreview, preview_button, "p:"),
+                                 (SuggestPreview, preview_button, "f:"),
+                                 (PublishConfirm, clarify, ""), (SuggestConfirm, suggest, "")):
+    router.button(_kind, PERMISSION)(_by_id(_handler, _prefix))
+router.flow(Flow(REPLY_FLOW, action="reply", steps=(Step("text", prompt_reply, step_reply),)))
+router.flow(Flow(ANSWER_FLOW, action=PERMISSION, steps=(Step("text", prompt_answer, step_answer),)))

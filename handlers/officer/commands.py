@@ -11,21 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.admin import broadcast
-from handlers.admin.audit import show_audit
 from handlers.domain import impact as impact_report
 from handlers.domain.outbound import notify
-from handlers.kernel.core import Core, Ctx
+from handlers.domain.stages import END_STAGES, OFFICER_STAGES, STAGES, next_stages, stage_label
+from handlers.kernel.callbacks import CallbackData
+from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment, Reply, buttons
-from handlers.kernel.roles import allowed
+from handlers.kernel.router import DIPS, Router
 from handlers.kernel.validation import clean, parse_id
 from handlers.officer import cases
-from handlers.sme.eoi_form import END_STAGES, STAGE_LABELS, STAGES
+from handlers.sme.buttons import MyEois
 from storage import challenges, eois
 from storage.audit import audit
 from storage.cases import open_cases
@@ -34,22 +33,49 @@ from storage.models import Eoi, Identity
 # Button prefixes whose press should first ask the officer for a note (Slack opens a modal);
 # the note is then sent as Incoming(command=<value>, args="<button arg with : as space> note").
 NOTE_BUTTONS: dict[str, str] = {"stg": "stage"}
-OFFICER_STAGES = (*STAGES, "not-selected")  # withdrawing is the SME's own act
+
+router = Router("officer.commands")
 
 
+class StageMove(CallbackData, prefix="stg"):
+    """Move an EOI: `target` is "stage@stage-when-made", so an out-of-date button changes nothing."""
+
+    eoi_id: int
+    target: str
+
+
+class OfficerEoi(CallbackData, prefix="oe"):
+    eoi_id: int
+
+
+class OfficerChallenge(CallbackData, prefix="och"):
+    ref: str
+
+
+class ExportCsv(CallbackData, prefix="exp"):
+    ref: str = ""
+
+
+class ImpactCsv(CallbackData, prefix="imp"):
+    since: str = ""
+    until: str = ""
+
+
+@router.command("eois", dips=True)
 async def list_eois(ctx: Ctx, args: str) -> None:
     ref = clean(args).lower() or None
     rows = await eois.list_eois(ctx.session, challenge_ref=ref)
     if not rows:
         ctx.say("No expressions of interest" + (f" for {ref}." if ref else " yet."))
         return
-    lines = [f"{e.reference} [{STAGE_LABELS.get(e.stage, e.stage)}] {e.organisation.name} "
+    lines = [f"{e.reference} [{stage_label(e.stage)}] {e.organisation.name} "
              f"({e.organisation.city}, {e.organisation.country}) on {e.challenge.ref}"
              for e in rows[-50:]]
     more = f"\n(showing the latest 50 of {len(rows)})" if len(rows) > 50 else ""
     ctx.say("Expressions of interest:\n" + "\n".join(lines) + more)
 
 
+@router.command("eoi", dips=True)
 async def show_eoi(ctx: Ctx, args: str) -> None:
     eoi_id = _eoi_id(args)
     eoi = await eois.get_eoi(ctx.session, eoi_id) if eoi_id else None
@@ -61,7 +87,7 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
     org, contact = eoi.organisation, eoi.contact
     history = await eois.stage_history(ctx.session, eoi.id)
     lines = [f"{eoi.reference}: {eoi.challenge.title} [{eoi.challenge.ref}]",
-             f"Stage: {STAGE_LABELS.get(eoi.stage, eoi.stage)}",
+             f"Stage: {stage_label(eoi.stage)}",
              f"Organisation: {org.name} ({org.size_band}), {org.city}, {org.country}",
              f"Website: {org.website or 'none'}",
              f"Contact: {contact.name + ', ' + contact.email if contact else 'none'}",
@@ -69,17 +95,9 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
     lines += [f"{h.at:%Y-%m-%d %H:%M} {h.from_stage or 'new'} \u2192 {h.to_stage} by {h.actor}"
               + (f": {h.note}" if h.note else "") for h in history]
     moves = [] if eoi.stage == "withdrawn" else [
-        (STAGE_LABELS[s][:30], f"stg:{eoi.id}:{s}@{eoi.stage}")
-        for s in _next_stages(eoi.stage)]
+        (stage_label(s)[:30], StageMove(eoi.id, f"{s}@{eoi.stage}"))
+        for s in next_stages(eoi.stage)]
     ctx.say("\n".join(lines), moves)
-
-
-def _next_stages(current: str) -> list[str]:
-    """The moves worth a button: the next stages forward, and turning it down."""
-    if current == "not-selected":  # reconsidered
-        return list(STAGES[1:4])
-    forward = list(STAGES[STAGES.index(current) + 1:]) if current in STAGES else []
-    return [*forward[:3], "not-selected"]
 
 
 def _eoi_id(text: str) -> int | None:
@@ -87,6 +105,7 @@ def _eoi_id(text: str) -> int | None:
     return parse_id(text) or None
 
 
+@router.command("stage", dips=True)
 async def stage(ctx: Ctx, args: str) -> None:
     parts = clean(args).split(maxsplit=2)
     if len(parts) < 2:
@@ -113,11 +132,11 @@ async def move(ctx: Ctx, eoi_ref: str, to_stage: str, note: str | None) -> None:
         return
     if expected and eoi.stage != expected:
         ctx.say(f"That button is out of date: {eoi.reference} has moved to "
-                f"{STAGE_LABELS.get(eoi.stage, eoi.stage)} since. Nothing was changed; "
+                f"{stage_label(eoi.stage)} since. Nothing was changed; "
                 f"/dips eoi {eoi.id} shows it now.")
         return
     if eoi.stage == to_stage:
-        ctx.say(f"{eoi.reference} is already at {STAGE_LABELS[to_stage]}.")
+        ctx.say(f"{eoi.reference} is already at {stage_label(to_stage)}.")
         return
     if eoi.stage == "withdrawn":
         ctx.say(f"{eoi.reference} was withdrawn by the SME and can't be moved.")
@@ -128,18 +147,34 @@ async def move(ctx: Ctx, eoi_ref: str, to_stage: str, note: str | None) -> None:
     sme = await ctx.session.get(Identity, eoi.identity_id) if eoi.identity_id else None
     queued = await notify(ctx.session, sme, "stage_change", Reply(
         f"Update on {eoi.reference} (\u201c{eoi.challenge.title}\u201d): it has moved to the "
-        f"{STAGE_LABELS[to_stage]} stage." + (f"\n\nNote from the officer: {note}" if note else ""),
-        buttons([("View it", f"my:{eoi.id}")])))
-    ctx.say(f"{eoi.reference} moved from {STAGE_LABELS[change.from_stage or 'submitted']} to "
-            f"{STAGE_LABELS[to_stage]}." + (" The SME will be told." if queued else
+        f"{stage_label(to_stage)} stage." + (f"\n\nNote from the officer: {note}" if note else ""),
+        buttons([("View it", MyEois(eoi.id))])))
+    ctx.say(f"{eoi.reference} moved from {stage_label(change.from_stage or 'submitted')} to "
+            f"{stage_label(to_stage)}." + (" The SME will be told." if queued else
                                             " (The SME can't be reached on chat.)"))
 
 
-async def stage_button(ctx: Ctx, arg: str) -> None:
-    eoi_ref, _, to_stage = arg.partition(":")
-    await move(ctx, eoi_ref, to_stage, None)
+@router.button(StageMove, action="stage")
+async def stage_button(ctx: Ctx, pressed: StageMove) -> None:
+    await move(ctx, str(pressed.eoi_id), pressed.target, None)
 
 
+@router.button(OfficerEoi, action="eoi")
+async def eoi_button(ctx: Ctx, pressed: OfficerEoi) -> None:
+    await show_eoi(ctx, str(pressed.eoi_id))
+
+
+@router.button(OfficerChallenge, action="dips")
+async def challenge_button(ctx: Ctx, pressed: OfficerChallenge) -> None:
+    await challenge_detail(ctx, pressed.ref)
+
+
+@router.button(ExportCsv, action="export")
+async def export_button(ctx: Ctx, pressed: ExportCsv) -> None:
+    await export(ctx, pressed.ref)
+
+
+@router.command("questions", dips=True)
 async def questions(ctx: Ctx, args: str) -> None:
     await cases.list_open(ctx, args)  # open cases, oldest first, with Claim and Answer buttons
 
@@ -150,7 +185,7 @@ def _counts_text(counts: dict[str, int]) -> str:
     if not counts:
         return "no EOIs"
     total = sum(counts.values())
-    parts = [f"{STAGE_LABELS[s].split(' (')[0].lower()} {counts[s]}"
+    parts = [f"{stage_label(s).split(' (')[0].lower()} {counts[s]}"
              for s in (*STAGES, *END_STAGES) if counts.get(s)]
     return f"{total} EOI{'s' if total != 1 else ''}: " + ", ".join(parts)
 
@@ -159,6 +194,7 @@ def _deadline(challenge) -> str:  # type: ignore[no-untyped-def]
     return f"closes {challenge.closes:%d %b %Y}" if challenge.closes else "no closing date"
 
 
+@router.command("challenges", dips=True, top=False)
 async def overview(ctx: Ctx, args: str) -> None:
     """Every challenge with its status, deadline and EOI counts by stage."""
     rows = await challenges.list_challenges(ctx.session)
@@ -171,10 +207,11 @@ async def overview(ctx: Ctx, args: str) -> None:
         status = c.status if c.status != "open" or c.is_open(ctx.today) else "open (past deadline)"
         lines.append(f"\u2022 {c.title} [{c.ref}], {c.department}\n"
                      f"   {status}, {_deadline(c)}; {_counts_text(counts.get(c.id, {}))}")
-    ctx.say("\n".join(lines), *[[(c.ref[:40], f"och:{c.ref}"[:64])] for c in rows[:20]],
+    ctx.say("\n".join(lines), *[[(c.ref[:40], OfficerChallenge(c.ref[:60]))] for c in rows[:20]],
             title=f"Challenges ({len(rows)})")
 
 
+@router.command("challenge", dips=True, top=False)
 async def challenge_detail(ctx: Ctx, args: str) -> None:
     """One challenge in full, with its EOIs."""
     ref = clean(args).lower().split(" ")[0][:64]
@@ -193,13 +230,13 @@ async def challenge_detail(ctx: Ctx, args: str) -> None:
     lines += [f"{label}: {value}" for label, value in (
         ("Budget", challenge.budget), ("Contact", challenge.contact), ("Brief", challenge.url)) if value]
     lines += ["", challenge.summary[:1500], "", _counts_text(counts)]
-    lines += [f"{e.reference} [{STAGE_LABELS.get(e.stage, e.stage)}] {e.organisation.name} "
+    lines += [f"{e.reference} [{stage_label(e.stage)}] {e.organisation.name} "
               f"({e.organisation.city}, {e.organisation.country}), {e.created_at:%d %b %Y}"
               for e in rows[:100]]
     if len(rows) > 100:
         lines.append(f"(the first 100 of {len(rows)}; /dips export {challenge.ref} has them all)")
-    eoi_rows = [[(e.reference, f"oe:{e.id}")] for e in rows[:20]]
-    ctx.say("\n".join(lines), *eoi_rows, [("Export CSV", f"exp:{challenge.ref}"[:64])],
+    eoi_rows = [[(e.reference, OfficerEoi(e.id))] for e in rows[:20]]
+    ctx.say("\n".join(lines), *eoi_rows, [("Export CSV", ExportCsv(challenge.ref[:60]))],
             title=f"{challenge.title} [{challenge.ref}]")
 
 
@@ -226,6 +263,7 @@ def eoi_csv(rows: list[Eoi]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+@router.command("export", dips=True)
 async def export(ctx: Ctx, args: str) -> None:
     ref = clean(args).lower().split(" ")[0][:64] or None
     if ref and await challenges.get_challenge(ctx.session, ref) is None:
@@ -268,6 +306,7 @@ def parse_period(args: str) -> tuple[date | None, date | None] | str:
     return since, until
 
 
+@router.command("impact", dips=True)
 async def impact(ctx: Ctx, args: str) -> None:
     period = parse_period(args)
     if isinstance(period, str):
@@ -275,16 +314,18 @@ async def impact(ctx: Ctx, args: str) -> None:
         return
     since, until = period
     report = await impact_report.build_report(ctx.session, since, until)
-    tag = f"{since.isoformat() if since else ''}:{until.isoformat() if until else ''}"
-    ctx.say(report.to_text(), [("Download as CSV", f"imp:{tag}")],
+    tag = ImpactCsv(since.isoformat() if since else "", until.isoformat() if until else "")
+    ctx.say(report.to_text(), [("Download as CSV", tag)],
             title=f"Impact report, {report.period_text()}")
     ctx.say("Chart: the EOI funnel and SMEs engaged over time.",
             attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.png",
                                   impact_report.chart_png(report), "image/png"))
 
 
-async def impact_csv_button(ctx: Ctx, arg: str) -> None:
-    since_text, _, until_text = arg.partition(":")
+@router.button(ImpactCsv, action="impact")
+async def impact_csv_button(ctx: Ctx, pressed: ImpactCsv) -> None:
+    since_text, until_text = pressed.since, pressed.until
+    arg = f"{since_text}:{until_text}" if since_text or until_text else ""
     try:
         since = date.fromisoformat(since_text) if since_text else None
         until = date.fromisoformat(until_text) if until_text else None
@@ -319,47 +360,19 @@ DIPS_HELP = """Officer commands (/dips SUBCOMMAND):
 Stages: """ + ", ".join(OFFICER_STAGES)
 
 
+@router.command("help", action="dips", dips=True, top=False)
 async def dips_help(ctx: Ctx, args: str) -> None:
     ctx.say(DIPS_HELP)
 
 
-Handler = Callable[[Ctx, str], Awaitable[None]]
-# subcommand -> (handler, the permission it needs beyond "dips")
-SUBCOMMANDS: dict[str, tuple[Handler, str]] = {
-    "help": (dips_help, "dips"),
-    "challenges": (overview, "dips"),
-    "challenge": (challenge_detail, "dips"),
-    "eois": (list_eois, "eois"),
-    "eoi": (show_eoi, "eoi"),
-    "stage": (stage, "stage"),
-    "export": (export, "export"),
-    "impact": (impact, "impact"),
-    "questions": (questions, "questions"),
-    **{name: (handler, cases.PERMISSION) for name, handler in cases.SUBCOMMANDS.items()},
-    # admin-only actions (the roles table decides), so Slack's one slash command reaches them
-    "publish": (broadcast.publish, "publish"),
-    "broadcast": (broadcast.broadcast, "broadcast"),
-    "audit": (show_audit, "audit"),
-}
-
-
+@router.command("dips")
 async def dips(ctx: Ctx, args: str) -> None:
-    """`/dips SUB args`: the officers' commands behind one entry."""
+    """`/dips SUB args`: the officers' commands behind one entry (each checked on its own)."""
     sub, _, rest = args.strip().partition(" ")
-    entry = SUBCOMMANDS.get(sub.lower())
-    if entry is None:
-        if sub:
-            ctx.say(f"I don't know /dips {sub[:30]}.")
-        await dips_help(ctx, "")
-        return
-    handler, permission = entry
-    if not allowed(ctx.role, permission):
-        who = "council officers" if allowed("officer", permission) else "admins"
-        ctx.say(f"Sorry, /dips {sub.lower()} is only available to {who}.")
-        return
-    await handler(ctx, rest.strip())
+    await ctx.run(sub.lower() or "help", rest.strip(), DIPS)
 
 
+@router.command("dashboard")
 async def dashboard(ctx: Ctx, args: str) -> None:
     """The officers' at-a-glance view (Slack's App Home; /dashboard elsewhere)."""
     for reply in await dashboard_replies(ctx.session, ctx.today, ctx.core.clock()):
@@ -380,7 +393,7 @@ async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -
     lines = [f"{e.reference} {e.organisation.name} ({e.organisation.city}) on {e.challenge.ref}, "
              f"{e.created_at:%a %d %b}" for e in recent[-10:]]
     replies.append(Reply("\n".join(lines) or "None in the last seven days.",
-                         buttons(*[[(e.reference, f"oe:{e.id}")] for e in recent[-5:]]),
+                         buttons(*[[(e.reference, OfficerEoi(e.id))] for e in recent[-5:]]),
                          title=f"New EOIs this week: {len(recent)}"))
     waiting = await open_cases(session)
     lines = [f"#{q.id} {q.asked_at:%d %b}: {q.text[:200]}" for q in waiting[:5]]
@@ -407,23 +420,8 @@ async def new_eoi_notice(session: AsyncSession, eoi_ids: list[int]) -> list[Repl
         replies.append(Reply(
             f"{e.reference} from {org.name} ({org.size_band}, {org.city}, {org.country}) on "
             f"\u201c{e.challenge.title}\u201d [{e.challenge.ref}]\n{e.summary[:500]}",
-            buttons([("Details", f"oe:{e.id}"),
-                     ("Exploration", f"stg:{e.id}:exploration@{e.stage}"),
-                     ("Not selected", f"stg:{e.id}:not-selected@{e.stage}")])))
+            buttons([("Details", OfficerEoi(e.id)),
+                     ("Exploration", StageMove(e.id, f"exploration@{e.stage}")),
+                     ("Not selected", StageMove(e.id, f"not-selected@{e.stage}"))])))
     return replies
 
-
-def register(core: Core) -> None:
-    core.command("eois", list_eois)
-    core.command("eoi", show_eoi)
-    core.command("stage", stage)
-    core.command("questions", questions)
-    core.command("dips", dips)
-    core.command("export", export)
-    core.command("impact", impact)
-    core.command("dashboard", dashboard)
-    core.button("stg", stage_button, "stage")
-    core.button("oe", show_eoi, "eoi")
-    core.button("och", challenge_detail, "dips")
-    core.button("exp", export, "export")
-    core.button("imp", impact_csv_button, "impact")

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import zlib
 
-from handlers.kernel.core import Core, Ctx
+from handlers.kernel.callbacks import CANCEL_ROW, FlowChoice, Resume
+from handlers.kernel.context import Ctx
+from handlers.kernel.flows import Flow, Step
+from handlers.kernel.router import Router
 from handlers.kernel.validation import clean
 from handlers.officer.cases import ASK_FLOW, open_case
+from handlers.sme.buttons import HUMAN, FaqAnswer
 from handlers.sme.challenges import show_matches
 from handlers.sme.menu import menu_rows
 
-HANDOFF_ROW = [("Talk to a person", "menu:human")]
+HANDOFF_ROW = [("Talk to a person", HUMAN)]
+
+router = Router("sme.assist")
 OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
 # Typed answers to "shall I pass it on?": a whole phrase, or its first word.
 YES_WORDS = {"yes", "yeah", "yep", "yup", "y", "sure", "please"}
@@ -19,6 +25,7 @@ NO_WORDS = {"no", "nope", "nah", "n"}
 NO_PHRASES = {"no thanks", "no, thanks", "no thank you", "don't", "do not"}
 
 
+@router.on_text
 async def on_text(ctx: Ctx, text: str) -> None:
     text = clean(text)
     letters = [c for c in text if c.isalpha()]
@@ -66,24 +73,25 @@ def offer(ctx: Ctx, text: str, related: tuple, asked: str, intro: str) -> None:
     "suggest" (did you mean one of these?) only its buttons. Mid-form (an /ask), nothing is
     held: the form is kept and the SME is told how to ask later.
     """
-    suggestions = [[(e.title[:60], f"faq:{e.id}")] for e in related[:3]]
+    suggestions = [[(e.title[:60], FaqAnswer(e.id))] for e in related[:3]]
     if ctx.flow is not None and ctx.flow != ASK_FLOW:
         ctx.say(f"{intro.split('?')[0].split('. ')[0]}. Once you've finished here (or typed "
                 "/cancel), ask again and I can pass it to an officer.", *suggestions,
-                [("Carry on", "resume:")])
+                [("Carry on", Resume())])
         return
     token = f"{zlib.crc32(text.encode()) % 10_000:04d}"  # ties the buttons to this question
     ctx.finish()
     ctx.goto(ASK_FLOW, "send", question=text[:2000], related=[e.id for e in related[:3]],
              asked=asked, token=token)
     if asked == "suggest":
-        ctx.say(intro, *suggestions, [("None of these: ask an officer", f"f:send:yes.{token}")])
+        ctx.say(intro, *suggestions, [("None of these: ask an officer", FlowChoice("send", f"yes.{token}"))])
     else:
         ctx.say(intro, *suggestions, send_row(token))
 
 
-def send_row(token: str) -> list[tuple[str, str]]:
-    return [("Yes, ask an officer", f"f:send:yes.{token}"), ("No, thanks", f"f:send:no.{token}")]
+def send_row(token: str) -> list[tuple[str, FlowChoice]]:
+    return [("Yes, ask an officer", FlowChoice("send", f"yes.{token}")),
+            ("No, thanks", FlowChoice("send", f"no.{token}"))]
 
 
 def typed_choice(text: str) -> str:
@@ -144,7 +152,9 @@ async def answer(ctx: Ctx, entry, handoff: bool = True) -> None:  # type: ignore
     ctx.say(format_answer(entry), *([HANDOFF_ROW] if handoff else []), title=entry.title)
 
 
-async def faq_button(ctx: Ctx, faq_id: str) -> None:
+@router.button(FaqAnswer, action="ask")
+async def faq_button(ctx: Ctx, pressed: FaqAnswer) -> None:
+    faq_id = pressed.faq_id
     entry = ctx.core.answerer.get(faq_id) if ctx.core.answerer is not None else None
     if entry is None:
         ctx.say("That answer is no longer available. Please ask your question again.")
@@ -165,15 +175,16 @@ async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = F
             "I'll tell you when they answer.")
     if related and offer_related:
         ctx.say(f"{said} Meanwhile, these answers may help:",
-                *[[(e.title[:60], f"faq:{e.id}")] for e in related[:3]])
+                *[[(e.title[:60], FaqAnswer(e.id))] for e in related[:3]])
     else:
         ctx.say(f"{said} Meanwhile, is there anything else?", *menu_rows(ctx))
 
 
+@router.command("human")
 async def human(ctx: Ctx, args: str) -> None:
     if ctx.flow is not None and ctx.flow != ASK_FLOW:
         ctx.say("Please finish or /cancel what you're doing first, then I'll pass your question "
-                "on.", [("Carry on", "resume:")])
+                "on.", [("Carry on", Resume())])
         return
     text = clean(args)
     if text:
@@ -182,13 +193,13 @@ async def human(ctx: Ctx, args: str) -> None:
         return
     ctx.goto(ASK_FLOW, "question")
     ctx.say("What would you like to ask a DIPS officer? Type your question and I'll pass it on.",
-            [("Cancel", "cancel:")])
+            CANCEL_ROW)
 
 
 async def step_question(ctx: Ctx, text: str) -> None:
     text = clean(text, keep_newlines=True)
     if not text:
-        ctx.say("Please type your question, or press Cancel.", [("Cancel", "cancel:")])
+        ctx.say("Please type your question, or press Cancel.", CANCEL_ROW)
         return
     challenge_ref = ctx.data.get("challenge")  # asked from a challenge's details
     ctx.finish()
@@ -201,15 +212,28 @@ async def prompt_question(ctx: Ctx) -> None:
         ctx.say(f"Shall I pass your question to a DIPS officer?\n\u201c{question}\u201d",
                 send_row(str(ctx.data.get("token", ""))))
     else:
-        ctx.say("Type your question for a DIPS officer.", [("Cancel", "cancel:")])
+        ctx.say("Type your question for a DIPS officer.", CANCEL_ROW)
 
 
-def register(core: Core) -> None:
-    core.text_handler = on_text
-    core.command("human", human)
-    core.command("ask", lambda ctx, args: on_text(ctx, args) if args else human(ctx, ""))
-    core.button("faq", faq_button)
-    core.flow(ASK_FLOW, {"question": step_question, "send": step_send})
-    # An open offer survives its own buttons, a suggested answer, and /cancel (which ends it).
-    core.offers[(ASK_FLOW, "send")] = ("f", "faq", "cancel")
-    core.prompts[ASK_FLOW] = prompt_question
+
+@router.command("ask")
+async def ask(ctx: Ctx, args: str) -> None:
+    await (on_text(ctx, args) if args else human(ctx, ""))
+
+
+@router.on_aside
+async def aside(ctx: Ctx, question: str) -> None:
+    """A short question typed into a form field: answered from the FAQ where it can be."""
+    result = ctx.core.answerer.answer(question) if ctx.core.answerer is not None else None
+    if result is not None and result.kind == "answer":
+        await answer(ctx, result.entry, handoff=False)
+    else:
+        ctx.say("That sounds like a question. Ask it again once we've finished here, and I'll "
+                "answer it or pass it to an officer (or type /cancel to stop now).")
+
+
+# An open offer survives its own buttons, a suggested answer, and /cancel (which ends it).
+ASK = router.flow(Flow(ASK_FLOW, action="ask", steps=(
+    Step("question", prompt_question, step_question),
+    Step("send", prompt_question, step_send, offer=True, keeps=("f", "faq", "cancel")),
+)))

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from handlers.kernel.core import Core, Ctx
+from typing import Any
+
+from handlers.kernel.callbacks import CANCEL_ROW, Resume
+from handlers.kernel.context import Ctx
+from handlers.kernel.flows import Flow, Step
+from handlers.kernel.router import Router
 from handlers.kernel.validation import clean, parse_id
+from handlers.sme.buttons import OPEN_LIST, SUBSCRIBE, AskAbout, Interest, OpenList, ShowChallenge
 from storage import challenges
 from storage.cases import clarifications
 from storage.models import Challenge
 
 PAGE = 5
 
+router = Router("sme.challenges")
+
+
+@router.button(OpenList, action="challenges")
+async def list_button(ctx: Ctx, pressed: OpenList) -> None:
+    await list_open(ctx, str(pressed.page))
+
 
 async def list_open(ctx: Ctx, arg: str) -> None:
-    """`chl:<page>`: open challenges, five to a page."""
+    """Open challenges, five to a page."""
     page = min(parse_id(arg) or 0, 10_000)
     rows = await challenges.list_challenges(ctx.session, open_on=ctx.today)
     if not rows:
         ctx.say("There are no open challenges at the moment. /subscribe and I'll tell you when "
-                "a new one opens.", [("Tell me about new challenges", "menu:subscribe")])
+                "a new one opens.", [("Tell me about new challenges", SUBSCRIBE)])
         return
     pages = (len(rows) + PAGE - 1) // PAGE
     page = min(page, pages - 1)
@@ -25,11 +38,11 @@ async def list_open(ctx: Ctx, arg: str) -> None:
     lines = [f"\u2022 {c.title} ({c.department}){_closes(c)}\n   reference: {c.ref}" for c in shown]
     nav = []
     if page > 0:
-        nav.append(("\u2190 Previous", f"chl:{page - 1}"))
+        nav.append(("\u2190 Previous", OpenList(page - 1)))
     if page < pages - 1:
-        nav.append(("Next \u2192", f"chl:{page + 1}"))
+        nav.append(("Next \u2192", OpenList(page + 1)))
     ctx.say(f"Open challenges (page {page + 1} of {pages}):\n\n" + "\n".join(lines),
-            *[[(c.title[:60], f"ch:{c.ref}")] for c in shown], *([nav] if nav else []))
+            *[[(c.title[:60], ShowChallenge(c.ref))] for c in shown], *([nav] if nav else []))
 
 
 def _closes(challenge) -> str:  # type: ignore[no-untyped-def]
@@ -45,12 +58,18 @@ async def visible_challenge(ctx: Ctx, ref: str) -> Challenge | None:
     return challenge
 
 
+@router.button(ShowChallenge, action="challenge")
+async def details_button(ctx: Ctx, pressed: ShowChallenge) -> None:
+    await details(ctx, pressed.ref)
+
+
+@router.command("challenge")
 async def details(ctx: Ctx, ref: str) -> None:
     """`ch:<ref>` and `/start <ref>`: one challenge in full."""
     challenge = await visible_challenge(ctx, ref)
     if challenge is None:
         ctx.say(f"I can't find a challenge called \u201c{clean(ref)[:64]}\u201d.",
-                [("Open challenges", "chl:0")])
+                [("Open challenges", OPEN_LIST)])
         return
     is_open = challenge.is_open(ctx.today)
     lines = [challenge.summary, "", f"Department: {challenge.department}",
@@ -70,12 +89,13 @@ async def details(ctx: Ctx, ref: str) -> None:
         lines.append("\nClarifications:")
         lines += [f"{i}. Q: {c.question[:500]}\n   A: {c.answer[:1000]}"
                   for i, c in enumerate(published[-10:], max(1, len(published) - 9))]
-    rows = [[("Register interest", f"int:{challenge.ref}")]] if is_open else []
-    rows.append([("Ask an officer about this", f"askc:{challenge.ref}"[:64])])
-    rows.append([("Open challenges", "chl:0")])
+    rows: list[list[tuple[str, Any]]] = [[("Register interest", Interest(challenge.ref))]] if is_open else []
+    rows.append([("Ask an officer about this", AskAbout(challenge.ref[:58]))])
+    rows.append([("Open challenges", OPEN_LIST)])
     ctx.say("\n".join(lines), *rows, title=f"{challenge.title} [{challenge.ref}]")
 
 
+@router.command("match")
 async def show_matches(ctx: Ctx, text: str) -> None:
     """Rank open challenges against what the business does, saying why each matched."""
     text = clean(text)
@@ -90,35 +110,36 @@ async def show_matches(ctx: Ctx, text: str) -> None:
     if not found:
         ctx.say("I couldn't find an open challenge that fits that well. Here are all the open "
                 "challenges, or /subscribe to hear about new ones.",
-                [("Open challenges", "chl:0"), ("Tell me about new ones", "menu:subscribe")])
+                [("Open challenges", OPEN_LIST), ("Tell me about new ones", SUBSCRIBE)])
         return
     lines = [f"{i}. {m.title} ({m.department})\n   matched on: {', '.join(m.matched)}"
              for i, m in enumerate(found, 1)]
-    rows = [[(f"{i}. Details", f"ch:{m.ref}"), (f"{i}. Register interest", f"int:{m.ref}")]
+    rows = [[(f"{i}. Details", ShowChallenge(m.ref)), (f"{i}. Register interest", Interest(m.ref))]
             for i, m in enumerate(found, 1)]
     ctx.say("These open challenges fit what you do:\n\n" + "\n".join(lines), *rows)
 
 
+@router.command("challenges")
 async def challenges_command(ctx: Ctx, args: str) -> None:
     await list_open(ctx, args)
 
 
+@router.command("find")
 async def start_find(ctx: Ctx, args: str = "") -> None:
     """The "find challenges" entry: the next thing typed is matched, whatever it looks like."""
     if args.strip():
         await show_matches(ctx, args)
         return
     if ctx.flow is not None:
-        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", "resume:")])
+        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", Resume())])
         return
-    ctx.goto(FIND_FLOW, "describe")
-    await prompt_find(ctx)
+    await ctx.begin(FIND)
 
 
 async def prompt_find(ctx: Ctx) -> None:
     ctx.say("Tell me in a sentence what your business does or offers, for example "
             "\u201cwe make low-cost air quality sensors\u201d, and I'll find challenges that fit.",
-            [("Cancel", "cancel:")])
+            CANCEL_ROW)
 
 
 async def step_describe(ctx: Ctx, text: str) -> None:
@@ -126,15 +147,4 @@ async def step_describe(ctx: Ctx, text: str) -> None:
     await show_matches(ctx, text)
 
 
-FIND_FLOW = "find"
-
-
-def register(core: Core) -> None:
-    core.flow(FIND_FLOW, {"describe": step_describe})
-    core.prompts[FIND_FLOW] = prompt_find
-    core.command("find", start_find)
-    core.command("challenges", challenges_command)
-    core.command("challenge", details)
-    core.command("match", show_matches)
-    core.button("chl", list_open)
-    core.button("ch", details)
+FIND = router.flow(Flow("find", action="find", steps=(Step("describe", prompt_find, step_describe),)))

@@ -1,0 +1,59 @@
+"""The SME-facing button kinds that more than one feature shows (each answered by one)."""
+
+from __future__ import annotations
+
+from handlers.kernel.callbacks import CallbackData
+
+
+class MenuPick(CallbackData, prefix="menu"):
+    """A main-menu entry: runs the command of that name through the kernel's check
+    (handlers.sme.menu)."""
+
+    target: str = ""
+
+
+class OpenList(CallbackData, prefix="chl"):
+    """The open challenges, a page at a time (handlers.sme.challenges)."""
+
+    page: int = 0
+
+
+class ShowChallenge(CallbackData, prefix="ch"):
+    """One challenge in full (handlers.sme.challenges)."""
+
+    ref: str
+
+
+class Interest(CallbackData, prefix="int"):
+    """Register interest in a challenge: starts the EOI form (handlers.sme.eoi_form)."""
+
+    ref: str
+
+
+class MyEois(CallbackData, prefix="my"):
+    """The SME's EOIs, or one of them (handlers.sme.my_eois)."""
+
+    eoi_id: int | None = None
+
+
+class FaqAnswer(CallbackData, prefix="faq"):
+    """One FAQ answer (handlers.sme.assist)."""
+
+    faq_id: str
+
+
+class StopAlerts(CallbackData, prefix="unsub"):
+    """Stop challenge alerts (handlers.sme.alerts)."""
+
+
+FIND = MenuPick("find")
+HUMAN = MenuPick("human")
+SUBSCRIBE = MenuPick("subscribe")
+OPEN_LIST = OpenList(0)
+EOI_LIST = MyEois()
+
+
+class AskAbout(CallbackData, prefix="askc"):
+    """Ask an officer about a challenge (handlers.sme.ask)."""
+
+    ref: str
