@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from handlers.engines.matching import Matcher
+from handlers.engines.matching.index import Matcher
 
 TOPICS = """air quality pollution sensors schools transport mobility bikes scooters buses trams
 parking charging electric vehicles roads potholes highways bridges lighting waste recycling

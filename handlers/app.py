@@ -65,7 +65,7 @@ def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool
 
         answerer = load_answerer()
     if with_matching:
-        from handlers.engines.matching import CatalogueIndex
+        from handlers.engines.matching.catalogue import CatalogueIndex
 
         index = CatalogueIndex()
     return Core(store, config, answerer=answerer, index=index, routers=routers())

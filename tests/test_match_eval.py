@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from content.challenges import load_catalogue
-from handlers.engines.matching import Matcher
+from handlers.engines.matching.index import Matcher
 
 HERE = Path(__file__).resolve().parent
 SHARED_EVAL = HERE / "data"  # copies of ../shared/eval, see data/README.md

@@ -11,15 +11,10 @@ import pytest
 
 from content.challenges import ChallengeSpec
 from content.synonyms import Synonyms, SynonymsError, load_synonyms, parse_synonyms
-from handlers.engines.matching import (
-    CatalogueIndex,
-    Match,
-    Matcher,
-    describes_business,
-    interests_to_tags,
-    match_json,
-    stem,
-)
+from handlers.engines.matching.catalogue import CatalogueIndex
+from handlers.engines.matching.free_text import describes_business, interests_to_tags
+from handlers.engines.matching.index import Match, Matcher, match_json
+from handlers.engines.matching.text import stem
 from storage.challenges import set_status, upsert_challenges
 from storage.store import Store, open_store
 from tests.conftest import database_url

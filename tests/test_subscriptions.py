@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from content.challenges import ChallengeSpec
-from handlers.engines.matching import interests_to_tags, subscribers_matching, tag_fits
+from handlers.engines.matching.free_text import interests_to_tags
+from handlers.engines.matching.subscribers import subscribers_matching, tag_fits
 from storage.models import Identity
 from storage.store import Store
 from storage.subscriptions import (

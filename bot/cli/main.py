@@ -326,7 +326,8 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     from handlers.app import seed_catalogue
-    from handlers.engines.matching import CatalogueIndex, match_json
+    from handlers.engines.matching.catalogue import CatalogueIndex
+    from handlers.engines.matching.index import match_json
 
     store = await _store(settings)
     await seed_catalogue(store)

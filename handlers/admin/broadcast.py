@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.outbound import to_payload
-from handlers.engines.matching import subscribers_matching
+from handlers.engines.matching.subscribers import subscribers_matching
 from handlers.kernel.callbacks import CallbackData, Dismiss
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Reply, buttons

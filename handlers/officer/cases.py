@@ -434,7 +434,7 @@ async def clarify(ctx: Ctx, args: str) -> None:
 
 async def interested(ctx: Ctx, challenge: Challenge) -> list[Identity]:
     """Every SME with an EOI on the challenge or subscribed to matching interests, once each."""
-    from handlers.engines.matching import subscribers_matching
+    from handlers.engines.matching.subscribers import subscribers_matching
 
     chosen: dict[int, Identity] = {}
     for identity in await store_cases.eoi_holders(ctx.session, challenge.id):

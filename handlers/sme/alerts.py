@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.engines.matching import interests_to_tags
+from handlers.engines.matching.free_text import interests_to_tags
 from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step

@@ -139,7 +139,7 @@ async def step_send(ctx: Ctx, text: str) -> None:
 
 def _describes(text: str) -> bool:
     try:
-        from handlers.engines.matching import describes_business
+        from handlers.engines.matching.free_text import describes_business
     except ImportError:  # the matcher is optional in minimal set-ups
         return False
     return describes_business(text)
