@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from content.faq import FaqEntry, load_knowledge_base  # noqa: E402
-from handlers.engines.faq import Answerer  # noqa: E402
+from handlers.engines.faq.answerer import Answerer  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from content.faq import FaqEntry, KnowledgeBaseError, load_knowledge_base
-from handlers.engines.faq import Answerer, FaqResult, format_answer, load_answerer, result_json
+from handlers.engines.faq.answerer import Answerer, FaqResult, load_answerer
+from handlers.engines.faq.formatting import format_answer, result_json
 
 SHARED = Path(__file__).resolve().parent / "data"  # copies of ../shared, see data/README.md
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handlers.engines.faq import Answerer, load_answerer
+from handlers.engines.faq.answerer import Answerer, load_answerer
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"  # copies of ../shared/eval, see data/README.md

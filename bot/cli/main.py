@@ -308,7 +308,8 @@ def _lines(args: argparse.Namespace) -> list[str]:
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.engines.faq import format_answer, load_answerer, result_json
+    from handlers.engines.faq.answerer import load_answerer
+    from handlers.engines.faq.formatting import format_answer, result_json
 
     answerer = load_answerer()
     for question in _lines(args):

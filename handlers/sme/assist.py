@@ -147,7 +147,7 @@ def _describes(text: str) -> bool:
 
 async def answer(ctx: Ctx, entry, handoff: bool = True) -> None:  # type: ignore[no-untyped-def]
     """An FAQ entry with its source; `handoff` adds "Talk to a person" (not mid-conversation)."""
-    from handlers.engines.faq import format_answer
+    from handlers.engines.faq.formatting import format_answer
 
     ctx.say(format_answer(entry), *([HANDOFF_ROW] if handoff else []), title=entry.title)
 

@@ -18,24 +18,18 @@ recognised by small word lists, because a wrong confident FAQ answer is worse th
 
 from __future__ import annotations
 
-import functools
 import heapq
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 
 from content.faq import FaqEntry, load_knowledge_base
-
-
-def _set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
+from handlers.engines.faq.screening import COURTESY, asks_for_work, screen
+from handlers.engines.faq.text import STOP, SYNONYMS, content_stems, stem_of, words_of
 
 Kind = Literal["answer", "suggest", "smalltalk", "other_service", "handoff", "empty"]
 
@@ -53,251 +47,8 @@ PHRASE_BONUS = 0.06  # per word of a multi-word keyword found whole in the quest
 RARE_DF_MIN = 60  # query words in at most max(this, entries / divisor) entries seed candidates
 RARE_DF_DIVISOR = 25
 COVER_SHARE = 0.4  # score = this * entry coverage + the rest * best single-variant overlap
-
-_STOP = _set(
-    """a about above after again all also am an and any anything are as at be been before being
-    can could did do does doing done for from get gets getting got had has have having he her here
-    hers him his how i if im in into is it its itd ive just let lets me might more most much must
-    my myself no not now of off on once only or other our ours out over own please pls
-    plz really she should so some such than that thats the their them then there these they thing
-    things this those through to too u up ur us very want wanna was we were weve what whats when
-    where which while who whom why will with would yes you your youre yours id ill dont doesnt
-    cant wont isnt arent didnt hasnt havent re ve ll d s t m tell know like exactly anyone
-    someone something time today tomorrow yesterday best place way ways one
-    """
-)
-# Words that carry no topic but appear in "hi / thanks / help" messages.
-_SMALLTALK = _set(
-    """hi hello hey hiya heya hallo howdy yo morning afternoon evening good day night thanks thank
-    thx ta cheers ok okay k cool great nice lovely brilliant fine bye goodbye see later bot
-    robot chatbot help menu start options hows going doing well fab awesome mate guys folks
-    all you there sorry perfect super appreciated appreciate much lot many kind alright
-    """
-)
-# Pure courtesy words: dropped from a question ("hi, how do I apply?") before matching.
-_COURTESY = _set("hi hello hey hiya heya hallo howdy thanks thank thx cheers ta ok okay morning")
-_SMALLTALK_PHRASES = (
-    "what can you do",
-    "how are you",
-    "who are you",
-    "what are you",
-    "are you a bot",
-    "are you a robot",
-    "are you human",
-    "are you real",
-    "how does this bot work",
-    "how do i use this",
-    "what do you do",
-)
-# Other council services: the core points these to the council's general contact page.
-_OTHER_SERVICE_WORDS = _set(
-    """bin bins rubbish recycling refuse litter tipping flytipping parking pcn pothole potholes
-    streetlight housing homeless homelessness tenancy tenant landlord rent council_tax
-    library libraries school schools admissions nursery birth death marriage wedding
-    funeral cemetery crematorium noise pest pests rats vote voting election elections electoral
-    allotment allotments swimming leisure gym blue_badge bus_pass driving_licence taxi
-    dog graffiti asb antisocial universal_credit pension
-    """
-)
-_OTHER_SERVICE_PHRASES = (
-    "council tax",
-    "planning permission",
-    "planning application",
-    "building control",
-    "bulky waste",
-    "garden waste",
-    "waste collection",
-    "missed bin",
-    "fly tipping",
-    "fly-tipping",
-    "parking permit",
-    "parking fine",
-    "blue badge",
-    "bus pass",
-    "care assessment",
-    "care home",
-    "social worker",
-    "council house",
-    "council housing",
-    "housing benefit",
-    "business rates",
-    "rates relief",
-    "street light",
-    "register office",
-    "premises licence",
-    "alcohol licence",
-    "food hygiene rating",
-    "universal credit",
-    "benefit claim",
-    "claim benefits",
-)
-# Words that show the question is about selling to the council, so a service word in it
-# ("waste collection tender") does not make it an other-service question.
-_DOMAIN_SIGNAL = _set(
-    """tender tenders tendering bid bids bidding contract contracts procurement procure supplier
-    suppliers dips challenge challenges sme smes framework frameworks sbri subcontract
-    subcontractor consortium lot lots invoice accelerator prototype eoi innovation
-    """
-)
 # Stems that name the whole domain ("dips", "council") say little about which entry is meant.
-_GENERIC_WORDS = {"dips": 0.7, "council": 0.6}
-# Requests for the bot to do work itself: an officer (or nobody) must answer those.
-_TASK_REQUEST = re.compile(
-    r"(\b(can|could|will|would)\s+(you|u|someone|somebody)\s+|^(please\s+)?(?=\w+\s+(my|our)\b))"
-    r"(please\s+)?"
-    r"(write|check|review|proof ?read|draft|fill|complete|look over|look at|read|mark|"
-    r"improve|rewrite|prepare|do)\b.*\b(my|our|this|it|for me|for us)\b"
-)
-_PREFIXES = ("pre", "co", "sub", "re", "non", "self", "in", "e", "start", "multi", "cross")
-# "expression of interest" is one idea; as a single token it no longer collides with
-# "conflict of interest" or "register interest" wording elsewhere.
-_EOI = re.compile(r"\bexpress(?:ion|ions|ing|ed)?\s+(?:of\s+|an\s+|my\s+|our\s+)?interests?\b")
-_TAKE_PART = re.compile(r"\b(?:take|takes|taking|took)\s+part\b")
-_SYNONYMS = {
-    "program": "programme",
-    "organization": "organisation",
-    "organizations": "organisations",
-    "firm": "company",
-    "firms": "company",
-    "business": "company",
-    "businesses": "company",
-    "companies": "company",
-    "enterprise": "company",
-    "enterprises": "company",
-    "employee": "staff",
-    "employees": "staff",
-    "people": "staff",
-    "workers": "staff",
-    "k": "000",
-    "info": "information",
-    "govt": "government",
-    "gov": "government",
-    "uni": "university",
-    "ip": "ip",
-    "kpi": "kpi",
-    "pls": "",
-    "emails": "email",
-    "e-mail": "email",
-    "startups": "startup",
-    "phase": "stage",
-    "phases": "stage",
-    "step": "stage",
-    "steps": "stage",
-    "big": "large",
-    "bigger": "large",
-    "larger": "large",
-    "corporate": "company",
-    "corporation": "company",
-    "application": "apply",
-    "applications": "apply",
-    "applied": "apply",
-    "applying": "apply",
-    "applicant": "apply",
-    "subcontractor": "subcontract",
-    "subcontractors": "subcontract",
-    "subcontracting": "subcontract",
-    "swedish": "sweden",
-    "estonian": "estonia",
-    "hungarian": "hungary",
-    "italian": "italy",
-    "european": "europe",
-    "foreign": "overseas",
-    "abroad": "overseas",
-    "money": "fund",
-    "cash": "fund",
-    "grant": "fund",
-    "grants": "fund",
-    "financing": "fund",
-    "finance": "fund",
-    "complain": "appeal",
-    "complaint": "appeal",
-    "dispute": "appeal",
-    "amend": "change",
-    "edit": "change",
-    "modify": "change",
-    "alter": "change",
-    "erase": "delete",
-    "remove": "delete",
-    "wipe": "delete",
-    "regulations": "rules",
-    "regulation": "rules",
-    "legislation": "law",
-    "advertise": "advertised",
-    "advertises": "advertised",
-    "advert": "advertised",
-    "adverts": "advertised",
-    "participating": "participate",
-    "participation": "participate",
-    "participant": "participate",
-    "participants": "participate",
-    "pick": "select",
-    "choose": "select",
-    "chosen": "select",
-    "selected": "select",
-    "selection": "select",
-    "r": "",
-    "d": "",
-}
-
-
-@functools.lru_cache(maxsize=65_536)
-def _stem(word: str) -> str:
-    """A deliberately small suffix stripper: consistent on both sides is all that matters."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    w = word
-    for suffix, repl in (("isation", "ise"), ("ization", "ise"), ("izing", "ise"), ("ize", "ise")):
-        if w.endswith(suffix):
-            w = w[: -len(suffix)] + repl
-            break
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us")) and not (w.endswith("is") and len(w) > 4):
-        w = w[:-1]
-    if w.endswith("ing") and len(w) > 5:
-        w = w[:-3]
-    elif w.endswith("ed") and len(w) > 4:
-        w = w[:-2]
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz" and w[-1].isalpha():
-        w = w[:-1]
-    if w.endswith("e") and len(w) > 3:
-        w = w[:-1]
-    return w
-
-
-def _normalise(text: str) -> str:
-    """Lower-cased text with apostrophes dropped, prefixes joined and punctuation as spaces."""
-    # Fold accents ("Gävle" -> "gavle") so people can type names either way.
-    t = unicodedata.normalize("NFKD", text.lower())
-    t = "".join(c for c in t if not unicodedata.combining(c)).replace("’", "'").replace("'", "")
-    t = _EOI.sub(" eoi ", t)
-    t = _TAKE_PART.sub(" participate ", t)
-    t = re.sub(r"\br\s*&\s*d\b|\brnd\b", " research development ", t)
-    t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
-    t = re.sub(r"\b(\d+)\s*k\b", r"\g<1>000", t)
-    t = re.sub(r"\b(\d+)\s*(m|million)\b", r"\g<1>000000", t)
-    t = re.sub(
-        r"\b(" + "|".join(_PREFIXES) + r")-(\w)", lambda m: m.group(1) + m.group(2), t
-    )  # "pre-commercial" and "precommercial" must meet; other hyphens split words
-    t = t.replace("&", " and ")
-    return utils.default_process(t)
-
-
-def _words(text: str) -> list[str]:
-    return _normalise(text).split()
-
-
-def _content_stems(words: list[str]) -> list[str]:
-    out: list[str] = []
-    for word in words:
-        if word in _STOP:
-            continue
-        word = _SYNONYMS.get(word, word)
-        if word:
-            out.append(_stem(word))
-    return out
+GENERIC_WORDS = {"dips": 0.7, "council": 0.6}
 
 
 @dataclass(frozen=True)
@@ -324,20 +75,20 @@ class Answerer:
             terms: set[str] = set()
             texts = [*entry.questions, entry.title]
             for text in texts:
-                words = _words(text)
-                stems = frozenset(_content_stems(words))
-                self._surface.update({w: _stem(_SYNONYMS.get(w, w) or w) for w in words})
+                words = words_of(text)
+                stems = frozenset(content_stems(words))
+                self._surface.update({w: stem_of(SYNONYMS.get(w, w) or w) for w in words})
                 if stems:
                     self._variants.append((i, stems))
                     terms |= stems
             kw_stems: set[str] = set()
             for keyword in entry.keywords:
-                words = _words(keyword)
-                stems = tuple(_content_stems(words))
-                self._surface.update({w: _stem(_SYNONYMS.get(w, w) or w) for w in words})
-                kw_stems.update(stems)
-                if len(stems) >= 2:
-                    self._phrases.append((i, stems))
+                words = words_of(keyword)
+                phrase = tuple(content_stems(words))
+                self._surface.update({w: stem_of(SYNONYMS.get(w, w) or w) for w in words})
+                kw_stems.update(phrase)
+                if len(phrase) >= 2:
+                    self._phrases.append((i, phrase))
             if kw_stems:
                 self._variants.append((i, frozenset(kw_stems)))
             terms |= kw_stems
@@ -373,8 +124,8 @@ class Answerer:
             for t in stems:
                 self._variant_postings[t].append(v)
         self._phrase_index: dict[str, list[int]] = defaultdict(list)
-        for p, (_, stems) in enumerate(self._phrases):
-            self._phrase_index[stems[0]].append(p)
+        for p, (_, phrase) in enumerate(self._phrases):
+            self._phrase_index[phrase[0]].append(p)
         vocab = sorted(set(self._surface) | set(self._idf))
         # Typo candidates: ratio >= 77 needs lengths within about two letters, and one of the
         # first letter or the next two letters is nearly always typed right. Bucketing on those
@@ -387,7 +138,7 @@ class Answerer:
                 self._vocab_by_key[length, word[0]].append(word)
                 self._vocab_by_key[length, word[1:3]].append(word)
         self._corrections: dict[str, tuple[str, float] | None] = {}
-        self._generic = {_stem(w): f for w, f in _GENERIC_WORDS.items()}
+        self._generic = {stem_of(w): f for w, f in GENERIC_WORDS.items()}
 
     def get(self, faq_id: str) -> FaqEntry | None:
         return self._by_id.get(faq_id)
@@ -408,8 +159,8 @@ class Answerer:
                 if hit is not None and (best is None or hit[1] > best[1]):
                     best = hit
             if best is not None:
-                hit = best[0]
-                stem = self._surface.get(hit, hit)
+                closest = best[0]
+                stem = self._surface.get(closest, closest)
                 if stem in self._idf:
                     found = (stem, CORRECTION_CREDIT)
         if len(self._corrections) > 50_000:  # bounded: user text is unbounded
@@ -435,12 +186,12 @@ class Answerer:
         terms: dict[str, float] = {}
         words = self._join_compounds(words)
         for word in words:
-            if word in _STOP or word in _COURTESY:
+            if word in STOP or word in COURTESY:
                 continue
-            word = _SYNONYMS.get(word, word)
+            word = SYNONYMS.get(word, word)
             if not word:
                 continue
-            stem = _stem(word)
+            stem = stem_of(word)
             if stem in self._idf:
                 terms[stem] = max(terms.get(stem, 0.0), 1.0)
                 continue
@@ -509,29 +260,19 @@ class Answerer:
         return heapq.nlargest(top, scored, key=lambda x: (x[0], -x[1]))
 
     def answer(self, text: str) -> FaqResult:
-        words = _words((text or "")[:MAX_QUESTION_CHARS])
+        words = words_of((text or "")[:MAX_QUESTION_CHARS])
         if not words:
             return FaqResult("empty", None, 0.0, ())
-        joined = " ".join(words)
-        # Small talk: nothing left once greetings, thanks and filler words are removed.
-        if not [w for w in words if w not in _STOP and w not in _SMALLTALK] or any(
-            joined == p for p in _SMALLTALK_PHRASES
-        ):
-            return FaqResult("smalltalk", None, 0.0, ())
-        padded = f" {joined} "
-        domain = any(w in _DOMAIN_SIGNAL for w in words)
-        service = any(w in _OTHER_SERVICE_WORDS for w in words) or any(
-            f" {p} " in padded for p in _OTHER_SERVICE_PHRASES
-        )
-        if service and not domain:
-            return FaqResult("other_service", None, 0.0, ())
+        kind = screen(words)
+        if kind is not None:
+            return FaqResult(kind, None, 0.0, ())
         ranked = self._rank(self._query_terms(words))
         if not ranked:
             return FaqResult("handoff", None, 0.0, ())
         score, best = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
         close = tuple(self.entries[i] for s, i in ranked[:3] if s >= SUGGEST_MIN * 0.75)
-        if _TASK_REQUEST.search(joined):
+        if asks_for_work(words):
             return FaqResult("handoff", None, round(score, 3), close)
         lead = score - runner_up
         if score >= ANSWER_MIN and (lead >= MARGIN_MIN or (score >= CONFIDENT and lead >= MARGIN_CONFIDENT)):
@@ -546,19 +287,3 @@ def load_answerer(path: Path | None = None) -> Answerer:
     """Load the knowledge base (the shipped one by default) and index it."""
     return Answerer(load_knowledge_base(path))
 
-
-def result_json(question: str, result: FaqResult) -> dict:
-    """The `dips ask --json` shape; faq_id and answer are null unless an FAQ answer is given."""
-    answered = result.kind == "answer" and result.entry is not None
-    return {
-        "question": question,
-        "faq_id": result.entry.id if answered else None,
-        "score": round(float(result.score), 3),
-        "answer": format_answer(result.entry) if answered else None,
-        "alternatives": [e.id for e in result.alternatives],
-    }
-
-
-def format_answer(entry: FaqEntry) -> str:
-    """Plain-text answer with its source and review date (every answer shows both)."""
-    return f"{entry.answer}\n\nSource: {entry.source} (reviewed {entry.reviewed.isoformat()})"
