@@ -1,0 +1,91 @@
+"""Serving: `dips run` (every configured adapter), `dips chat` (the terminal), `dips worker`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable
+from typing import Any
+
+from bot.cli.common import core_config, open_cli_store
+from bot.settings import Settings
+
+log = logging.getLogger("dips")
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.app import build_core, seed_catalogue
+
+    store = await open_cli_store(settings)
+    await seed_catalogue(store)
+    core = build_core(store, core_config(settings))
+    tasks: list[Awaitable[Any]] = []
+    if settings.telegram_enabled:
+        from bot.telegram.adapter import serve_telegram
+
+        tasks.append(serve_telegram(core, settings))
+        # ---- the Telegram delivery worker (broadcasts, notices), one per `dips run` ----
+        from bot.telegram.worker import run_worker
+
+        tasks.append(run_worker(store, settings))
+    if settings.slack_enabled:
+        from bot.slack.adapter import serve_slack
+
+        tasks.append(serve_slack(core, settings))
+    try:
+        if not tasks:
+            print("No chat platform is configured, so DIPS Assistant starts in the terminal.\n"
+                  "Set DIPS_TELEGRAM_TOKEN to serve SMEs on Telegram, and DIPS_SLACK_BOT_TOKEN "
+                  "with DIPS_SLACK_SIGNING_SECRET (or DIPS_SLACK_APP_TOKEN) to serve officers "
+                  "on Slack.\n", file=sys.stderr)
+            from bot.console import chat
+
+            await chat(core, "sme")
+        else:
+            # SIGTERM (a service manager stopping us) shuts down as cleanly as Ctrl-C does.
+            main = asyncio.current_task()
+            assert main is not None
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+            try:
+                await asyncio.gather(*tasks)
+            except asyncio.CancelledError:
+                log.info("stopped by SIGTERM")
+    finally:
+        await store.close()
+    return 0
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import chat
+    from handlers.app import build_core, seed_catalogue
+
+    store = await open_cli_store(settings)
+    try:
+        await seed_catalogue(store)
+        await chat(build_core(store, core_config(settings)), args.role)
+    finally:
+        await store.close()
+    return 0
+
+
+async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+
+    from bot.telegram.worker import run_worker
+
+    if not settings.telegram_enabled:
+        print("dips worker sends Telegram messages: set DIPS_TELEGRAM_TOKEN", file=sys.stderr)
+        return 2
+    store = await open_cli_store(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: record sends, hand back the rest
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await run_worker(store, settings, stop)
+    finally:
+        await store.close()
+    return 0
