@@ -25,7 +25,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from telegram import Bot
 
-from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest
 from bot.telegram.worker import Worker
 from storage.store import open_store
 from tests.fake_telegram import TOKEN, FakeTelegram

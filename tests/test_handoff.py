@@ -21,7 +21,7 @@ from telegram import Bot
 from bot.slack.adapter import SlackAdapter
 from bot.slack.cases import plain_text
 from bot.slack.worker import SlackWorker
-from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest
 from bot.telegram.worker import Worker
 from handlers.app import build_core, seed_catalogue
 from handlers.kernel.core import Core

@@ -23,7 +23,7 @@ from telegram import Bot
 from bot.slack.adapter import SlackAdapter
 from bot.slack.render import escape, home_view, render, split_text
 from bot.slack.worker import SlackWorker
-from bot.telegram.adapter import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest
 from bot.telegram.worker import Worker
 from handlers.domain.outbound import to_payload
 from handlers.kernel.messages import Button, Reply

@@ -425,7 +425,7 @@ async def test_attachment_is_sent_as_a_document(fake: FakeTelegram, store: Store
 async def test_unreachable_api_is_a_network_error() -> None:
     from telegram.error import NetworkError
 
-    from bot.telegram.adapter import AiohttpRequest
+    from bot.telegram.transport import AiohttpRequest
 
     request = AiohttpRequest()
     await request.initialize()

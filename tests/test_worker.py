@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import insert, select
 from telegram import Bot
 
-from bot.telegram.adapter import AiohttpRequest
-from bot.telegram.worker import Pacer, Worker
+from bot.telegram.pacing import Pacer
+from bot.telegram.transport import AiohttpRequest
+from bot.telegram.worker import Worker
 from handlers.admin import broadcast as bc
 from handlers.app import build_core, seed_catalogue
 from handlers.domain.outbound import to_payload
-from handlers.kernel.core import Core
 from handlers.kernel.messages import Reply
 from storage import deliveries, people
 from storage.models import Broadcast, Delivery, Identity, Subscription, utcnow

@@ -1,15 +1,17 @@
 """Telegram adapter (python-telegram-bot 22): updates in, neutral messages to the core, HTML out.
 
-No business rules live here. Each update is translated into an `Incoming`, handed to
-`Core.handle`, and every `Reply` is rendered by `bot.telegram.render`. What this module owns is
-the platform's edges: update de-duplication in the store, per-user ordering with concurrency
-across users, Telegram's limits and errors (RetryAfter, Forbidden), polling or webhook.
+No business rules live here. Each update is translated into an `Incoming`
+(`bot.telegram.inbound`, which also keeps each user's updates in order), handed to `Core.handle`,
+and every `Reply` is rendered by `bot.telegram.render`. What this module owns is the platform's
+edges: update de-duplication in the store, Telegram's limits and errors (RetryAfter, Forbidden),
+polling or webhook. The HTTP transport is `bot.telegram.transport`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import hmac
@@ -17,32 +19,29 @@ import io
 import json
 import logging
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-import aiohttp
 from aiohttp import web
 from sqlalchemy.exc import InterfaceError, OperationalError
-from telegram import BotCommand, InputFile, LinkPreviewOptions, Update
-from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, ParseMode
+from telegram import BotCommand, InputFile, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
-from telegram.request import BaseRequest, RequestData
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.settings import Settings
-from bot.telegram.render import Part, keyboard, render
+from bot.telegram.inbound import PLATFORM, PerUserOrder, to_incoming
+from bot.telegram.pacing import retry_seconds
+from bot.telegram.render import NO_PREVIEW, Part, keyboard, render
+from bot.telegram.transport import AiohttpRequest
 from handlers.kernel.core import FAILED, UNAVAILABLE, Core
-from handlers.kernel.messages import Incoming, Reply, Speaker
+from handlers.kernel.messages import Reply
 from storage.updates import claim_update, mark_inactive, prune_updates
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 COMMANDS = (
     ("start", "Welcome and main menu"),
     ("help", "What I can do"),
@@ -59,7 +58,6 @@ TEXT_ONLY = ("I can only read typed messages and button presses. Please type wha
              "or /help to see what I can do.")
 CAPTION_ONLY = "(I can't keep photos or files, so I've read just the text you sent with it.)"
 STALE_BUTTON = "That button isn't available any more."
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # challenge links would bury the text
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
 MAX_RETRIES = 3  # RetryAfter waits or network-error retries before a message is given up
 RETRY_BACKOFF = 0.5  # seconds before the first retry after a network error; doubles each time
@@ -70,150 +68,12 @@ STORE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError)
 Observer = Callable[[int, str], None]
 
 
-class PerUserOrder(BaseUpdateProcessor):
-    """Runs updates concurrently, but one user's updates one at a time, in arrival order.
-
-    PTB starts one task per update in arrival order, and each task reaches the lock below
-    without yielding first; asyncio.Lock wakes waiters first-in first-out, so order holds.
-    Locks exist only while a user has updates in flight, so the table stays small.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _order_key(update)
-        if key is None:
-            await coroutine
-            return
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
-def _order_key(update: object) -> int | None:
-    if not isinstance(update, Update):
-        return None
-    if update.effective_user is not None:
-        return update.effective_user.id
-    return update.effective_chat.id if update.effective_chat is not None else None
-
-
-def to_incoming(update: Update) -> Incoming | None:
-    """The neutral message for a private-chat update, or None when there is nothing to hand on."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or chat.type != ChatType.PRIVATE:
-        return None  # SMEs talk to the bot one to one; groups are not a supported channel
-    speaker = Speaker(PLATFORM, str(user.id), chat_id=str(chat.id),
-                      display_name=user.full_name[:200] or None)
-    query = update.callback_query
-    if query is not None:
-        return Incoming(speaker, button=query.data) if isinstance(query.data, str) else None
-    message = update.message
-    if message is None:
-        return None
-    # A photo or file counts by its caption, if any: that is what they typed.
-    text = message.text if message.text is not None else message.caption
-    if text is None:
-        return None
-    entities = message.entities if message.text is not None else message.caption_entities
-    first = entities[0] if entities else None
-    if first is not None and first.type == MessageEntityType.BOT_COMMAND and first.offset == 0:
-        name = text[1:first.length].split("@", 1)[0].lower()
-        return Incoming(speaker, command=name, args=text[first.length:].strip())
-    return Incoming(speaker, text=text)
-
-
 def webhook_secret(settings: Settings) -> str:
     """The configured secret, or one derived from the token so every replica agrees on it."""
     if settings.telegram_webhook_secret:
         return settings.telegram_webhook_secret
     return hmac.new(settings.telegram_token.encode(), b"dips-telegram-webhook",
                     hashlib.sha256).hexdigest()
-
-
-class AiohttpRequest(BaseRequest):
-    """PTB's HTTP transport on aiohttp instead of its default httpx.
-
-    Same Bot API protocol (form fields, multipart for files; PTB maps status codes to errors),
-    measured at well under half the CPU per call, which is most of the adapter's own cost.
-    """
-
-    def __init__(self, pool_size: int = 256, read_timeout: float = 5.0,
-                 connect_timeout: float = 5.0, media_timeout: float = 20.0) -> None:
-        self._pool_size = pool_size
-        self._read_timeout = read_timeout
-        self._connect_timeout = connect_timeout
-        self._media_timeout = media_timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def read_timeout(self) -> float:
-        return self._read_timeout
-
-    async def initialize(self) -> None:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
-                headers={"User-Agent": self.USER_AGENT})
-
-    async def shutdown(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         write_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-                         ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
-            raise RuntimeError("AiohttpRequest is not initialized")
-        data: Any = None
-        read = _given(read_timeout, self._read_timeout)
-        if request_data is not None and request_data.contains_files:
-            form = aiohttp.FormData()
-            for name, value in request_data.json_parameters.items():
-                form.add_field(name, value)
-            for name, (filename, content, mime) in request_data.multipart_data.items():
-                form.add_field(name, content, filename=filename, content_type=mime)
-            data = form
-            read = max(read or 0.0, _given(write_timeout, self._media_timeout) or 0.0) or None
-        elif request_data is not None:
-            data = request_data.json_parameters  # sent form-encoded, as PTB's own transport does
-        # aiohttp's `connect` covers waiting for a pooled connection as well as opening one.
-        connect = sum(t for t in (_given(connect_timeout, self._connect_timeout),
-                                  _given(pool_timeout, 1.0)) if t) or None
-        try:
-            async with self._session.request(
-                method, url, data=data,
-                timeout=aiohttp.ClientTimeout(connect=connect, sock_read=read),
-            ) as response:
-                return response.status, await response.read()
-        except TimeoutError as exc:  # the request may have reached Telegram: PTB's TimedOut
-            raise TimedOut from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
-
-
-def _given(value: Any, default: float | None) -> float | None:
-    """PTB passes its DEFAULT_NONE sentinel for "not given"; anything else was chosen."""
-    return default if type(value) is type(BaseRequest.DEFAULT_NONE) else value
 
 
 def build_application(settings: Settings, max_concurrent_updates: int = 256) -> Application:
@@ -257,6 +117,8 @@ class TelegramAdapter:
         await self.app.start()
         if self.webhook_mode:
             await self._start_webhook()
+        elif self.app.updater is None:
+            raise RuntimeError("long polling needs an application built with an updater")
         else:
             await self.app.updater.start_polling(  # deletes any webhook first
                 timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES),
@@ -383,11 +245,12 @@ class TelegramAdapter:
         for reply in replies:
             parts = render(reply)
             for part in parts:
-                if not await self._send(update, lambda p=part: self._send_part(chat.id, p)):
+                if not await self._send(update, functools.partial(self._send_part, chat.id, part)):
                     return
             if reply.attachment is not None:
                 markup = None if parts else keyboard(reply.buttons)
-                if not await self._send(update, lambda r=reply, m=markup: self._send_file(chat.id, r, m)):
+                send_file = functools.partial(self._send_file, chat.id, reply, markup)
+                if not await self._send(update, send_file):
                     return
 
     async def _send_part(self, chat_id: int, part: Part) -> None:
@@ -410,7 +273,7 @@ class TelegramAdapter:
                 await call()
                 return True
             except RetryAfter as exc:  # flood control: wait as told, keeping this user's order
-                wait = _retry_seconds(exc)
+                wait = retry_seconds(exc)
                 if wait > MAX_RETRY_WAIT:
                     log.warning("update %s: flood wait %.0fs, reply dropped", update.update_id, wait)
                     return False
@@ -441,13 +304,6 @@ class TelegramAdapter:
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("Telegram error (update %s)", update_id, exc_info=context.error)
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form is going to be a timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def serve_telegram(core: Core, settings: Settings) -> None:

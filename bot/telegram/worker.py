@@ -10,6 +10,8 @@ Errors: RetryAfter pauses every send for the time asked and puts the message bac
 Forbidden (blocked or deleted) marks the identity inactive and fails the row for good;
 ChatMigrated moves the chat id and sends again; BadRequest fails the row (repeating cannot
 help); TimedOut and other NetworkErrors retry with exponential backoff up to a cap of attempts.
+
+The pace is kept by `bot.telegram.pacing`; outcomes are recorded by `bot.telegram.outcomes`.
 """
 
 from __future__ import annotations
@@ -24,15 +26,10 @@ import re
 import secrets
 import socket
 import time
-import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -42,12 +39,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import Settings, SettingsError
-from bot.telegram.adapter import AiohttpRequest
-from bot.telegram.render import render
-from handlers.admin.broadcast import on_finished
+from bot.telegram.outcomes import Ledger, Outcome, WorkerStats
+from bot.telegram.pacing import Pacer, retry_seconds, wait_unless_stopped
+from bot.telegram.render import NO_PREVIEW, render
+from bot.telegram.transport import make_bot
 from handlers.domain.outbound import from_payload
 from storage import deliveries
 from storage.models import Delivery
@@ -56,70 +53,9 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 BACKOFF_BASE = 2.0  # seconds before the first retry of a transient failure; doubles each time
 BACKOFF_CAP = 300.0
-FINISH_CHECK_EVERY = 1.0  # seconds between checks whether a touched broadcast has finished
 _CHAT = re.compile(r"-?\d+")
-
-
-class Pacer:
-    """Hands out send slots 1/rate apart on an ideal timeline; a pause moves every slot later.
-
-    Slots are reserved before sleeping, so concurrent callers never share one, and a late
-    wake-up does not push later slots back (no drift); a stall longer than `catch_up` restarts
-    the timeline at now rather than bursting to catch up, since Telegram counts bursts.
-    """
-
-    def __init__(self, rate: float, catch_up: float = 0.02) -> None:
-        self.interval = 1.0 / rate
-        # A slot missed by at most this long (an event-loop hiccup) is still used, at once;
-        # so any one-second window holds at most rate * (1 + catch_up) sends.
-        self.catch_up = catch_up
-        self._next = 0.0
-        self.paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-
-    async def slot(self) -> None:
-        while True:
-            now = time.monotonic()
-            at = max(self._next, now - self.catch_up, self.paused_until)
-            self._next = at + self.interval
-            if at > now:
-                await asyncio.sleep(at - now)
-            if self.paused_until <= time.monotonic():  # else a pause began while we waited
-                return
-
-
-@dataclass
-class Outcome:
-    delivery: Delivery
-    result: str  # sent | failed | blocked | retry | release
-    error: str = ""
-    delay: float = 0.0
-
-
-@dataclass
-class WorkerStats:
-    sent: int = 0
-    failed: int = 0
-    blocked: int = 0
-    retried: int = 0  # transient failures put back with backoff
-    rate_limited: int = 0  # 429 answers seen
-    migrated: int = 0
-    timed_out: int = 0  # sends that may have arrived although they failed
-    calls: int = 0  # sendMessage requests made, refused ones included
-    store_seconds: float = 0.0  # time spent waiting on the store (claim, outcomes, leases)
-    first_call: float | None = None
-    last_call: float | None = None
-    call_times: list[float] = field(default_factory=list)  # monotonic, when `keep_times`
-
-    def achieved_rate(self) -> float:
-        if self.first_call is None or self.last_call is None or self.calls < 2:
-            return 0.0
-        return (self.calls - 1) / max(self.last_call - self.first_call, 1e-9)
 
 
 class Worker:
@@ -144,7 +80,6 @@ class Worker:
         self.name = name or f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.idle_poll = idle_poll
         self.max_in_flight = max_in_flight
-        self.flush_every = flush_every
         self.backoff_base = backoff_base
         self.keep_times = keep_times
         self.stats = WorkerStats()
@@ -154,23 +89,19 @@ class Worker:
         self._deferred: list[tuple[float, int, str]] = []  # heap of (due, seq, chat id)
         self._seq = itertools.count()
         self._in_flight: dict[int, Delivery] = {}
-        self._outcomes: list[Outcome] = []
+        self.ledger = Ledger(store, self.name, self.stats, self.wake, flush_every)  # outcomes
         self._parts_done: dict[int, int] = {}  # a split message resumes after its sent parts
         self._chat_last: dict[str, float] = {}
-        self._touched: set[int] = set()  # broadcasts with outcomes since the last finish check
-        self._last_finish_check = 0.0
         self._claiming: asyncio.Task[int] | None = None
         self._drained_until = 0.0  # the queue was empty: don't ask again before this
         self._slots = asyncio.Semaphore(max_in_flight)
         self._wake = asyncio.Event()  # the main loop: new rows may be due
-        self._flush_now = asyncio.Event()  # the flusher: many outcomes are waiting
-        self._flush_lock = asyncio.Lock()
 
     # ---- the main loop ----
 
     async def run(self, stop: asyncio.Event | None = None, until_idle: bool = False) -> WorkerStats:
         stop = stop or asyncio.Event()
-        background = [asyncio.create_task(self._flush_loop()),
+        background = [asyncio.create_task(self.ledger.flush_loop()),
                       asyncio.create_task(self._renew_loop())]
         try:
             while not stop.is_set():
@@ -181,7 +112,7 @@ class Worker:
                     await self._sleep_until_work(stop)
                     continue
                 await self._slots.acquire()
-                await _until(self.pacer.slot(), stop)
+                await wait_unless_stopped(self.pacer.slot(), stop)
                 if stop.is_set():
                     self._slots.release()
                     self._ready.appendleft(row)
@@ -269,9 +200,9 @@ class Worker:
 
     async def _idle(self) -> bool:
         """Nothing held or unrecorded here, and nothing left for this platform in the store."""
-        if self._ready or self._waiting or self._in_flight or self._outcomes:
+        if self._ready or self._waiting or self._in_flight or self.ledger.pending:
             return False
-        await self._check_finished(force=True)
+        await self.ledger.check_finished(force=True)
         async with self.store.session() as session:
             return await deliveries.pending_count(session, PLATFORM) == 0
 
@@ -300,9 +231,7 @@ class Worker:
             self._ready.appendleft(row)
             return
         self._parts_done.pop(row.id, None)
-        self._outcomes.append(outcome)
-        if len(self._outcomes) >= 50:
-            self._flush_now.set()
+        self.ledger.add(outcome)
 
     async def _deliver(self, row: Delivery) -> Outcome:
         chat = _chat_ref(row.chat_id)
@@ -324,7 +253,7 @@ class Worker:
                                             reply_markup=part.keyboard,
                                             link_preview_options=NO_PREVIEW)
             except RetryAfter as exc:
-                wait = _retry_seconds(exc)
+                wait = retry_seconds(exc)
                 self.stats.rate_limited += 1
                 log.warning("Telegram flood control: pausing all sends for %.1f s", wait)
                 self.pacer.pause(wait)
@@ -335,7 +264,7 @@ class Worker:
                 self.stats.migrated += 1
                 row.chat_id = str(exc.new_chat_id)
                 chat = exc.new_chat_id
-                await self._store_call(deliveries.update_chat, row.id, row.chat_id)
+                await self.ledger.call(deliveries.update_chat, row.id, row.chat_id)
                 first = False  # the retry to the new id takes a slot of its own
                 continue
             except BadRequest as exc:  # a subclass of NetworkError: must come before it
@@ -369,82 +298,17 @@ class Worker:
         if self.keep_times:
             self.stats.call_times.append(now)
 
-    # ---- recording outcomes, leases, finished broadcasts ----
-
-    async def _flush_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.flush_every):
-                    await self._flush_now.wait()
-            self._flush_now.clear()  # (a set event would never yield: a busy loop)
-            await self.flush()
-            await self._check_finished()
-
-    async def flush(self) -> None:
-        """Record every outcome gathered so far in one short transaction."""
-        async with self._flush_lock:
-            batch, self._outcomes = self._outcomes, []
-            if not batch:
-                return
-            try:
-                await self._store_call(self._record, batch)
-            except Exception as exc:  # keep them: the next flush tries again (leases are renewed)
-                log.warning("recording %d delivery outcomes failed: %s", len(batch), exc)
-                self._outcomes[:0] = batch
-                return
-        for o in batch:
-            if o.delivery.broadcast_id is not None:
-                self._touched.add(o.delivery.broadcast_id)
-            if o.result == "sent":
-                self.stats.sent += 1
-            elif o.result in ("failed", "blocked"):
-                self.stats.failed += 1
-                self.stats.blocked += o.result == "blocked"
-            elif o.result == "retry":
-                self.stats.retried += 1
-
-    async def _record(self, session: AsyncSession, batch: list[Outcome]) -> None:
-        await deliveries.mark_sent_many(
-            session, [o.delivery.id for o in batch if o.result == "sent"], self.name)
-        for o in batch:
-            d = o.delivery
-            if o.result == "failed":
-                await deliveries.mark_failed(session, d.id, self.name, o.error)
-            elif o.result == "blocked":
-                if await deliveries.mark_failed(session, d.id, self.name, f"blocked: {o.error}") \
-                        and d.identity_id is not None:
-                    await deliveries.deactivate(session, d.identity_id)
-            elif o.result == "retry":
-                await deliveries.retry_later(session, d.id, self.name,
-                                             timedelta(seconds=o.delay), o.error)
-            elif o.result == "release":
-                await deliveries.release(session, d.id, self.name, timedelta(0))
-
-    async def _check_finished(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not self._touched or (not force and now - self._last_finish_check < FINISH_CHECK_EVERY):
-            return
-        self._last_finish_check = now
-        touched, self._touched = self._touched, set()
-        for broadcast_id in touched:
-            try:
-                async with self.store.session() as session:
-                    if await on_finished(session, broadcast_id):
-                        log.info("broadcast %s finished; report queued", broadcast_id)
-                        self.wake()  # the report is a delivery too
-            except Exception as exc:
-                log.warning("finishing broadcast %s failed: %s", broadcast_id, exc)
-                self._touched.add(broadcast_id)
+    # ---- leases ----
 
     async def _renew_loop(self) -> None:
         every = max(self.lease.total_seconds() / 3, 0.2)
         while True:
             await asyncio.sleep(every)
             held = ([d.id for d in self._ready] + [d.id for q in self._waiting.values() for d in q]
-                    + list(self._in_flight) + [o.delivery.id for o in self._outcomes])
+                    + list(self._in_flight) + [o.delivery.id for o in self.ledger.pending])
             if held:
                 try:
-                    kept = await self._store_call(deliveries.renew, held, self.name, self.lease)
+                    kept = await self.ledger.call(deliveries.renew, held, self.name, self.lease)
                     if kept < len(held):
                         log.warning("%d claimed deliveries were lost to another worker",
                                     len(held) - kept)
@@ -452,14 +316,6 @@ class Worker:
                     log.warning("renewing leases failed: %s", exc)
             cutoff = time.monotonic() - self.per_chat_interval
             self._chat_last = {c: t for c, t in self._chat_last.items() if t > cutoff}
-
-    async def _store_call(self, func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
-        started = time.monotonic()
-        try:
-            async with self.store.session() as session:
-                return await func(session, *args)
-        finally:
-            self.stats.store_seconds += time.monotonic() - started
 
     async def _shutdown(self, background: list[asyncio.Task[None]]) -> None:
         """Let sends in flight finish, record them, and give back what was never sent."""
@@ -473,25 +329,13 @@ class Worker:
         self._ready.clear()
         self._waiting.clear()
         self._deferred.clear()
-        self._outcomes += [Outcome(d, "release") for d in unsent]
+        self.ledger.pending += [Outcome(d, "release") for d in unsent]
         with contextlib.suppress(Exception):
-            await self.flush()
-            await self._check_finished(force=True)
+            await self.ledger.flush()
+            await self.ledger.check_finished(force=True)
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-
-
-async def _until(work: Awaitable[None], stop: asyncio.Event) -> None:
-    """Wait for `work` (a send slot, maybe after a long flood wait) unless stopped first."""
-    task = asyncio.ensure_future(work)
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def _chat_ref(chat_id: str) -> int | str | None:
@@ -499,20 +343,6 @@ def _chat_ref(chat_id: str) -> int | str | None:
     if _CHAT.fullmatch(chat_id):
         return int(chat_id)
     return chat_id if chat_id.startswith("@") else None
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def make_bot(settings: Settings, pool: int = 64) -> Bot:
-    """A Bot on the adapter's aiohttp transport (cheaper per call than httpx), with a
-    connection pool as wide as the sends a worker keeps in flight."""
-    return Bot(settings.telegram_token, base_url=settings.telegram_api_url,
-               request=AiohttpRequest(pool_size=pool))
 
 
 def worker_from_settings(store: Store, settings: Settings, bot: Bot | None = None) -> Worker:
