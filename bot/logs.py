@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 from bot.settings import Settings
 
@@ -45,7 +46,7 @@ class Redact(logging.Filter):
         return True
 
 
-def configure(settings: Settings, stream=sys.stderr) -> None:  # type: ignore[no-untyped-def]
+def configure(settings: Settings, stream: TextIO = sys.stderr) -> None:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(Redact((settings.telegram_token, settings.slack_bot_token,

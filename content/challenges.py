@@ -127,9 +127,12 @@ def parse_catalogue(data: Any, sample: bool = False) -> list[ChallengeSpec]:
                                "closes", "opens", "budget", "contact", "url", "sample"}
         if unknown:
             problems.append(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-        if len(problems) == before:
+        # No new problem means every required field was found valid (the checks spelt out
+        # again only so the types say so too).
+        if (len(problems) == before and isinstance(ref, str) and isinstance(status, str)
+                and title is not None and department is not None and summary is not None):
             specs.append(ChallengeSpec(
-                ref=ref, title=title, department=department, summary=summary,  # type: ignore[arg-type]
+                ref=ref, title=title, department=department, summary=summary,
                 tags=tags, status=status, closes=closes, opens=opens, budget=budget,
                 contact=contact, url=url, sample=bool(item.get("sample", sample)),
             ))

@@ -121,7 +121,7 @@ def _entry(raw: Any, where: str, problems: list[str]) -> FaqEntry | None:
     reviewed = _date(raw.get("reviewed"))
     if raw.get("reviewed") not in (None, "") and reviewed is None:
         problems.append(f"{where}: reviewed {raw.get('reviewed')!r} is not a date (YYYY-MM-DD)")
-    if len(problems) > before or reviewed is None:
+    if len(problems) > before or reviewed is None or not isinstance(entry_id, str):
         return None
     return FaqEntry(
         id=entry_id.strip(),

@@ -20,7 +20,7 @@ class SynonymsError(ValueError):
         super().__init__("\n".join(problems))
 
 
-def normalise_phrase(text: str) -> str:
+def normalise_phrase(text: str | int | float) -> str:
     """Lower-case with runs of white space collapsed: the key phrases are compared by."""
     return " ".join(str(text).split()).lower()
 

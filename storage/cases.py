@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CaseMessage, Clarification, Eoi, FaqSuggestion, Identity, Question
+from storage.sql import rowcount
 
 
 async def create_case(session: AsyncSession, identity_id: int | None, text: str,
@@ -59,7 +60,7 @@ async def set_thread(session: AsyncSession, case_id: int, channel: str, ts: str)
         update(Question).where(Question.id == case_id, Question.slack_ts.is_(None))
         .values(slack_channel=channel, slack_ts=ts)
         .execution_options(synchronize_session=False))
-    return (result.rowcount or 0) == 1
+    return rowcount(result) == 1
 
 
 async def open_cases(session: AsyncSession) -> list[Question]:
@@ -74,7 +75,7 @@ async def claim(session: AsyncSession, case_id: int, actor: str, now: datetime) 
         .where(Question.id == case_id, Question.status != "closed", Question.claimed_by.is_(None))
         .values(claimed_by=actor, claimed_at=now)
         .execution_options(synchronize_session=False))
-    return (result.rowcount or 0) == 1
+    return rowcount(result) == 1
 
 
 async def take_for_answer(session: AsyncSession, case_id: int, actor: str, now: datetime) -> bool:
@@ -86,7 +87,7 @@ async def take_for_answer(session: AsyncSession, case_id: int, actor: str, now: 
         .values(status="answered", answered_at=now,
                 claimed_by=actor, claimed_at=func.coalesce(Question.claimed_at, now))
         .execution_options(synchronize_session=False))
-    return (result.rowcount or 0) == 1
+    return rowcount(result) == 1
 
 
 async def reopen(session: AsyncSession, case_id: int) -> bool:
@@ -94,14 +95,14 @@ async def reopen(session: AsyncSession, case_id: int) -> bool:
     result = await session.execute(
         update(Question).where(Question.id == case_id, Question.status == "answered")
         .values(status="open").execution_options(synchronize_session=False))
-    return (result.rowcount or 0) == 1
+    return rowcount(result) == 1
 
 
 async def close(session: AsyncSession, case_id: int) -> bool:
     result = await session.execute(
         update(Question).where(Question.id == case_id, Question.status != "closed")
         .values(status="closed").execution_options(synchronize_session=False))
-    return (result.rowcount or 0) == 1
+    return rowcount(result) == 1
 
 
 async def due_for_reminder(session: AsyncSession, now: datetime, after: timedelta) -> list[int]:

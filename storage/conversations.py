@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import ConversationState, utcnow
+from storage.sql import rowcount
 
 # Built once, on the table rather than the ORM entity: a flow writes state on nearly every
 # message, and this skips the ORM's unit of work and SQLAlchemy's per-call statement building.
@@ -53,12 +54,12 @@ async def save_state(
     result = await session.execute(
         _UPDATE, {**values, "of_identity": identity_id, "read_version": read_version,
                   "version": read_version + 1})
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise StaleDataError(f"conversation of identity {identity_id} changed meanwhile")
 
 
 async def clear_state(session: AsyncSession, identity_id: int, read_version: int) -> None:
     result = await session.execute(
         _DELETE, {"of_identity": identity_id, "read_version": read_version})
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise StaleDataError(f"conversation of identity {identity_id} changed meanwhile")

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Broadcast, Delivery, Identity, utcnow
+from storage.sql import dialect_name, rowcount
 
 
 async def enqueue(
@@ -79,7 +80,7 @@ async def claim(
         .order_by(Delivery.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         due = due.with_for_update(skip_locked=True)
     result = await session.execute(
         update(Delivery)
@@ -101,7 +102,7 @@ async def _finish(session: AsyncSession, delivery_id: int, worker: str, **values
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return (result.rowcount or 0) == 1
+    return rowcount(result) == 1
 
 
 async def mark_sent(session: AsyncSession, delivery_id: int, worker: str) -> bool:
@@ -174,7 +175,7 @@ async def _update_held(session: AsyncSession, delivery_ids: Sequence[int], worke
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 async def mark_sent_many(session: AsyncSession, delivery_ids: Sequence[int], worker: str) -> int:
@@ -215,7 +216,7 @@ async def finish_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcas
         .values(finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if (result.rowcount or 0) != 1:
+    if rowcount(result) != 1:
         return None
     return await session.get(Broadcast, broadcast_id)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import Challenge, Eoi, StageChange, utcnow
+from storage.sql import dialect_name
 
 
 class DuplicateEoi(Exception):
@@ -26,7 +27,7 @@ _INSERT_EOI = {
 }
 
 
-def _with_relations(query):  # type: ignore[no-untyped-def]
+def _with_relations(query: Select[Eoi]) -> Select[Eoi]:
     return query.options(
         joinedload(Eoi.challenge), joinedload(Eoi.organisation), joinedload(Eoi.contact)
     )
@@ -63,7 +64,7 @@ async def create_eoi(
     values = {"organisation_id": organisation_id, "challenge_id": challenge_id,
               "contact_id": contact_id, "identity_id": identity_id, "summary": summary,
               "stage": stage}
-    eoi = await session.scalar(_INSERT_EOI[session.bind.dialect.name].values(**values))
+    eoi = await session.scalar(_INSERT_EOI[dialect_name(session)].values(**values))
     if eoi is None:  # the pair has one already (perhaps a replica's, a moment ago)
         existing = await find_eoi(session, organisation_id, challenge_id)
         if existing is None:  # deleted since (an erasure): replay the message on fresh data

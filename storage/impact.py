@@ -7,6 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import ColumnElement
 
 from storage.models import (
     AuditEntry,
@@ -33,8 +35,9 @@ class EoiRow:
     first_eoi_at: datetime  # the organisation's first EOI ever, whatever the period
 
 
-def _period(column, since: datetime | None, until: datetime | None):  # type: ignore[no-untyped-def]
-    conditions = []
+def _period(column: InstrumentedAttribute[datetime], since: datetime | None,
+            until: datetime | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if since is not None:
         conditions.append(column >= since)
     if until is not None:
@@ -57,13 +60,14 @@ async def eois_in_period(session: AsyncSession, since: datetime | None,
         .order_by(Eoi.id)
     )
     # func.min loses the column's type on SQLite (a naive string comes back): restore it.
-    return [EoiRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
-                   _UTC.process_result_value(_as_dt(r[7]), None))  # type: ignore[arg-type]
-            for r in rows]
+    return [EoiRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _as_utc(r[7])) for r in rows]
 
 
-def _as_dt(value: datetime | str) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+def _as_utc(value: datetime | str) -> datetime:
+    at = _UTC.process_result_value(datetime.fromisoformat(value) if isinstance(value, str) else value,
+                                   None)
+    assert at is not None  # None comes back only for None
+    return at
 
 
 async def stages_reached(session: AsyncSession, eoi_ids: list[int],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -44,6 +45,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
+    # Every model here maps a Table (DeclarativeBase types __table__ as any FromClause).
+    __table__: ClassVar[Table]
     metadata = MetaData(
         naming_convention={
             "ix": "ix_%(column_0_label)s",

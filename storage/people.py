@@ -16,6 +16,7 @@ from storage.models import (
     Organisation,
     utcnow,
 )
+from storage.sql import dialect_name
 from storage.updates import CLAIM, claim_update
 
 # Built once: messages without an update id (console, Slack) and SQLite run it for every message.
@@ -93,12 +94,13 @@ async def claim_with_identity(
     field changed in that instant may be missed for this one message.
     """
     params = {"platform": platform, "external_id": external_id}
-    if session.bind.dialect.name == "postgresql":
-        row = (await session.execute(
+    row: Sequence[Any] | None
+    if dialect_name(session) == "postgresql":
+        claimed = (await session.execute(
             _CLAIM_WITH_IDENTITY, {**params, "update_id": update_id, "at": utcnow()})).one()
-        if not row.fresh:
+        if not claimed.fresh:
             return None
-        row = row[1:]
+        row = claimed[1:]
     else:
         if not await claim_update(session, platform, update_id):
             return None

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Identity, Subscription
+from storage.sql import rowcount
 
 
 async def set_subscription(session: AsyncSession, identity_id: int, tags: list[str]) -> Subscription:
@@ -27,7 +28,7 @@ async def get_subscription(session: AsyncSession, identity_id: int) -> Subscript
 async def delete_subscription(session: AsyncSession, identity_id: int) -> bool:
     """Cancel; True when there was a subscription to cancel."""
     result = await session.execute(delete(Subscription).where(Subscription.identity_id == identity_id))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def list_active_subscriptions(session: AsyncSession) -> list[tuple[Identity, Subscription]]:

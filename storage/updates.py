@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Identity, ProcessedUpdate, utcnow
+from storage.sql import dialect_name, rowcount
 
 # Telegram keeps an undelivered update for 24 hours, so older keys can never come back.
 KEEP_FOR = timedelta(days=2)
@@ -30,11 +31,10 @@ async def claim_update(session: AsyncSession | AsyncConnection, platform: str,
     ON CONFLICT DO NOTHING (both dialects) keeps a duplicate from aborting the transaction,
     which an IntegrityError would do on PostgreSQL.
     """
-    dialect = session.bind.dialect if isinstance(session, AsyncSession) else session.dialect
     result = await session.execute(
-        CLAIM[dialect.name], {"platform": platform, "update_id": update_id, "at": utcnow()}
+        CLAIM[dialect_name(session)], {"platform": platform, "update_id": update_id, "at": utcnow()}
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 async def prune_updates(session: AsyncSession | AsyncConnection, older_than: timedelta = KEEP_FOR,
@@ -42,7 +42,7 @@ async def prune_updates(session: AsyncSession | AsyncConnection, older_than: tim
     """Forget update keys too old to be delivered again; returns how many went."""
     cutoff = (now or utcnow()) - older_than
     result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < cutoff))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 async def mark_inactive(session: AsyncSession, platform: str, external_id: str) -> bool:
@@ -52,4 +52,4 @@ async def mark_inactive(session: AsyncSession, platform: str, external_id: str) 
         .where(Identity.platform == platform, Identity.external_id == external_id)
         .values(active=False)
     )
-    return (result.rowcount or 0) > 0
+    return rowcount(result) > 0

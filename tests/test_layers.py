@@ -54,6 +54,16 @@ def test_handlers_build_no_sql() -> None:
     assert wrong == []
 
 
+def test_engines_take_nothing_from_features() -> None:
+    """handlers/engines (FAQ, matching) serve the feature code; they never reach into it."""
+    banned = ("handlers.sme", "handlers.officer", "handlers.admin", "bot")
+    wrong = [f"{path.relative_to(ROOT)} imports {module}"
+             for path in sorted((ROOT / "handlers" / "engines").rglob("*.py"))
+             for module in imports(path)
+             if any(_under(module, b) for b in banned)]
+    assert wrong == []
+
+
 def test_the_rules_see_a_breach(tmp_path: Path) -> None:
     """The reader catches the forms a breach takes: plain, from-, and nested imports."""
     source = tmp_path / "m.py"
