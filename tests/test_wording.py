@@ -124,6 +124,14 @@ def test_every_text_is_used(catalogue: dict[str, str], found: list[Use]) -> None
     assert unused == []
 
 
+def test_each_text_is_written_once(catalogue: dict[str, str]) -> None:
+    """The same sentence under two keys drifts apart: reuse the one key (e.g. button.cancel)."""
+    keys_of: dict[str, list[str]] = {}
+    for key, text in catalogue.items():
+        keys_of.setdefault(text, []).append(key)
+    assert [keys for keys in keys_of.values() if len(keys) > 1] == []
+
+
 def test_the_key_families_match_what_the_code_has() -> None:
     """The keys built at run time are exactly those the code can build."""
     from handlers.domain.stages import END_STAGES, STAGES
