@@ -105,11 +105,12 @@ class Core:
                     session, speaker.platform, speaker.user_id, speaker.chat_id,
                     speaker.display_name)
             else:  # the claim commits with the effects: an update is taken once, never lost
-                loaded = await people.claim_with_identity(
+                claimed = await people.claim_with_identity(
                     session, speaker.platform, message.update_id, speaker.user_id,
                     speaker.chat_id, speaker.display_name)
-                if loaded is None:
+                if claimed is None:  # another process took this update
                     return []
+                loaded = claimed
             ctx = await self._context(session, *loaded)
             await self._dispatch(ctx, message)
             await ctx.persist()
@@ -156,12 +157,12 @@ class Core:
     # ---- the one checked path ----
 
     @staticmethod
-    def permitted(ctx: Ctx, action: str, spelled: str = "that") -> bool:
+    def permitted(ctx: Ctx, action: str, spelled: str = "") -> bool:
         """Whether the user's role (read from the store with this message) may perform
-        `action`; if not, say so."""
+        `action`; if not, say so (naming it as `spelled`, e.g. "/dips eois", or "that")."""
         if allowed(ctx.role, action):
             return True
-        ctx.say(t("kernel.refused", what=spelled, who=who_may(action)))
+        ctx.say(t("kernel.refused", what=spelled or t("kernel.that"), who=who_may(action)))
         return False
 
     async def run_command(self, ctx: Ctx, name: str, args: str, namespace: str = TOP) -> None:

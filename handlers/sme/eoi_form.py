@@ -68,7 +68,7 @@ async def ask_profile(ctx: Ctx) -> None:
 
 async def ask_consent(ctx: Ctx) -> None:
     ctx.say(privacy().consent, [(t("eoi.agree"), choice("consent", "yes")),
-                                (t("eoi.no_thanks"), choice("consent", "no"))],
+                                (t("button.no_thanks"), choice("consent", "no"))],
             [(t("eoi.read_notice"), choice("consent", "notice"))])
 
 

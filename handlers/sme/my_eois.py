@@ -135,7 +135,7 @@ async def ask_withdraw(ctx: Ctx, pressed: Withdraw) -> None:
         ctx.say(t("my.already", reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
         return
     ctx.say(t("my.confirm_withdraw", reference=eoi.reference, title=eoi.challenge.title),
-            [(t("my.yes_withdraw"), WithdrawYes(eoi.id)), (t("my.keep"), MyEois(eoi.id))])
+            [(t("my.yes_withdraw"), WithdrawYes(eoi.id)), (t("button.no_keep_it"), MyEois(eoi.id))])
 
 
 @router.button(WithdrawYes, action="my")
