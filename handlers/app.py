@@ -50,11 +50,20 @@ def routers() -> list[Router]:
     """Every feature's router, in the order their free-text fallbacks don't matter."""
     from handlers.admin import audit, broadcast
     from handlers.officer import cases, commands
-    from handlers.sme import alerts, assist, challenges, eoi_form, menu, my_eois, privacy
+    from handlers.sme import (
+        alerts,
+        assist,
+        case_reply,
+        challenges,
+        eoi_form,
+        menu,
+        my_eois,
+        privacy,
+    )
 
     return [menu.router, eoi_form.router, my_eois.router, challenges.router, assist.router,
-            alerts.router, privacy.router, commands.router, cases.router, broadcast.router,
-            audit.router]
+            alerts.router, privacy.router, case_reply.router, commands.router, cases.router,
+            broadcast.router, audit.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

@@ -43,9 +43,9 @@ from bot.slack.render import (
     note_modal,
     render,
 )
+from handlers.domain.buttons import NOTE_BUTTONS
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Incoming, Reply, Speaker
-from handlers.officer.commands import NOTE_BUTTONS
 from storage.updates import claim_update
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain import impact as impact_report
+from handlers.domain.buttons import OfficerEoi, StageMove
 from handlers.domain.outbound import notify
 from handlers.domain.stages import END_STAGES, OFFICER_STAGES, STAGES, next_stages, stage_label
 from handlers.kernel.callbacks import CallbackData
@@ -30,22 +31,7 @@ from storage.audit import audit
 from storage.cases import open_cases
 from storage.models import Eoi, Identity
 
-# Button prefixes whose press should first ask the officer for a note (Slack opens a modal);
-# the note is then sent as Incoming(command=<value>, args="<button arg with : as space> note").
-NOTE_BUTTONS: dict[str, str] = {"stg": "stage"}
-
 router = Router("officer.commands")
-
-
-class StageMove(CallbackData, prefix="stg"):
-    """Move an EOI: `target` is "stage@stage-when-made", so an out-of-date button changes nothing."""
-
-    eoi_id: int
-    target: str
-
-
-class OfficerEoi(CallbackData, prefix="oe"):
-    eoi_id: int
 
 
 class OfficerChallenge(CallbackData, prefix="och"):
