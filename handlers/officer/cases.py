@@ -343,6 +343,8 @@ async def preview_button(ctx: Ctx, arg: str) -> None:
 
 # ---- registration ----
 
+router.command("questions", dips=True)(list_open)  # open cases, oldest first, with their buttons
+
 for _name, _handler in (("case", show_case), ("claim", claim), ("answer", answer),
                         ("close", close_case), ("clarify", clarify), ("suggest", suggest)):
     router.command(_name, PERMISSION, dips=True, top=False)(_handler)
