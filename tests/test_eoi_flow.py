@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from content.challenges import ChallengeSpec
 from handlers.app import build_core, seed_catalogue
-from handlers.kernel.core import Core
 from handlers.kernel.messages import Incoming, Speaker
 from storage import challenges, eois
 from storage.models import Consent, ConversationState, Eoi, Organisation, StageChange

@@ -191,8 +191,7 @@ class SlackAdapter:
                               replace_original=False)
             elif channel:
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=message.text,
-                                                     blocks=message.blocks,
-                                                     **({"thread_ts": thread_ts} if thread_ts else {}))
+                                                     blocks=message.blocks, thread_ts=thread_ts or None)
             else:
                 await self.client.chat_postMessage(channel=user, text=message.text,
                                                    blocks=message.blocks)
