@@ -60,3 +60,17 @@ def test_the_rules_see_a_breach(tmp_path: Path) -> None:
     source.write_text("import telegram.ext\nfrom sqlalchemy import select\n"
                       "def f():\n    from bot.cli import main\n", encoding="utf-8")
     assert imports(source) == ["telegram.ext", "sqlalchemy", "bot.cli"]
+
+
+CHAT_FEATURES = ("handlers.sme", "handlers.officer", "handlers.admin")
+
+
+def test_the_domain_and_the_delivery_workers_import_no_chat_feature() -> None:
+    """handlers/domain holds business rules with no chat around them, and the delivery workers
+    (bot/*/worker*.py) send what the domain built: neither imports a chat feature."""
+    paths = [*(ROOT / "handlers" / "domain").rglob("*.py"), *(ROOT / "bot").glob("*/worker*.py")]
+    assert any(p.parent.name == "slack" for p in paths)  # the glob still finds the workers
+    wrong = [f"{path.relative_to(ROOT)} imports {module}" for path in sorted(paths)
+             for module in imports(path)
+             if any(_under(module, feature) for feature in CHAT_FEATURES)]
+    assert wrong == []

@@ -369,7 +369,7 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import render
-    from handlers.admin import broadcast as bc
+    from handlers.domain import broadcasts as bc
 
     target = args.target
     store = await _store(settings)

@@ -43,9 +43,9 @@ from bot.slack.render import (
     note_modal,
     render,
 )
+from handlers.domain.buttons import NOTE_BUTTONS
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Incoming, Reply, Speaker
-from handlers.officer.commands import NOTE_BUTTONS
 from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,7 @@ class SlackAdapter:
                               replace_original=False)
             elif channel:
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=message.text,
-                                                     blocks=message.blocks,
-                                                     **({"thread_ts": thread_ts} if thread_ts else {}))
+                                                     blocks=message.blocks, thread_ts=thread_ts or None)
             else:
                 await self.client.chat_postMessage(channel=user, text=message.text,
                                                    blocks=message.blocks)

@@ -1,4 +1,4 @@
-"""Slack translation for cases (handlers/cases.py): thread replies, and the case forms as modals.
+"""Slack translation for cases (handlers/domain/cases.py): thread replies, and the case forms as modals.
 
 - A human message in the thread of a case's channel notice becomes `/dips answer thread:ID TEXT`.
 - Answer, Publish and Suggest buttons open a modal built from the core's `Form`; its submission
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.render import CASE_ACTION, fit, section
+from handlers.domain.cases import Form, case_for_thread, case_form
 from handlers.kernel.messages import Incoming, Speaker
-from handlers.officer.cases import Form, case_for_thread, case_form
 
 if TYPE_CHECKING:
     from bot.slack.adapter import SlackAdapter

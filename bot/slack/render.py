@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.domain.buttons import FORM_BUTTONS, NOTE_BUTTONS
 from handlers.kernel.messages import Attachment, Button, Reply
-from handlers.officer.cases import FORM_BUTTONS
-from handlers.officer.commands import NOTE_BUTTONS
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCKS = 50

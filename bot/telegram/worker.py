@@ -47,7 +47,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.settings import Settings, SettingsError
 from bot.telegram.adapter import AiohttpRequest
 from bot.telegram.render import render
-from handlers.admin.broadcast import on_finished
+from handlers.domain.broadcasts import on_finished
 from handlers.domain.outbound import from_payload
 from storage import deliveries
 from storage.models import Delivery

@@ -11,8 +11,8 @@ from handlers.kernel.flows import Flow, Step
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
-from handlers.officer.cases import ASK_FLOW, open_case
 from handlers.sme.buttons import HUMAN, FaqAnswer
+from handlers.sme.case_reply import ASK_FLOW, open_case
 from handlers.sme.challenges import show_matches
 from handlers.sme.menu import menu_rows
 
@@ -167,7 +167,7 @@ async def faq_button(ctx: Ctx, pressed: FaqAnswer) -> None:
 
 async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = False,
                     challenge_ref: str | None = None, offer_related: bool = True) -> None:
-    """File a case for the officers (see handlers.officer.cases) and tell the SME it was passed on."""
+    """File a case for the officers (see handlers.domain.cases) and tell the SME it was passed on."""
     await open_case(ctx, text, related, challenge_ref, asked_for_person=asked)
     said = t("assist.passed_on")
     if related and offer_related:
