@@ -24,7 +24,7 @@ FALLBACK_LIMIT = 3000
 BUTTON_ACTION = "dips_btn_"
 NOTE_ACTION = "dips_note_"
 NOTE_CALLBACK = "dips_note"
-CASE_ACTION = "dips_case_"  # a case button that opens its form (bot/slack_cases.py)
+CASE_ACTION = "dips_case_"  # a case button that opens its form (bot/slack/cases.py)
 
 
 def escape(text: str) -> str:

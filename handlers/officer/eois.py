@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from handlers.domain import impact as impact_report
 from handlers.domain.buttons import OfficerEoi, StageMove
+from handlers.domain.export import eoi_csv
 from handlers.domain.outbound import notify
 from handlers.domain.stages import OFFICER_STAGES, next_stages, stage_label
 from handlers.kernel.callbacks import CallbackData
@@ -17,7 +14,7 @@ from handlers.kernel.validation import clean, parse_id
 from handlers.sme.buttons import MyEois
 from storage import challenges, eois
 from storage.audit import audit
-from storage.models import Eoi, Identity
+from storage.models import Identity
 
 router = Router("officer.eois")
 
@@ -131,24 +128,6 @@ async def eoi_button(ctx: Ctx, pressed: OfficerEoi) -> None:
 
 # ---- export ----
 
-EXPORT_FIELDS = ("reference", "challenge", "department", "organisation", "size_band", "country",
-                 "city", "website", "contact_name", "contact_email", "stage", "summary",
-                 "created_at", "updated_at")
-
-
-def eoi_csv(rows: list[Eoi]) -> bytes:
-    """EOIs as CSV, formula-safe (SME-typed text can't run in a spreadsheet)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_FIELDS)
-    for e in rows:
-        org, contact = e.organisation, e.contact
-        writer.writerow([impact_report.csv_safe(v) for v in (
-            e.reference, e.challenge.ref, e.challenge.department, org.name, org.size_band,
-            org.country, org.city, org.website or "", contact.name if contact else "",
-            contact.email if contact else "", e.stage, e.summary, e.created_at.isoformat(),
-            e.updated_at.isoformat())])
-    return out.getvalue().encode("utf-8")
 
 
 @router.command("export", dips=True)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain import impact as impact_report
 from handlers.domain.buttons import OfficerEoi
+from handlers.domain.chart import chart_png
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment, Reply, buttons
@@ -69,7 +70,7 @@ async def impact(ctx: Ctx, args: str) -> None:
             title=f"Impact report, {report.period_text()}")
     ctx.say("Chart: the EOI funnel and SMEs engaged over time.",
             attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.png",
-                                  impact_report.chart_png(report), "image/png"))
+                                  chart_png(report), "image/png"))
 
 
 @router.button(ImpactCsv, action="impact")

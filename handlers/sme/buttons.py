@@ -42,6 +42,6 @@ EOI_LIST = MyEois()
 
 
 class AskAbout(CallbackData, prefix="askc"):
-    """Ask an officer about a challenge (handlers.sme.ask)."""
+    """Ask an officer about a challenge (handlers.sme.case_reply)."""
 
     ref: str
