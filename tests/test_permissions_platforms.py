@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.slack.render import BUTTON_ACTION, CASE_ACTION
+from bot.slack.render import BUTTON_ACTION, CASE_ACTION, NOTE_ACTION
 from storage import people
 from storage.store import Store
 from tests.fake_slack import action_body
@@ -60,7 +60,7 @@ async def test_forged_staff_actions_on_slack_are_refused_without_a_role(
     await seed(store)
     url = slack.fake.response_url("forged")
     for data in STAFF_PRESSES:
-        for action_id in (f"{BUTTON_ACTION}0", f"{CASE_ACTION}0"):
+        for action_id in (f"{BUTTON_ACTION}0", f"{CASE_ACTION}0", f"{NOTE_ACTION}0"):
             before = len(slack.fake.responses)
             await slack.post(action_body(data, action_id=action_id, user="UNOBODY", response_url=url))
             said = json.dumps(await slack.fake.wait_for(

@@ -131,7 +131,13 @@ class SlackAdapter:
         label = action.get("text", {}).get("text", "Change stage")
         metadata = {"c": channel, "u": speaker.user_id}
         try:
+            if (data.partition(":")[0] not in NOTE_BUTTONS  # forged: not a note button at all
+                    or not await self.core.may_press(speaker, data)):  # refused: no form
+                raise PermissionError(data)
             await client.views_open(trigger_id=body["trigger_id"], view=note_modal(data, label, metadata))
+        except PermissionError:
+            await self._work(speaker, channel, respond if body.get("response_url") else None,
+                             Incoming(speaker, button=data))
         except Exception:
             log.exception("could not open the note modal")
             # No modal: make the change without a note rather than losing the officer's press.

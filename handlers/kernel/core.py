@@ -23,7 +23,7 @@ from handlers.kernel import callbacks
 from handlers.kernel.callbacks import CANCEL_ROW, Dismiss, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Invalid, Step
-from handlers.kernel.messages import Incoming, Outbox, Reply
+from handlers.kernel.messages import Incoming, Outbox, Reply, Speaker
 from handlers.kernel.roles import allowed, who_may
 from handlers.kernel.router import TOP, Registry, Router
 from handlers.kernel.text import t
@@ -153,6 +153,17 @@ class Core:
             await self.answer_step(ctx, message.text)
         elif self.registry.text is not None:
             await self.registry.text(ctx, message.text)
+
+    async def may_press(self, speaker: Speaker, data: str) -> bool:
+        """Whether `speaker` may press a button with this data, for an adapter deciding to
+        open a form first (a Slack modal); the press itself is checked again when it comes."""
+        pressed = callbacks.parse(data)
+        route = self.registry.buttons.get(pressed.prefix) if pressed is not None else None
+        if route is None:
+            return False
+        async with self.store.session() as session:
+            identity = await people.get_identity(session, speaker.platform, speaker.user_id)
+            return identity is not None and allowed(identity.role, route.action)
 
     # ---- the one checked path ----
 
