@@ -62,3 +62,8 @@ def allowed(role: str, action: str) -> bool:
 def who_may(action: str) -> str:
     """Who to name in a refusal: the least role that may perform the action."""
     return t("kernel.who_officers") if allowed(OFFICER, action) else t("kernel.who_admins")
+
+
+def is_staff(role: str) -> bool:
+    """Officers and admins: they also see draft challenges and the staff menu."""
+    return role in STAFF

@@ -7,6 +7,7 @@ from typing import Any
 from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
+from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean, parse_id
@@ -54,7 +55,7 @@ async def visible_challenge(ctx: Ctx, ref: str) -> Challenge | None:
     """The challenge called `ref` if this person may see it (drafts are for staff only)."""
     ref = clean(ref).lower()[:64]
     challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
-    if challenge is None or (challenge.status == "draft" and ctx.role not in ("officer", "admin")):
+    if challenge is None or (challenge.status == "draft" and not is_staff(ctx.role)):
         return None
     return challenge
 

@@ -16,6 +16,7 @@ from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Cancel, FlowChoi
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Ask, Flow, Invalid, Parse, Step, field
 from handlers.kernel.messages import Row
+from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import check_email, check_text, check_website, clean
@@ -246,7 +247,7 @@ async def open_challenge(ctx: Ctx, ref: str) -> Challenge | None:
     """The challenge if an SME may register interest in it now; otherwise explain why not."""
     ref = clean(ref).lower()[:64]
     challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
-    if challenge is None or (challenge.status == "draft" and ctx.role == "sme"):
+    if challenge is None or (challenge.status == "draft" and not is_staff(ctx.role)):
         ctx.say(t("eoi.no_such_challenge", ref=ref), [(t("button.see_open_challenges"), OPEN_LIST)])
         return None
     if not challenge.is_open(ctx.today):
