@@ -20,7 +20,11 @@ AUDIENCES = ("sme", "officer", "admin")
 
 
 class WordingError(ValueError):
-    """The catalogue is malformed: every problem is listed."""
+    """The catalogue is malformed; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 def placeholders(text: str) -> set[str]:
@@ -69,7 +73,7 @@ def load(folder: Path = FOLDER) -> dict[str, str]:
             owner[key] = audience
             texts[key] = text
     if problems:
-        raise WordingError("\n".join(problems))
+        raise WordingError(problems)
     return texts
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from handlers.admin import broadcast as bc
 from handlers.app import build_core, seed_catalogue
+from handlers.domain import broadcasts as bc
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core
 from storage import challenges, deliveries, people, subscriptions

@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from handlers.app import build_core, seed_catalogue
+from handlers.domain.anonymise import Asker, anonymise
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Incoming, Reply, Speaker
-from handlers.officer.cases import Asker, anonymise
 from storage import challenges, people
 from storage.models import Contact, Delivery, Identity, Question, Subscription
 from storage.store import Store

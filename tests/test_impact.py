@@ -13,7 +13,8 @@ import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from handlers.domain.impact import build_report, chart_png, fold, is_uk, partner_city
+from handlers.domain.chart import chart_png
+from handlers.domain.impact import build_report, fold, is_uk, partner_city
 from storage import challenges
 from storage.models import AuditEntry, Eoi, Identity, Organisation, StageChange
 from storage.store import Store

@@ -17,8 +17,8 @@ from telegram import Bot
 from bot.telegram.pacing import Pacer
 from bot.telegram.transport import AiohttpRequest
 from bot.telegram.worker import Worker
-from handlers.admin import broadcast as bc
 from handlers.app import build_core, seed_catalogue
+from handlers.domain import broadcasts as bc
 from handlers.domain.outbound import to_payload
 from handlers.kernel.messages import Reply
 from storage import deliveries, people

@@ -12,7 +12,7 @@ from bot.settings import Settings
 
 async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import render
-    from handlers.admin import broadcast as bc
+    from handlers.domain import broadcasts as bc
 
     target = args.target
     store = await open_cli_store(settings)

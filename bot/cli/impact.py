@@ -14,7 +14,8 @@ from bot.settings import Settings
 async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from handlers.domain.impact import build_report, chart_png
+    from handlers.domain.chart import chart_png
+    from handlers.domain.impact import build_report
 
     try:
         since = date.fromisoformat(args.since) if args.since else None

@@ -3,7 +3,7 @@
 It only translates: `/dips SUB args` becomes Incoming(command="dips", args="SUB args") (the core
 checks the officer role once for the whole /dips surface), a button press becomes
 Incoming(button=data), the note modal's submission becomes Incoming(command="stage", args=...),
-and App Home shows the core's "dashboard" replies. Replies are rendered by bot/slack_render.py.
+and App Home shows the core's "dashboard" replies. Replies are rendered by bot/slack/render.py.
 
 Every listener acknowledges first and works afterwards, so Slack always gets its answer within
 3 seconds; when the work after the acknowledgement fails, the user is told. Events Slack retries
@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack.cases import register as register_cases
+from bot.slack.incoming import PLATFORM, speaker_of, starts
 from bot.slack.render import (
     BUTTON_ACTION,
     NOTE_ACTION,
@@ -43,14 +43,13 @@ from bot.slack.render import (
     note_modal,
     render,
 )
+from handlers.domain.buttons import NOTE_BUTTONS
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Incoming, Reply, Speaker
-from handlers.officer.commands import NOTE_BUTTONS
 from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 FILE_FAILED = ("I couldn't send you {name} ({error}). Check that DIPS Assistant may message you "
                "directly in Slack; an admin can also export with `dips eoi export` or "
@@ -87,8 +86,8 @@ class SlackAdapter:
                             request_verification_enabled=bool(settings.slack_signing_secret))
         self.app.middleware(self._skip_retried_events)
         self.app.command("/dips")(self._on_command)
-        self.app.action({"type": "block_actions", "action_id": _starts(BUTTON_ACTION)})(self._on_button)
-        self.app.action({"type": "block_actions", "action_id": _starts(NOTE_ACTION)})(self._on_note_button)
+        self.app.action({"type": "block_actions", "action_id": starts(BUTTON_ACTION)})(self._on_button)
+        self.app.action({"type": "block_actions", "action_id": starts(NOTE_ACTION)})(self._on_note_button)
         self.app.view(NOTE_CALLBACK)(self._on_note_submitted)
         self.app.event("app_home_opened")(self._on_home)
         register_cases(self)  # case threads and forms; other messages are ignored
@@ -119,7 +118,7 @@ class SlackAdapter:
     async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
                          respond: Any) -> None:
         await ack()
-        speaker, channel = _speaker(body)
+        speaker, channel = speaker_of(body)
         await self._work(speaker, channel, respond if body.get("response_url") else None,
                          Incoming(speaker, button=str(action.get("value", ""))))
 
@@ -127,12 +126,18 @@ class SlackAdapter:
                               client: AsyncWebClient, respond: Any) -> None:
         """Open the note modal (trigger ids expire in 3 s, so right after the ack)."""
         await ack()
-        speaker, channel = _speaker(body)
+        speaker, channel = speaker_of(body)
         data = str(action.get("value", ""))
         label = action.get("text", {}).get("text", "Change stage")
         metadata = {"c": channel, "u": speaker.user_id}
         try:
+            if (data.partition(":")[0] not in NOTE_BUTTONS  # forged: not a note button at all
+                    or not await self.core.may_press(speaker, data)):  # refused: no form
+                raise PermissionError(data)
             await client.views_open(trigger_id=body["trigger_id"], view=note_modal(data, label, metadata))
+        except PermissionError:
+            await self._work(speaker, channel, respond if body.get("response_url") else None,
+                             Incoming(speaker, button=data))
         except Exception:
             log.exception("could not open the note modal")
             # No modal: make the change without a note rather than losing the officer's press.
@@ -191,8 +196,7 @@ class SlackAdapter:
                               replace_original=False)
             elif channel:
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=message.text,
-                                                     blocks=message.blocks,
-                                                     **({"thread_ts": thread_ts} if thread_ts else {}))
+                                                     blocks=message.blocks, thread_ts=thread_ts or None)
             else:
                 await self.client.chat_postMessage(channel=user, text=message.text,
                                                    blocks=message.blocks)
@@ -241,18 +245,6 @@ class SlackAdapter:
         app.router.add_get("/health", health)
         return app
 
-
-def _starts(prefix: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(prefix))
-
-
-def _speaker(body: dict[str, Any]) -> tuple[Speaker, str | None]:
-    user = body.get("user", {})
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    if (body.get("container") or {}).get("type") == "view":
-        channel = None  # pressed in App Home: answer by direct message
-    return Speaker(PLATFORM, user.get("id", ""), chat_id=channel,
-                   display_name=user.get("username") or user.get("name")), channel
 
 
 async def serve_slack(core: Core, settings: Settings, *, host: str = "0.0.0.0",

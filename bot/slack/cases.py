@@ -1,4 +1,4 @@
-"""Slack translation for cases (handlers/cases.py): thread replies, and the case forms as modals.
+"""Slack translation for cases (handlers/domain/cases.py): thread replies, and the case forms as modals.
 
 - A human message in the thread of a case's channel notice becomes `/dips answer thread:ID TEXT`.
 - Answer, Publish and Suggest buttons open a modal built from the core's `Form`; its submission
@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.incoming import PLATFORM, speaker_of, starts
 from bot.slack.render import CASE_ACTION, fit, section
+from handlers.domain.cases import Form, case_for_thread, case_form
 from handlers.kernel.messages import Incoming, Speaker
-from handlers.officer.cases import Form, case_for_thread, case_form
 
 if TYPE_CHECKING:
     from bot.slack.adapter import SlackAdapter
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CASE_CALLBACK = "dips_case"
-PLATFORM = "slack"
 # Message subtypes that are a person writing; edits, joins, bot posts and the like are not.
 _HUMAN_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
@@ -63,15 +63,13 @@ def case_modal(form: Form, metadata: dict[str, Any]) -> dict[str, Any]:
 
 def register(adapter: SlackAdapter) -> None:
     """Add the case listeners to the adapter's Bolt app."""
-    from bot.slack.adapter import _speaker, _starts
-
     app = adapter.app
 
-    @app.action({"type": "block_actions", "action_id": _starts(CASE_ACTION)})
+    @app.action({"type": "block_actions", "action_id": starts(CASE_ACTION)})
     async def on_case_button(ack: Any, body: dict[str, Any], action: dict[str, Any],
                              client: AsyncWebClient, respond: Any) -> None:
         await ack()
-        speaker, channel = _speaker(body)
+        speaker, channel = speaker_of(body)
         data = str(action.get("value", ""))
         respond_to = respond if body.get("response_url") else None
         try:

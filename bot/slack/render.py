@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.domain.buttons import FORM_BUTTONS, NOTE_BUTTONS
 from handlers.kernel.messages import Attachment, Button, Reply
-from handlers.officer.cases import FORM_BUTTONS
-from handlers.officer.commands import NOTE_BUTTONS
 
 SECTION_LIMIT = 3000
 MESSAGE_BLOCKS = 50
@@ -25,7 +24,7 @@ FALLBACK_LIMIT = 3000
 BUTTON_ACTION = "dips_btn_"
 NOTE_ACTION = "dips_note_"
 NOTE_CALLBACK = "dips_note"
-CASE_ACTION = "dips_case_"  # a case button that opens its form (bot/slack_cases.py)
+CASE_ACTION = "dips_case_"  # a case button that opens its form (bot/slack/cases.py)
 
 
 def escape(text: str) -> str:

@@ -4,7 +4,7 @@ New-EOI notices for the officers' channel that are waiting together go out as ON
 15 EOIs a message, each with its buttons); everything else is a neutral Reply sent as it is, in a
 thread when its payload names one (`thread_ts`, or a case's thread). A case's notice records its
 ts as the case's thread. Every `reminder_every` seconds the worker also queues reminders for
-cases left unanswered (handlers.officer.cases.queue_reminders).
+cases left unanswered (handlers.domain.cases.queue_reminders).
 Slack allows about one message a second per channel, so sends to a channel are spaced by
 `per_channel` seconds. A rate limit or network failure puts the row back with a delay; a
 permanent refusal (unknown channel, bot removed...) marks it failed.
@@ -25,11 +25,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack.render import render
+from handlers.domain.cases import queue_reminders
+from handlers.domain.notices import new_eoi_notice
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Reply
-from handlers.officer.cases import queue_reminders
-from handlers.officer.commands import new_eoi_notice
 from storage import deliveries
 from storage.cases import get_case, set_thread
 from storage.deliveries import OFFICER_CHANNEL

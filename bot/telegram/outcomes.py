@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.admin.broadcast import on_finished
+from handlers.domain.broadcasts import on_finished
 from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store

@@ -1,37 +1,19 @@
-"""Admin announcements of challenge calls: preview, audience, confirm, progress, final report.
+"""Admin announcements of challenge calls in chat: preview, audience, confirm, progress.
 
-Nothing is written or sent before the admin confirms. On confirmation the challenge is opened,
-and the broadcast with one delivery row per recipient is written in the same transaction as
-the audit entry; the platform workers (bot/worker.py) then send the rows at the rate limits.
-Platform-neutral: the same functions serve Telegram, Slack and the `dips broadcast` command.
+The commands and buttons; what they plan, write and report is in handlers/domain/broadcasts.py
+(shared with the `dips broadcast` command line and the delivery workers).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from handlers.domain.outbound import to_payload
-from handlers.engines.matching.subscribers import subscribers_matching
+from handlers.domain.broadcasts import ALL, MATCHING, confirm, plan, status_text
 from handlers.kernel.callbacks import CallbackData, Dismiss
 from handlers.kernel.context import Ctx
-from handlers.kernel.messages import Reply, buttons
 from handlers.kernel.router import Router
 from handlers.kernel.validation import clean, parse_id
-from handlers.sme.buttons import Interest, ShowChallenge, StopAlerts
-from storage import challenges, deliveries
-from storage.audit import audit
-from storage.models import Broadcast, Challenge, Identity
-from storage.subscriptions import list_active_subscriptions
+from storage.models import Challenge
 
-KIND = "challenge_call"
-MATCHING, ALL = "matching", "all"
 AUDIENCES = {"m": MATCHING, "a": ALL}
-DEFAULT_RATE = 25.0  # messages a second, for an estimate before any row has been sent
-RATE_WINDOW = timedelta(seconds=30)
 
 router = Router("admin.broadcast")
 
@@ -46,140 +28,6 @@ class ChooseAudience(CallbackData, prefix="bca"):
 class ConfirmAudience(CallbackData, prefix="bcy"):
     code: str
     challenge_id: int
-
-
-# ---- what a recipient sees ----
-
-def announcement(challenge: Challenge, matched: list[str]) -> Reply:
-    """The message one recipient gets; `matched` are their interests that fit the challenge."""
-    why = (f"Why you're getting this: it matches your interests in {', '.join(matched)}."
-           if matched else "Why you're getting this: you asked to hear about new challenges.")
-    deadline = (f"Deadline for expressions of interest: {challenge.closes:%d %B %Y}"
-                if challenge.closes else "No closing date has been set yet.")
-    summary = challenge.summary if len(challenge.summary) <= 400 else (
-        challenge.summary[:400].rsplit(" ", 1)[0] + "\u2026")
-    text = (f"{challenge.department} has opened a new challenge.\n\n{summary}\n\n{why}\n\n"
-            f"{deadline}")
-    return Reply(text, buttons(
-        [("Details", ShowChallenge(challenge.ref)), ("Register interest", Interest(challenge.ref))],
-        [("Stop these messages", StopAlerts())],
-    ), None, f"New challenge: {challenge.title}")
-
-
-# ---- planning and confirming (shared with the command line) ----
-
-@dataclass
-class Audience:
-    """Who a broadcast about a challenge would reach, before anything is written."""
-
-    challenge: Challenge
-    matching: list[tuple[Identity, list[str]]]  # subscribers whose interests fit, with the tags
-    everyone: list[tuple[Identity, list[str]]]  # every active subscriber (tags empty if none fit)
-
-    def recipients(self, audience: str) -> list[tuple[Identity, list[str]]]:
-        return self.matching if audience == MATCHING else self.everyone
-
-    def sample(self) -> Reply:
-        """The announcement as its first recipient sees it (the challenge's tags if nobody fits)."""
-        tags = self.matching[0][1] if self.matching else list(self.challenge.tags)[:3]
-        return announcement(self.challenge, tags)
-
-
-async def plan(session: AsyncSession, ref: str) -> Audience | None:
-    """The audiences for a challenge, minus anyone already sent an announcement about it."""
-    challenge = await challenges.get_challenge(session, ref)
-    if challenge is None:
-        return None
-    already = await deliveries.targeted_identities(session, challenge.id, KIND)
-    fitting = {i.id: (i, tags) for i, tags in await subscribers_matching(session, challenge)
-               if i.id not in already and i.chat_id}
-    everyone = [(i, fitting[i.id][1] if i.id in fitting else [])
-                for i, _ in await list_active_subscriptions(session)
-                if i.id not in already and i.chat_id]
-    return Audience(challenge, list(fitting.values()), everyone)
-
-
-async def confirm(session: AsyncSession, ref: str, audience: str, actor: str,
-                  notify: dict[str, Any] | None = None) -> tuple[Broadcast | None, Challenge | None]:
-    """Open the challenge and write the broadcast, its deliveries and the audit entry at once.
-
-    Recomputed here rather than trusted from the preview, and locked on PostgreSQL, so a
-    double-pressed confirm button (or two admins) cannot announce to anyone twice.
-    """
-    challenge = await challenges.get_challenge(session, ref, lock=True)
-    if challenge is None:
-        return None, None
-    opened = challenge.status == "draft"
-    if opened:
-        challenge.status = "open"
-        await audit(session, actor, "challenge_open", ref)
-    if audience not in (MATCHING, ALL):  # publish only
-        return None, challenge
-    found = await plan(session, ref)
-    assert found is not None
-    recipients = found.recipients(audience)
-    if not recipients:
-        return None, challenge
-    broadcast = await deliveries.create_broadcast(
-        session, kind=KIND, challenge_id=challenge.id, audience=audience, created_by=actor,
-        recipients=[(i, to_payload(announcement(challenge, tags))) for i, tags in recipients],
-        notify=notify)
-    await audit(session, actor, "broadcast", ref, broadcast=broadcast.id, audience=audience,
-                recipients=broadcast.total, opened=opened)
-    return broadcast, challenge
-
-
-async def status_text(session: AsyncSession, broadcast_id: int, rate: float | None = None) -> str | None:
-    """Sent, failed and pending counts and an estimate of the time left."""
-    broadcast = await session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        return None
-    counts = await deliveries.progress(session, broadcast_id)
-    sent, failed = counts.get("sent", 0), counts.get("failed", 0)
-    pending = counts.get("pending", 0) + counts.get("sending", 0)
-    challenge = await session.get(Challenge, broadcast.challenge_id) if broadcast.challenge_id else None
-    head = f"Broadcast {broadcast.id}" + (f" about {challenge.ref}" if challenge else "")
-    lines = [f"{head} ({broadcast.audience}, {broadcast.total} recipients):",
-             f"sent {sent}, failed {failed}, pending {pending}"]
-    if pending:
-        recent = await deliveries.recent_sent(session, broadcast_id, RATE_WINDOW)
-        per_second = recent / RATE_WINDOW.total_seconds() if recent else (rate or DEFAULT_RATE)
-        lines.append(f"about {_duration(pending / per_second)} left at {per_second:.1f} a second"
-                     + ("" if recent else " (not sending yet; estimated at the configured rate)"))
-    elif broadcast.finished_at:
-        lines.append(f"finished {broadcast.finished_at:%d %b %Y %H:%M} UTC")
-    return "\n".join(lines)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(1, round(seconds))
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-async def on_finished(session: AsyncSession, broadcast_id: int) -> bool:
-    """Called by workers after recording outcomes: the first to see it finished queues the report."""
-    broadcast = await deliveries.finish_broadcast(session, broadcast_id)
-    if broadcast is None:
-        return False
-    target = broadcast.notify or {}
-    if target.get("platform") and target.get("chat_id"):
-        counts = await deliveries.progress(session, broadcast_id)
-        challenge = (await session.get(Challenge, broadcast.challenge_id)
-                     if broadcast.challenge_id else None)
-        about = f"\u201c{challenge.title}\u201d ({challenge.ref})" if challenge else "the announcement"
-        failed = counts.get("failed", 0)
-        text = (f"Broadcast {broadcast.id} has finished: {about} reached {counts.get('sent', 0)} "
-                f"of {broadcast.total} recipients."
-                + (f" {failed} could not be reached (blocked the bot, or kept failing)."
-                   if failed else ""))
-        await deliveries.enqueue_to_chat(session, target["platform"], str(target["chat_id"]),
-                                         "broadcast_report", to_payload(Reply(text)),
-                                         identity_id=target.get("identity_id"))
-    return True
 
 
 # ---- the chat commands and buttons ----

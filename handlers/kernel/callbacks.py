@@ -18,6 +18,8 @@ import types
 import typing
 from typing import Any, ClassVar, Self, dataclass_transform
 
+from handlers.kernel.text import t
+
 LIMIT = 64  # bytes: Telegram's callback_data limit
 SEP = ":"
 
@@ -117,7 +119,7 @@ class Cancel(CallbackData, prefix="cancel"):
     """Cancel whatever flow is open."""
 
 
-CANCEL_ROW = [("Cancel", Cancel())]
+CANCEL_ROW = [(t("button.cancel"), Cancel())]
 
 
 class Dismiss(CallbackData, prefix="bcx"):

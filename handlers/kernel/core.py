@@ -23,7 +23,7 @@ from handlers.kernel import callbacks
 from handlers.kernel.callbacks import CANCEL_ROW, Dismiss, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Invalid, Step
-from handlers.kernel.messages import Incoming, Outbox, Reply
+from handlers.kernel.messages import Incoming, Outbox, Reply, Speaker
 from handlers.kernel.roles import allowed, who_may
 from handlers.kernel.router import TOP, Registry, Router
 from handlers.kernel.text import t
@@ -105,11 +105,12 @@ class Core:
                     session, speaker.platform, speaker.user_id, speaker.chat_id,
                     speaker.display_name)
             else:  # the claim commits with the effects: an update is taken once, never lost
-                loaded = await people.claim_with_identity(
+                claimed = await people.claim_with_identity(
                     session, speaker.platform, message.update_id, speaker.user_id,
                     speaker.chat_id, speaker.display_name)
-                if loaded is None:
+                if claimed is None:  # another process took this update
                     return []
+                loaded = claimed
             ctx = await self._context(session, *loaded)
             await self._dispatch(ctx, message)
             await ctx.persist()
@@ -153,15 +154,26 @@ class Core:
         elif self.registry.text is not None:
             await self.registry.text(ctx, message.text)
 
+    async def may_press(self, speaker: Speaker, data: str) -> bool:
+        """Whether `speaker` may press a button with this data, for an adapter deciding to
+        open a form first (a Slack modal); the press itself is checked again when it comes."""
+        pressed = callbacks.parse(data)
+        route = self.registry.buttons.get(pressed.prefix) if pressed is not None else None
+        if route is None:
+            return False
+        async with self.store.session() as session:
+            identity = await people.get_identity(session, speaker.platform, speaker.user_id)
+            return identity is not None and allowed(identity.role, route.action)
+
     # ---- the one checked path ----
 
     @staticmethod
-    def permitted(ctx: Ctx, action: str, spelled: str = "that") -> bool:
+    def permitted(ctx: Ctx, action: str, spelled: str = "") -> bool:
         """Whether the user's role (read from the store with this message) may perform
-        `action`; if not, say so."""
+        `action`; if not, say so (naming it as `spelled`, e.g. "/dips eois", or "that")."""
         if allowed(ctx.role, action):
             return True
-        ctx.say(t("kernel.refused", what=spelled, who=who_may(action)))
+        ctx.say(t("kernel.refused", what=spelled or t("kernel.that"), who=who_may(action)))
         return False
 
     async def run_command(self, ctx: Ctx, name: str, args: str, namespace: str = TOP) -> None:

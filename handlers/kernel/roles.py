@@ -8,6 +8,8 @@ that the table and the registry list the same actions.
 
 from __future__ import annotations
 
+from handlers.kernel.text import t
+
 SME, OFFICER, ADMIN = "sme", "officer", "admin"
 EVERYONE = frozenset({SME, OFFICER, ADMIN})
 STAFF = frozenset({OFFICER, ADMIN})
@@ -59,4 +61,9 @@ def allowed(role: str, action: str) -> bool:
 
 def who_may(action: str) -> str:
     """Who to name in a refusal: the least role that may perform the action."""
-    return "council officers" if allowed(OFFICER, action) else "admins"
+    return t("kernel.who_officers") if allowed(OFFICER, action) else t("kernel.who_admins")
+
+
+def is_staff(role: str) -> bool:
+    """Officers and admins: they also see draft challenges and the staff menu."""
+    return role in STAFF

@@ -9,6 +9,7 @@ from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
 from handlers.kernel.router import Router
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean
 from handlers.sme.buttons import StopAlerts
 from storage import subscriptions
@@ -23,27 +24,23 @@ async def subscribe(ctx: Ctx, args: str) -> None:
         await save(ctx, args)
         return
     if ctx.flow is not None:
-        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", Resume())])
+        ctx.say(t("kernel.busy"), [(t("button.carry_on"), Resume())])
         return
     current = await subscriptions.get_subscription(ctx.session, ctx.identity.id)
-    intro = (f"You get alerts about: {', '.join(current.tags)}.\n\nType new interests to change "
-             "them, or press Stop alerts." if current else
-             "Tell me what your business is interested in, separated by commas, for example "
-             "\u201cair quality, sensors, transport\u201d, and I'll tell you when a matching "
-             "challenge opens.")
+    intro = t("alerts.current", tags=", ".join(current.tags)) if current else t("alerts.ask")
     ctx.goto(FLOW.name, "interests")
-    rows = [[("Stop alerts", StopAlerts())]] if current else []
+    rows = [[(t("alerts.stop"), StopAlerts())]] if current else []
     ctx.say(intro, *rows, CANCEL_ROW)
 
 
 async def prompt(ctx: Ctx) -> None:
-    ctx.say("Type your interests, separated by commas.", CANCEL_ROW)
+    ctx.say(t("alerts.prompt"), CANCEL_ROW)
 
 
 async def step_interests(ctx: Ctx, text: str) -> None:
     if clean(text).lower().strip(" .!") in ("cancel", "quit", "exit"):
         ctx.finish()
-        ctx.say("Cancelled: your alerts are as they were.")
+        ctx.say(t("alerts.cancelled"))
     else:
         await save(ctx, text)
 
@@ -58,14 +55,12 @@ async def save(ctx: Ctx, text: str) -> None:
         return
     tags = interests_to_tags(clean(text)[:1000])
     if not tags:
-        ctx.say("I couldn't pick out any interests there. Try a few words separated by commas, "
-                "like \u201cfood, urban farming, logistics\u201d.", CANCEL_ROW)
+        ctx.say(t("alerts.no_interests"), CANCEL_ROW)
         return
     await subscriptions.set_subscription(ctx.session, ctx.identity.id, tags)
     if ctx.flow == FLOW.name:
         ctx.finish()
-    ctx.say(f"Done. I'll tell you when a new challenge about {', '.join(tags)} opens. "
-            "Change them with /subscribe; stop with /unsubscribe.")
+    ctx.say(t("alerts.done", tags=", ".join(tags)))
 
 
 @router.command("unsubscribe")
@@ -73,8 +68,7 @@ async def unsubscribe(ctx: Ctx, args: str) -> None:
     removed = await subscriptions.delete_subscription(ctx.session, ctx.identity.id)
     if ctx.flow == FLOW.name:
         ctx.finish()
-    ctx.say("Alerts stopped: you won't get messages about new challenges. /subscribe starts them "
-            "again." if removed else "You weren't subscribed to alerts. /subscribe to start.")
+    ctx.say(t("alerts.stopped") if removed else t("alerts.not_subscribed"))
 
 
 @router.button(StopAlerts, action="unsubscribe")

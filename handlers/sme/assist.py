@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
 from handlers.kernel.callbacks import CANCEL_ROW, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
 from handlers.kernel.router import Router
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean
-from handlers.officer.cases import ASK_FLOW, open_case
 from handlers.sme.buttons import HUMAN, FaqAnswer
+from handlers.sme.case_reply import ASK_FLOW, open_case
 from handlers.sme.challenges import show_matches
 from handlers.sme.menu import menu_rows
 
-HANDOFF_ROW = [("Talk to a person", HUMAN)]
+if TYPE_CHECKING:
+    from content.faq import FaqEntry
+    from handlers.engines.faq.answerer import FaqResult
+
+HANDOFF_ROW = [(t("button.talk_to_person"), HUMAN)]
 
 router = Router("sme.assist")
 OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
@@ -30,39 +36,32 @@ async def on_text(ctx: Ctx, text: str) -> None:
     text = clean(text)
     letters = [c for c in text if c.isalpha()]
     if not letters:
-        ctx.say("I didn't catch a question there. What would you like to do?", *menu_rows(ctx))
+        ctx.say(t("assist.no_question"), *menu_rows(ctx))
         return
     if sum(c.isascii() for c in letters) < len(letters) / 2:
-        ctx.say("Sorry, I can only read English at the moment. Please ask in English, or use the "
-                "menu below.", *menu_rows(ctx))
+        ctx.say(t("assist.english_only"), *menu_rows(ctx))
         return
     answerer = ctx.core.answerer
-    result = answerer.answer(text) if answerer is not None else None
+    result: FaqResult | None = answerer.answer(text) if answerer is not None else None
     kind = result.kind if result is not None else "handoff"
     if kind == "smalltalk":
-        ctx.say("Hello! I'm DIPS Assistant. I can find council challenges that fit your business, "
-                "register your interest, and answer questions about DIPS and selling to the "
-                "council.", *menu_rows(ctx))
+        ctx.say(t("assist.hello"), *menu_rows(ctx))
     elif kind == "other_service":
-        ctx.say("I can only help with the DIPS programme and selling innovation to the council. "
-                f"For other council services, please see {ctx.core.config.council_contact_url}")
-    elif kind == "answer" and not (_describes(text) and result.score < 0.8):
+        ctx.say(t("assist.other_service", url=ctx.core.config.council_contact_url))
+    elif (result is not None and result.entry is not None and kind == "answer"
+          and not (_describes(text) and result.score < 0.8)):
         await answer(ctx, result.entry)
     elif _describes(text):
         await show_matches(ctx, text)
-    elif kind == "suggest":
-        offer(ctx, text, result.alternatives, "suggest",
-              "I'm not sure I understood. Did you mean one of these?")
+    elif result is not None and kind == "suggest":
+        offer(ctx, text, result.alternatives, "suggest", t("assist.did_you_mean"))
     elif result is not None and not result.alternatives and result.score < OFF_TOPIC:
         # Nothing in the knowledge base is even close: probably not a question for DIPS.
-        offer(ctx, text, (), "send", "Sorry, I can only help with the DIPS programme and selling "
-              "innovation to the council. If your question is about those, shall I pass it to a "
-              "DIPS officer?")
+        offer(ctx, text, (), "send", t("assist.off_topic"))
     else:
         related = result.alternatives if result is not None else ()
-        offer(ctx, text, related, "send", "I don't have a reliable answer to that. Shall I pass "
-              "your question to a DIPS officer? They reply here."
-              + (" Meanwhile, these answers may help:" if related else ""))
+        offer(ctx, text, related, "send", t("assist.no_answer")
+              + (" " + t("assist.meanwhile") if related else ""))
 
 
 def offer(ctx: Ctx, text: str, related: tuple, asked: str, intro: str) -> None:
@@ -75,23 +74,22 @@ def offer(ctx: Ctx, text: str, related: tuple, asked: str, intro: str) -> None:
     """
     suggestions = [[(e.title[:60], FaqAnswer(e.id))] for e in related[:3]]
     if ctx.flow is not None and ctx.flow != ASK_FLOW:
-        ctx.say(f"{intro.split('?')[0].split('. ')[0]}. Once you've finished here (or typed "
-                "/cancel), ask again and I can pass it to an officer.", *suggestions,
-                [("Carry on", Resume())])
+        ctx.say(t("assist.ask_later", said=intro.split("?")[0].split(". ")[0]), *suggestions,
+                [(t("button.carry_on"), Resume())])
         return
     token = f"{zlib.crc32(text.encode()) % 10_000:04d}"  # ties the buttons to this question
     ctx.finish()
     ctx.goto(ASK_FLOW, "send", question=text[:2000], related=[e.id for e in related[:3]],
              asked=asked, token=token)
     if asked == "suggest":
-        ctx.say(intro, *suggestions, [("None of these: ask an officer", FlowChoice("send", f"yes.{token}"))])
+        ctx.say(intro, *suggestions, [(t("assist.none_of_these"), FlowChoice("send", f"yes.{token}"))])
     else:
         ctx.say(intro, *suggestions, send_row(token))
 
 
 def send_row(token: str) -> list[tuple[str, FlowChoice]]:
-    return [("Yes, ask an officer", FlowChoice("send", f"yes.{token}")),
-            ("No, thanks", FlowChoice("send", f"no.{token}"))]
+    return [(t("assist.yes_ask"), FlowChoice("send", f"yes.{token}")),
+            (t("button.no_thanks"), FlowChoice("send", f"no.{token}"))]
 
 
 def typed_choice(text: str) -> str:
@@ -115,7 +113,7 @@ async def step_send(ctx: Ctx, text: str) -> None:
     if ctx.pressed:
         choice, _, pressed_token = text.partition(".")
         if pressed_token != token:  # a Yes or No under an earlier question
-            ctx.say("That button belongs to an earlier message.")
+            ctx.say(t("kernel.button_stale"))
             await prompt_question(ctx)
             return
     else:
@@ -131,7 +129,7 @@ async def step_send(ctx: Ctx, text: str) -> None:
         await hand_over(ctx, question, related, offer_related=not shown)
     elif choice == "no":
         ctx.finish()
-        ctx.say("All right, I haven't passed it on. What else can I help with?", *menu_rows(ctx))
+        ctx.say(t("assist.not_passed"), *menu_rows(ctx))
     else:
         ctx.finish()
         await on_text(ctx, text)
@@ -145,7 +143,7 @@ def _describes(text: str) -> bool:
     return describes_business(text)
 
 
-async def answer(ctx: Ctx, entry, handoff: bool = True) -> None:  # type: ignore[no-untyped-def]
+async def answer(ctx: Ctx, entry: FaqEntry, handoff: bool = True) -> None:
     """An FAQ entry with its source; `handoff` adds "Talk to a person" (not mid-conversation)."""
     from handlers.engines.faq.formatting import format_answer
 
@@ -157,11 +155,11 @@ async def faq_button(ctx: Ctx, pressed: FaqAnswer) -> None:
     faq_id = pressed.faq_id
     entry = ctx.core.answerer.get(faq_id) if ctx.core.answerer is not None else None
     if entry is None:
-        ctx.say("That answer is no longer available. Please ask your question again.")
+        ctx.say(t("assist.answer_gone"))
         return
     if (ctx.flow, ctx.step) == (ASK_FLOW, "send"):  # an offer is open: keep it in sight
         await answer(ctx, entry, handoff=False)
-        ctx.say("Still want me to pass your question to a DIPS officer?",
+        ctx.say(t("assist.still_pass"),
                 send_row(str(ctx.data.get("token", ""))))
         return
     await answer(ctx, entry)
@@ -169,22 +167,20 @@ async def faq_button(ctx: Ctx, pressed: FaqAnswer) -> None:
 
 async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = False,
                     challenge_ref: str | None = None, offer_related: bool = True) -> None:
-    """File a case for the officers (see handlers.officer.cases) and tell the SME it was passed on."""
+    """File a case for the officers (see handlers.domain.cases) and tell the SME it was passed on."""
     await open_case(ctx, text, related, challenge_ref, asked_for_person=asked)
-    said = ("I've recorded your question and passed it to a DIPS officer, who will reply here. "
-            "I'll tell you when they answer.")
+    said = t("assist.passed_on")
     if related and offer_related:
-        ctx.say(f"{said} Meanwhile, these answers may help:",
+        ctx.say(f"{said} {t('assist.meanwhile')}",
                 *[[(e.title[:60], FaqAnswer(e.id))] for e in related[:3]])
     else:
-        ctx.say(f"{said} Meanwhile, is there anything else?", *menu_rows(ctx))
+        ctx.say(f"{said} {t('assist.anything_else')}", *menu_rows(ctx))
 
 
 @router.command("human")
 async def human(ctx: Ctx, args: str) -> None:
     if ctx.flow is not None and ctx.flow != ASK_FLOW:
-        ctx.say("Please finish or /cancel what you're doing first, then I'll pass your question "
-                "on.", [("Carry on", Resume())])
+        ctx.say(t("assist.busy"), [(t("button.carry_on"), Resume())])
         return
     text = clean(args)
     if text:
@@ -192,14 +188,13 @@ async def human(ctx: Ctx, args: str) -> None:
         await hand_over(ctx, text, asked=True)
         return
     ctx.goto(ASK_FLOW, "question")
-    ctx.say("What would you like to ask a DIPS officer? Type your question and I'll pass it on.",
-            CANCEL_ROW)
+    ctx.say(t("assist.ask_person"), CANCEL_ROW)
 
 
 async def step_question(ctx: Ctx, text: str) -> None:
     text = clean(text, keep_newlines=True)
     if not text:
-        ctx.say("Please type your question, or press Cancel.", CANCEL_ROW)
+        ctx.say(t("assist.empty_question"), CANCEL_ROW)
         return
     challenge_ref = ctx.data.get("challenge")  # asked from a challenge's details
     ctx.finish()
@@ -209,10 +204,10 @@ async def step_question(ctx: Ctx, text: str) -> None:
 async def prompt_question(ctx: Ctx) -> None:
     if ctx.step == "send":
         question = str(ctx.data.get("question", ""))[:300]
-        ctx.say(f"Shall I pass your question to a DIPS officer?\n\u201c{question}\u201d",
+        ctx.say(t("assist.shall_pass", question=question),
                 send_row(str(ctx.data.get("token", ""))))
     else:
-        ctx.say("Type your question for a DIPS officer.", CANCEL_ROW)
+        ctx.say(t("assist.type_question"), CANCEL_ROW)
 
 
 
@@ -228,8 +223,7 @@ async def aside(ctx: Ctx, question: str) -> None:
     if result is not None and result.kind == "answer":
         await answer(ctx, result.entry, handoff=False)
     else:
-        ctx.say("That sounds like a question. Ask it again once we've finished here, and I'll "
-                "answer it or pass it to an officer (or type /cancel to stop now).")
+        ctx.say(t("assist.aside"))
 
 
 # An open offer survives its own buttons, a suggested answer, and /cancel (which ends it).

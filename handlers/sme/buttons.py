@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# Declared with the domain, which puts them on announcements and clarifications.
+from handlers.domain.buttons import Interest as Interest
+from handlers.domain.buttons import ShowChallenge as ShowChallenge
+from handlers.domain.buttons import StopAlerts as StopAlerts
 from handlers.kernel.callbacks import CallbackData
 
 
@@ -18,18 +22,6 @@ class OpenList(CallbackData, prefix="chl"):
     page: int = 0
 
 
-class ShowChallenge(CallbackData, prefix="ch"):
-    """One challenge in full (handlers.sme.challenges)."""
-
-    ref: str
-
-
-class Interest(CallbackData, prefix="int"):
-    """Register interest in a challenge: starts the EOI form (handlers.sme.eoi_form)."""
-
-    ref: str
-
-
 class MyEois(CallbackData, prefix="my"):
     """The SME's EOIs, or one of them (handlers.sme.my_eois)."""
 
@@ -42,10 +34,6 @@ class FaqAnswer(CallbackData, prefix="faq"):
     faq_id: str
 
 
-class StopAlerts(CallbackData, prefix="unsub"):
-    """Stop challenge alerts (handlers.sme.alerts)."""
-
-
 FIND = MenuPick("find")
 HUMAN = MenuPick("human")
 SUBSCRIBE = MenuPick("subscribe")
@@ -54,6 +42,6 @@ EOI_LIST = MyEois()
 
 
 class AskAbout(CallbackData, prefix="askc"):
-    """Ask an officer about a challenge (handlers.sme.ask)."""
+    """Ask an officer about a challenge (handlers.sme.case_reply)."""
 
     ref: str

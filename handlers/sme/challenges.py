@@ -7,7 +7,9 @@ from typing import Any
 from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
+from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean, parse_id
 from handlers.sme.buttons import OPEN_LIST, SUBSCRIBE, AskAbout, Interest, OpenList, ShowChallenge
 from storage import challenges
@@ -29,31 +31,31 @@ async def list_open(ctx: Ctx, arg: str) -> None:
     page = min(parse_id(arg) or 0, 10_000)
     rows = await challenges.list_challenges(ctx.session, open_on=ctx.today)
     if not rows:
-        ctx.say("There are no open challenges at the moment. /subscribe and I'll tell you when "
-                "a new one opens.", [("Tell me about new challenges", SUBSCRIBE)])
+        ctx.say(t("challenges.none_open"), [(t("challenges.tell_me_new"), SUBSCRIBE)])
         return
     pages = (len(rows) + PAGE - 1) // PAGE
     page = min(page, pages - 1)
     shown = rows[page * PAGE:(page + 1) * PAGE]
-    lines = [f"\u2022 {c.title} ({c.department}){_closes(c)}\n   reference: {c.ref}" for c in shown]
+    lines = [t("challenges.line", title=c.title, department=c.department, closes=_closes(c), ref=c.ref)
+             for c in shown]
     nav = []
     if page > 0:
-        nav.append(("\u2190 Previous", OpenList(page - 1)))
+        nav.append((t("challenges.previous"), OpenList(page - 1)))
     if page < pages - 1:
-        nav.append(("Next \u2192", OpenList(page + 1)))
-    ctx.say(f"Open challenges (page {page + 1} of {pages}):\n\n" + "\n".join(lines),
+        nav.append((t("challenges.next"), OpenList(page + 1)))
+    ctx.say(t("challenges.page", page=page + 1, pages=pages, lines="\n".join(lines)),
             *[[(c.title[:60], ShowChallenge(c.ref))] for c in shown], *([nav] if nav else []))
 
 
-def _closes(challenge) -> str:  # type: ignore[no-untyped-def]
-    return f", closes {challenge.closes:%d %b %Y}" if challenge.closes else ""
+def _closes(challenge: Challenge) -> str:
+    return t("challenges.closes", date=challenge.closes) if challenge.closes else ""
 
 
 async def visible_challenge(ctx: Ctx, ref: str) -> Challenge | None:
     """The challenge called `ref` if this person may see it (drafts are for staff only)."""
     ref = clean(ref).lower()[:64]
     challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
-    if challenge is None or (challenge.status == "draft" and ctx.role not in ("officer", "admin")):
+    if challenge is None or (challenge.status == "draft" and not is_staff(ctx.role)):
         return None
     return challenge
 
@@ -68,31 +70,31 @@ async def details(ctx: Ctx, ref: str) -> None:
     """`ch:<ref>` and `/start <ref>`: one challenge in full."""
     challenge = await visible_challenge(ctx, ref)
     if challenge is None:
-        ctx.say(f"I can't find a challenge called \u201c{clean(ref)[:64]}\u201d.",
-                [("Open challenges", OPEN_LIST)])
+        ctx.say(t("challenges.not_found", ref=clean(ref)[:64]), [(t("button.open_challenges"), OPEN_LIST)])
         return
     is_open = challenge.is_open(ctx.today)
-    lines = [challenge.summary, "", f"Department: {challenge.department}",
-             f"Tags: {', '.join(challenge.tags)}"]
+    lines = [challenge.summary, "", t("challenges.department", department=challenge.department),
+             t("challenges.tags", tags=", ".join(challenge.tags))]
     if challenge.closes:
-        lines.append(f"Closing date: {challenge.closes:%d %B %Y}")
+        lines.append(t("challenges.closing_date", date=challenge.closes))
     if challenge.budget:
-        lines.append(f"Budget: {challenge.budget}")
+        lines.append(t("challenges.budget", budget=challenge.budget))
     if challenge.url:
-        lines.append(f"Full brief: {challenge.url}")
+        lines.append(t("challenges.brief", url=challenge.url))
     if challenge.sample:
-        lines.append("(Sample challenge based on the DIPS action plan.)")
+        lines.append(t("challenges.sample"))
     if not is_open:
-        lines.append("\nThis challenge is not open for expressions of interest.")
+        lines += ["", t("challenges.not_open")]
     published = await clarifications(ctx.session, challenge.id)
     if published:  # answers officers gave one bidder, shared with all of them
-        lines.append("\nClarifications:")
-        lines += [f"{i}. Q: {c.question[:500]}\n   A: {c.answer[:1000]}"
+        lines += ["", t("challenges.clarifications")]
+        lines += [t("challenges.clarification", n=i, question=c.question[:500], answer=c.answer[:1000])
                   for i, c in enumerate(published[-10:], max(1, len(published) - 9))]
-    rows: list[list[tuple[str, Any]]] = [[("Register interest", Interest(challenge.ref))]] if is_open else []
-    rows.append([("Ask an officer about this", AskAbout(challenge.ref[:58]))])
-    rows.append([("Open challenges", OPEN_LIST)])
-    ctx.say("\n".join(lines), *rows, title=f"{challenge.title} [{challenge.ref}]")
+    rows: list[list[tuple[str, Any]]] = (
+        [[(t("button.register_interest"), Interest(challenge.ref))]] if is_open else [])
+    rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58]))])
+    rows.append([(t("button.open_challenges"), OPEN_LIST)])
+    ctx.say("\n".join(lines), *rows, title=t("challenges.title", title=challenge.title, ref=challenge.ref))
 
 
 @router.command("match")
@@ -100,7 +102,7 @@ async def show_matches(ctx: Ctx, text: str) -> None:
     """Rank open challenges against what the business does, saying why each matched."""
     text = clean(text)
     if not text:
-        ctx.say("Tell me what your business does, for example /match we make air quality sensors")
+        ctx.say(t("challenges.match_usage"))
         return
     if ctx.core.index is None:
         await list_open(ctx, "0")
@@ -108,15 +110,16 @@ async def show_matches(ctx: Ctx, text: str) -> None:
     matcher = await ctx.core.index.matcher(ctx.session)
     found = matcher.match(text, limit=5)
     if not found:
-        ctx.say("I couldn't find an open challenge that fits that well. Here are all the open "
-                "challenges, or /subscribe to hear about new ones.",
-                [("Open challenges", OPEN_LIST), ("Tell me about new ones", SUBSCRIBE)])
+        ctx.say(t("challenges.no_match"),
+                [(t("button.open_challenges"), OPEN_LIST), (t("challenges.tell_me_new_ones"), SUBSCRIBE)])
         return
-    lines = [f"{i}. {m.title} ({m.department})\n   matched on: {', '.join(m.matched)}"
+    lines = [t("challenges.match_line", n=i, title=m.title, department=m.department,
+               matched=", ".join(m.matched))
              for i, m in enumerate(found, 1)]
-    rows = [[(f"{i}. Details", ShowChallenge(m.ref)), (f"{i}. Register interest", Interest(m.ref))]
+    rows = [[(t("challenges.details_n", n=i), ShowChallenge(m.ref)),
+             (t("challenges.register_n", n=i), Interest(m.ref))]
             for i, m in enumerate(found, 1)]
-    ctx.say("These open challenges fit what you do:\n\n" + "\n".join(lines), *rows)
+    ctx.say(t("challenges.matches", lines="\n".join(lines)), *rows)
 
 
 @router.command("challenges")
@@ -131,15 +134,13 @@ async def start_find(ctx: Ctx, args: str = "") -> None:
         await show_matches(ctx, args)
         return
     if ctx.flow is not None:
-        ctx.say("Please finish or /cancel what you're doing first.", [("Carry on", Resume())])
+        ctx.say(t("kernel.busy"), [(t("button.carry_on"), Resume())])
         return
     await ctx.begin(FIND)
 
 
 async def prompt_find(ctx: Ctx) -> None:
-    ctx.say("Tell me in a sentence what your business does or offers, for example "
-            "\u201cwe make low-cost air quality sensors\u201d, and I'll find challenges that fit.",
-            CANCEL_ROW)
+    ctx.say(t("challenges.find_prompt"), CANCEL_ROW)
 
 
 async def step_describe(ctx: Ctx, text: str) -> None:

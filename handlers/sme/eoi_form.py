@@ -9,16 +9,19 @@ from __future__ import annotations
 import re
 
 from content.privacy import privacy
+from handlers.domain import eois as domain_eois
+from handlers.domain.eois import Submission
 from handlers.domain.stages import stage_label
 from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Cancel, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Ask, Flow, Invalid, Parse, Step, field
 from handlers.kernel.messages import Row
+from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import check_email, check_text, check_website, clean
 from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MenuPick, MyEois
-from storage import challenges, deliveries, eois, people
+from storage import challenges, eois, people
 from storage.models import Challenge, eoi_reference
 
 SUMMARY_MIN, SUMMARY_MAX = 20, 1500
@@ -66,7 +69,7 @@ async def ask_profile(ctx: Ctx) -> None:
 
 async def ask_consent(ctx: Ctx) -> None:
     ctx.say(privacy().consent, [(t("eoi.agree"), choice("consent", "yes")),
-                                (t("eoi.no_thanks"), choice("consent", "no"))],
+                                (t("button.no_thanks"), choice("consent", "no"))],
             [(t("eoi.read_notice"), choice("consent", "notice"))])
 
 
@@ -244,7 +247,7 @@ async def open_challenge(ctx: Ctx, ref: str) -> Challenge | None:
     """The challenge if an SME may register interest in it now; otherwise explain why not."""
     ref = clean(ref).lower()[:64]
     challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
-    if challenge is None or (challenge.status == "draft" and ctx.role == "sme"):
+    if challenge is None or (challenge.status == "draft" and not is_staff(ctx.role)):
         ctx.say(t("eoi.no_such_challenge", ref=ref), [(t("button.see_open_challenges"), OPEN_LIST)])
         return None
     if not challenge.is_open(ctx.today):
@@ -301,33 +304,14 @@ async def submit(ctx: Ctx) -> None:
     if challenge is None:
         ctx.finish()
         return
-    returning = ctx.identity.organisation_id is not None
-    org, contact = await people.save_profile(
-        ctx.session, ctx.identity, dict(data["org"]),
-        {"name": data["contact"]["name"], "email": data["contact"]["email"]},
-    )
-    if data.get("consent"):
-        await people.record_consent(ctx.session, ctx.identity, data["consent"], contact.id)
-    # Only a returning organisation can hold an EOI here already (a withdrawn one is
-    # re-submitted under its old reference); a new one inserts without looking first.
-    eoi = await eois.find_eoi(ctx.session, org.id, challenge.id) if returning else None
+    form = Submission(data["org"], data["contact"], data["summary"], data.get("consent"))
     try:
-        if eoi is None:
-            eoi = await eois.create_eoi(
-                ctx.session, organisation_id=org.id, challenge_id=challenge.id,
-                contact_id=contact.id, identity_id=ctx.identity.id, summary=data["summary"],
-                actor=ctx.actor)
-        elif eoi.stage != "withdrawn":
-            raise eois.DuplicateEoi(eoi)
-        else:
-            eoi.summary, eoi.contact_id = data["summary"], contact.id
-            await eois.change_stage(ctx.session, eoi, "submitted", ctx.actor, "re-submitted")
-    except eois.DuplicateEoi as dup:
+        eoi = await domain_eois.submit(ctx.session, ctx.identity, challenge, form, ctx.actor)
+    except domain_eois.DuplicateEoi as dup:
         ctx.finish()
         ctx.say(t("eoi.duplicate", reference=dup.existing.reference),
                 [(t("button.view_it"), MyEois(dup.existing.id))])
         return
-    await deliveries.enqueue_for_officers(ctx.session, "new_eoi", {"eoi_id": eoi.id})
     ctx.finish()
     ctx.say(t("eoi.registered", title=challenge.title, reference=eoi_reference(eoi.id),
               department=challenge.department),

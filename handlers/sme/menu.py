@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.kernel.callbacks import Cancel, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Row
-from handlers.kernel.roles import STAFF
+from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.sme.buttons import EOI_LIST, FIND, HUMAN, OPEN_LIST, SUBSCRIBE, MenuPick
@@ -19,7 +19,7 @@ def menu_rows(ctx: Ctx) -> tuple[Row, ...]:
         [(t("button.my_eois"), EOI_LIST), (t("menu.ask"), MenuPick("ask"))],
         [(t("menu.alerts"), SUBSCRIBE), (t("button.talk_to_person"), HUMAN)],
     )
-    if ctx.role in STAFF:
+    if is_staff(ctx.role):
         rows += ([(t("menu.staff_eois"), MenuPick("eois")),
                   (t("menu.staff_questions"), MenuPick("questions"))],)
     return rows
@@ -39,7 +39,7 @@ async def start(ctx: Ctx, args: str) -> None:
 
 @router.command("help")
 async def help_(ctx: Ctx, args: str) -> None:
-    ctx.say(t("menu.help") + (t("menu.staff_help") if ctx.role in STAFF else ""), *menu_rows(ctx))
+    ctx.say(t("menu.help") + (t("menu.staff_help") if is_staff(ctx.role) else ""), *menu_rows(ctx))
 
 
 @router.command("menu")

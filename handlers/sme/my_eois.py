@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.domain import eois as domain_eois
 from handlers.domain.stages import END_STAGES, stage_label
 from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Resume
 from handlers.kernel.context import Ctx
@@ -98,9 +99,8 @@ async def read_new_summary(ctx: Ctx, text: str) -> None:
         raise Invalid(error)
     eoi = await own_eoi(ctx, int(ctx.data.get("eoi_id", 0)))
     ctx.finish()
-    if eoi is None or eoi.stage in END_STAGES:
+    if eoi is None or not await domain_eois.edit_summary(eoi, str(value)):
         return
-    eoi.summary = str(value)
     ctx.say(t("my.updated", reference=eoi.reference), [(t("button.view_it"), MyEois(eoi.id))])
 
 
@@ -135,7 +135,7 @@ async def ask_withdraw(ctx: Ctx, pressed: Withdraw) -> None:
         ctx.say(t("my.already", reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
         return
     ctx.say(t("my.confirm_withdraw", reference=eoi.reference, title=eoi.challenge.title),
-            [(t("my.yes_withdraw"), WithdrawYes(eoi.id)), (t("my.keep"), MyEois(eoi.id))])
+            [(t("my.yes_withdraw"), WithdrawYes(eoi.id)), (t("button.no_keep_it"), MyEois(eoi.id))])
 
 
 @router.button(WithdrawYes, action="my")
@@ -143,8 +143,7 @@ async def do_withdraw(ctx: Ctx, pressed: WithdrawYes) -> None:
     eoi = await own_eoi(ctx, pressed.eoi_id)
     if eoi is None:
         return
-    if eoi.stage in END_STAGES:
+    if not await domain_eois.withdraw(ctx.session, eoi, ctx.actor):
         ctx.say(t("my.already", reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
         return
-    await eois.change_stage(ctx.session, eoi, "withdrawn", ctx.actor, "withdrawn by the SME")
     ctx.say(t("my.withdrawn", reference=eoi.reference), [(t("button.my_eois_short"), EOI_LIST)])
