@@ -115,7 +115,7 @@ def test_export_csv_escapes_formulas(cli_db, tmp_path):
     result = run(["eoi", "export", "--csv", str(out)], cli_db)
     assert result.returncode == 0 and "1 expressions" in result.stdout
     text = out.read_text()
-    assert text.startswith("reference,challenge,organisation")
+    assert text.startswith("reference,challenge,department,organisation")  # the one export
     assert "'=HYPERLINK" in text
 
 

@@ -58,8 +58,8 @@ class Core:
                  routers: Sequence[Router] = ()) -> None:
         self.store = store
         self.config = config or CoreConfig()
-        self.answerer = answerer  # handlers.engines.faq.Answerer, or None where not loaded
-        self.index = index  # handlers.engines.matching.CatalogueIndex, or None
+        self.answerer = answerer  # handlers.engines.faq.answerer.Answerer, or None where not loaded
+        self.index = index  # handlers.engines.matching.catalogue.CatalogueIndex, or None
         self.clock = clock or (lambda: datetime.now(UTC))
         self.registry = Registry([KERNEL, *routers])
 
