@@ -1,0 +1,96 @@
+"""Sentence embeddings on the CPU: the shipped model2vec static model (content/models/minilm-m2v).
+
+A static model is a table of one vector per WordPiece token, distilled once from
+all-MiniLM-L6-v2 (`tools/distil_model.py`; licence and attribution beside the model). A text's
+vector is the mean of its tokens' vectors, normalised: a tokenizer call and a table look-up,
+so a query costs well under a millisecond and needs only numpy, tokenizers and safetensors.
+Nothing is fetched from anywhere: the files are package data.
+
+    embed(["we run a minibus hire firm"])  -> float32 matrix, one unit-length row per text
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import load_file
+from tokenizers import Tokenizer
+
+import content
+
+MODEL_DIR = Path(content.__file__).resolve().parent / "models" / "minilm-m2v"
+MAX_TOKENS = 256  # a business description is a few sentences; more says little more
+
+
+class StaticModel:
+    """A model2vec static model: token table + tokenizer, read once."""
+
+    def __init__(self, folder: Path = MODEL_DIR) -> None:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        tensors = load_file(str(folder / "model.safetensors"))
+        # Kept as stored (float16: half the memory); rows are widened only when looked up.
+        self.table: np.ndarray = tensors["embeddings"]
+        self.mapping: np.ndarray | None = tensors.get("mapping")
+        self.weights: np.ndarray | None = tensors.get("weights")
+        self.normalize = bool(config.get("normalize", True))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        unk = self.tokenizer.token_to_id("[UNK]")
+        self.unk = -1 if unk is None else unk
+        self.dim = int(self.table.shape[1])
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """WordPiece ids of each text, without special or unknown tokens, at most MAX_TOKENS."""
+        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        unk = self.unk
+        return [[i for i in e.ids[:MAX_TOKENS] if i != unk] for e in encoded]
+
+    def embed_ids(self, ids: list[list[int]]) -> np.ndarray:
+        """Mean token vector of each id list (a zero row for an empty one), normalised."""
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        filled = np.flatnonzero(lengths)
+        if filled.size:
+            flat = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(lengths.sum()))
+            rows = flat if self.mapping is None else self.mapping[flat]
+            vectors = self.table[rows].astype(np.float32)
+            if self.weights is not None:
+                vectors *= self.weights[flat, None].astype(np.float32)
+            starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
+            sums = np.add.reduceat(vectors, starts, axis=0)
+            out[filled] = sums / lengths[filled, None]
+        if self.normalize:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+    def embed(self, texts: Sequence[str], batch: int = 512) -> np.ndarray:
+        """One unit-length float32 row per text (zeros for a text with no known token)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [self.embed_ids(self.token_ids(texts[i : i + batch])) for i in range(0, len(texts), batch)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+_model: StaticModel | None = None
+_lock = threading.Lock()
+
+
+def model() -> StaticModel:
+    """The shipped model, loaded once per process (thread-safe: indexes build in threads)."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                _model = StaticModel()
+    return _model
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Normalised float32 embeddings of `texts` (rows in order) with the shipped model."""
+    return model().embed(texts)
