@@ -61,3 +61,9 @@ def test_no_torch_at_run_time() -> None:
 
     semantic.embed(["anything"])
     assert "torch" not in sys.modules and "model2vec" not in sys.modules
+
+
+def test_word_lists_embed_as_their_sentences() -> None:
+    docs = [["minibus", "hire", "booking"], [], ["food", "hubs", "food", "urban", "farm"]]
+    joined = semantic.embed([" ".join(d) for d in docs])
+    assert np.allclose(semantic.model().embed_words(docs), joined, atol=1e-5)

@@ -69,6 +69,50 @@ class StaticModel:
             np.divide(out, norms, out=out, where=norms > 0)
         return out
 
+    def embed_words(self, docs: Sequence[Sequence[str]], batch: int = 2048) -> np.ndarray:
+        """Like embed([" ".join(d) for d in docs]) for docs given as plain lower-case words, but
+        each distinct word is tokenized and summed once: a catalogue repeats the same words."""
+        if self.weights is not None or self.mapping is not None:
+            return self.embed([" ".join(d) for d in docs])
+        vocab: dict[str, int] = {}
+        for d in docs:
+            for w in d:
+                vocab.setdefault(w, len(vocab))
+        out = np.zeros((len(docs), self.dim), dtype=np.float32)
+        if not vocab:
+            return out
+        word_ids = self.token_ids(list(vocab))
+        counts = np.fromiter((len(x) for x in word_ids), dtype=np.float32, count=len(word_ids))
+        # Sum of each word's token vectors (the mean is taken per document, over its tokens).
+        sums = self._unnormalised(word_ids)
+        for start in range(0, len(docs), batch):
+            chunk = docs[start : start + batch]
+            idx = [[vocab[w] for w in d] for d in chunk]
+            lengths = np.fromiter((len(x) for x in idx), dtype=np.int64, count=len(idx))
+            filled = np.flatnonzero(lengths)
+            if not filled.size:
+                continue
+            flat = np.fromiter((i for x in idx for i in x), dtype=np.int64, count=int(lengths.sum()))
+            starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
+            total = np.add.reduceat(sums[flat], starts, axis=0)
+            tokens = np.add.reduceat(counts[flat], starts)
+            out[start + filled] = total / np.maximum(tokens, 1)[:, None]
+        if self.normalize:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+    def _unnormalised(self, ids: list[list[int]]) -> np.ndarray:
+        """The sum of each id list's token vectors (zeros for an empty one)."""
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        filled = np.flatnonzero(lengths)
+        if filled.size:
+            flat = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(lengths.sum()))
+            starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
+            out[filled] = np.add.reduceat(self.table[flat].astype(np.float32), starts, axis=0)
+        return out
+
     def embed(self, texts: Sequence[str], batch: int = 512) -> np.ndarray:
         """One unit-length float32 row per text (zeros for a text with no known token)."""
         if not texts:

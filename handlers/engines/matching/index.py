@@ -8,7 +8,10 @@ candidates on long text):
 3. challenges are ranked by an inverted index of IDF-weighted terms: a tag counts most, then the
    title, then the summary; a multi-word tag whose words all appear earns a phrase bonus;
 4. a challenge is offered only when the evidence is strong enough in absolute terms and covers
-   enough of what the query says; otherwise the answer is [] rather than a weak guess.
+   enough of what the query says;
+5. when the words offer nothing, the query is matched by meaning (meaning.py: sentence
+   embeddings, with a calibrated similarity floor); otherwise the answer is [] rather than a
+   weak guess.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from rapidfuzz import fuzz, process
 
 from content.challenges import ChallengeSpec
 from content.synonyms import Synonyms, normalise_phrase
+from handlers.engines.matching.meaning import MeaningHit, MeaningIndex
 from handlers.engines.matching.synonyms import SynonymIndex, default_synonyms
 from handlers.engines.matching.text import GENERIC, STOPWORDS, TERMS, stem, terms, words
 
@@ -90,8 +95,12 @@ class Matcher:
         challenges: Iterable[ChallengeLike],
         synonyms: Synonyms | None = None,
         today: date | None = None,
+        meaning: bool = True,
     ) -> None:
         self.today = today or date.today()
+        self._use_meaning = meaning
+        self._meaning: MeaningIndex | None = None
+        self._meaning_lock = threading.Lock()
         self._syn = SynonymIndex(synonyms if synonyms is not None else default_synonyms())
         # The build allocates hundreds of thousands of small objects, none of them cyclic
         # garbage; pausing the cyclic collector meanwhile cuts build time by about a fifth.
@@ -238,6 +247,28 @@ class Matcher:
             text = ", ".join(text)
         if limit <= 0 or not self.challenges:
             return []
+        found = self._lexical(text, limit)
+        meaning = None if found else self.meaning()
+        if meaning is None:
+            return found
+        return [self._meaning_result(hit) for hit in meaning.search(text, limit)]
+
+    def meaning(self) -> MeaningIndex | None:
+        """The challenges' embeddings, built on first use (CatalogueIndex builds them in its
+        worker thread with the rest): about 1.5 s at 10,000 challenges, so a Matcher that only
+        ever finds matches by words never pays it."""
+        if self._meaning is None and self._use_meaning:
+            with self._meaning_lock:
+                if self._meaning is None:
+                    self._meaning = MeaningIndex(
+                        [f"{c.title}. {', '.join(c.tags)}. {c.summary}" for c in self.challenges])
+        return self._meaning
+
+    def _meaning_result(self, hit: MeaningHit) -> Match:
+        c = self.challenges[hit.index]
+        return Match(c.ref, c.title, c.department, hit.similarity, hit.words)
+
+    def _lexical(self, text: str, limit: int) -> list[Match]:
         weight, seq = self._query_terms(text)
         if not weight:
             return []
