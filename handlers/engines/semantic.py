@@ -46,7 +46,10 @@ class StaticModel:
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """WordPiece ids of each text, without special or unknown tokens, at most MAX_TOKENS."""
-        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        if len(texts) == 1:  # no thread pool for one text
+            encoded = [self.tokenizer.encode(texts[0], add_special_tokens=False)]
+        else:
+            encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
         unk = self.unk
         return [[i for i in e.ids[:MAX_TOKENS] if i != unk] for e in encoded]
 
@@ -69,7 +72,7 @@ class StaticModel:
             np.divide(out, norms, out=out, where=norms > 0)
         return out
 
-    def embed_words(self, docs: Sequence[Sequence[str]], batch: int = 2048) -> np.ndarray:
+    def embed_words(self, docs: Sequence[Sequence[str]], batch: int = 256) -> np.ndarray:
         """Like embed([" ".join(d) for d in docs]) for docs given as plain lower-case words, but
         each distinct word is tokenized and summed once: a catalogue repeats the same words."""
         if self.weights is not None or self.mapping is not None:

@@ -87,11 +87,12 @@ class MeaningIndex:
         if best < MIN_SIMILARITY:
             return []
         keep = [int(i) for i in top if sims[i] >= best - CLOSE_BEHIND]
-        return [MeaningHit(i, round(float(sims[i]), 3), self._why(said, i)) for i in keep]
-
-    def _why(self, said: list[str], i: int) -> tuple[str, ...]:
-        """The SME's own words that lean most towards challenge `i` (at most three)."""
+        # Why: the SME's own words that lean most towards each challenge (at most three).
         unique = list(dict.fromkeys(said))
-        sims = self.model.embed(unique) @ self.matrix[i]
-        order = np.argsort(-sims)
-        return tuple(unique[j] for j in order[:3] if sims[j] > 0.2)
+        leaning = self.model.embed(unique) @ self.matrix[keep].T
+        hits = []
+        for col, i in enumerate(keep):
+            order = np.argsort(-leaning[:, col])[:3]
+            why = tuple(unique[j] for j in order if leaning[j, col] > 0.2)
+            hits.append(MeaningHit(i, round(float(sims[i]), 3), why))
+        return hits
