@@ -6,6 +6,7 @@ import json
 import time
 
 import numpy as np
+import pytest
 
 from handlers.engines import semantic
 
@@ -67,3 +68,10 @@ def test_word_lists_embed_as_their_sentences() -> None:
     docs = [["minibus", "hire", "booking"], [], ["food", "hubs", "food", "urban", "farm"]]
     joined = semantic.embed([" ".join(d) for d in docs])
     assert np.allclose(semantic.model().embed_words(docs), joined, atol=1e-5)
+
+
+def test_word_lists_embed_alike_with_a_large_vocabulary(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = [["minibus", "hire", "booking"], [], ["food", "hubs", "food", "urban", "farm"]]
+    dense = semantic.model().embed_words(docs)
+    monkeypatch.setattr(semantic, "DENSE_VOCABULARY", 2)
+    assert np.allclose(semantic.model().embed_words(docs), dense, atol=1e-5)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ import content
 
 MODEL_DIR = Path(content.__file__).resolve().parent / "models" / "minilm-m2v"
 MAX_TOKENS = 256  # a business description is a few sentences; more says little more
+DENSE_VOCABULARY = 1024  # distinct words up to which embed_words uses a matrix product
 
 
 class StaticModel:
@@ -72,33 +75,55 @@ class StaticModel:
             np.divide(out, norms, out=out, where=norms > 0)
         return out
 
-    def embed_words(self, docs: Sequence[Sequence[str]], batch: int = 256) -> np.ndarray:
+    def embed_words(self, docs: Iterable[Iterable[str]]) -> np.ndarray:
         """Like embed([" ".join(d) for d in docs]) for docs given as plain lower-case words, but
-        each distinct word is tokenized and summed once: a catalogue repeats the same words."""
-        if self.weights is not None or self.mapping is not None:
-            return self.embed([" ".join(d) for d in docs])
+        each distinct word is tokenized and summed once (a catalogue repeats the same words),
+        and the documents are read once, as they come, into compact arrays."""
         vocab: dict[str, int] = {}
+        number = vocab.setdefault
+        flat = array("i")
+        ends = array("q")
         for d in docs:
-            for w in d:
-                vocab.setdefault(w, len(vocab))
-        out = np.zeros((len(docs), self.dim), dtype=np.float32)
+            flat.extend(number(w, len(vocab)) for w in d)
+            ends.append(len(flat))
+        n = len(ends)
+        out = np.zeros((n, self.dim), dtype=np.float32)
         if not vocab:
             return out
+        if self.weights is not None or self.mapping is not None:  # not the shipped model's case
+            words = list(vocab)
+            ids = np.frombuffer(flat, dtype=np.int32)
+            bounds = [0, *ends]
+            return self.embed([" ".join(words[j] for j in ids[a:b]) for a, b in pairwise(bounds)])
         word_ids = self.token_ids(list(vocab))
         counts = np.fromiter((len(x) for x in word_ids), dtype=np.float32, count=len(word_ids))
         # Sum of each word's token vectors (the mean is taken per document, over its tokens).
         sums = self._unnormalised(word_ids)
-        for start in range(0, len(docs), batch):
-            chunk = docs[start : start + batch]
-            idx = [[vocab[w] for w in d] for d in chunk]
-            lengths = np.fromiter((len(x) for x in idx), dtype=np.int64, count=len(idx))
-            filled = np.flatnonzero(lengths)
+        ids = np.frombuffer(flat, dtype=np.int32)
+        stop = np.frombuffer(ends, dtype=np.int64)
+        lengths = np.diff(stop, prepend=0)
+        # A catalogue written from a few hundred words: a document x word count matrix times the
+        # words' sums is one small matrix product per chunk. A large vocabulary: gather and add.
+        v = len(vocab)
+        dense = v <= DENSE_VOCABULARY
+        table = np.hstack([sums, counts[:, None]]) if dense else sums
+        batch = max(64, min(512, 500_000 // v)) if dense else 256  # small temporaries
+        for start in range(0, n, batch):
+            end = min(n, start + batch)
+            a, b = (int(stop[start - 1]) if start else 0), int(stop[end - 1])
+            chunk_ids, chunk_len = ids[a:b], lengths[start:end]
+            if dense:
+                rows = np.repeat(np.arange(end - start), chunk_len)
+                bag = np.bincount(rows * v + chunk_ids, minlength=(end - start) * v)
+                both = bag.reshape(end - start, v).astype(np.float32) @ table
+                out[start:end] = both[:, :-1] / np.maximum(both[:, -1:], 1)
+                continue
+            filled = np.flatnonzero(chunk_len)
             if not filled.size:
                 continue
-            flat = np.fromiter((i for x in idx for i in x), dtype=np.int64, count=int(lengths.sum()))
-            starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
-            total = np.add.reduceat(sums[flat], starts, axis=0)
-            tokens = np.add.reduceat(counts[flat], starts)
+            starts = np.concatenate(([0], np.cumsum(chunk_len[filled])[:-1]))
+            total = np.add.reduceat(sums[chunk_ids], starts, axis=0)
+            tokens = np.add.reduceat(counts[chunk_ids], starts)
             out[start + filled] = total / np.maximum(tokens, 1)[:, None]
         if self.normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)

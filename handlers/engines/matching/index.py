@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import math
 import threading
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -128,10 +129,11 @@ class Matcher:
         # in a tag (1) or the title (2). IDF is applied per query term, not per entry.
         tids: dict[str, int] = {}
         tid_of = tids.setdefault
-        flat_tid: list[int] = []
-        flat_w: list[float] = []
-        flat_kind: list[int] = []
-        doc_ptr = [0]
+        # Typed arrays, not lists: no Python object per entry while building.
+        flat_tid = array("i")
+        flat_w = array("f")
+        flat_kind = array("b")
+        doc_ptr = array("q", [0])
         once = W_SUMMARY / (1 + BM25_K1)  # BM25-saturated weight of a word said once
         for i, c in enumerate(docs):
             tags_i: set[str] = set()
@@ -169,10 +171,11 @@ class Matcher:
         # compact at 10,000 challenges, and a query term is one vectorised add.
         self._terms = list(tids)
         self._tids = tids
-        self._doc_ptr = np.asarray(doc_ptr, dtype=np.int64)
-        self._doc_tid = np.asarray(flat_tid, dtype=np.int32)
-        self._doc_w = np.asarray(flat_w, dtype=np.float32)
-        self._doc_kind = np.asarray(flat_kind, dtype=np.int8)
+        self._doc_ptr = np.frombuffer(doc_ptr, dtype=np.int64).copy()
+        self._doc_tid = np.frombuffer(flat_tid, dtype=np.int32).copy()
+        self._doc_w = np.frombuffer(flat_w, dtype=np.float32).copy()
+        self._doc_kind = np.frombuffer(flat_kind, dtype=np.int8).copy()
+        del flat_tid, flat_w, flat_kind, doc_ptr
         owner = np.repeat(np.arange(n, dtype=np.int32), np.diff(self._doc_ptr))
         order = np.argsort(self._doc_tid, kind="stable")
         self._post_doc = owner[order]
@@ -276,7 +279,7 @@ class Matcher:
             with self._meaning_lock:
                 if self._meaning is None:
                     self._meaning = MeaningIndex(
-                        [f"{c.title}. {', '.join(c.tags)}. {c.summary}" for c in self.challenges])
+                        f"{c.title}. {', '.join(c.tags)}. {c.summary}" for c in self.challenges)
         return self._meaning
 
     def _meaning_result(self, hit: MeaningHit) -> Match:

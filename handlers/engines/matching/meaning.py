@@ -26,7 +26,7 @@ above it would lose half of the recoveries.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,13 +45,27 @@ FILLER = frozenset(
 )
 
 
+def _is_topic(word: str) -> bool:
+    return (len(word) > 1 and word not in STOPWORDS and word not in FILLER and not word.isdigit()
+            and stem(word) not in GENERIC)
+
+
+class _TopicMemo(dict[str, bool]):
+    """word -> whether it is a topic word; fills itself on a miss, bounded."""
+
+    def __missing__(self, word: str) -> bool:
+        topic = _is_topic(word)
+        if len(self) < 200_000:
+            self[word] = topic
+        return topic
+
+
+_TOPIC = _TopicMemo()
+
+
 def topic_words(text: str) -> list[str]:
     """The words of `text` that say what it is about (as typed, in order)."""
-    return [
-        w for w in words(text)
-        if len(w) > 1 and w not in STOPWORDS and w not in FILLER and not w.isdigit()
-        and stem(w) not in GENERIC
-    ]
+    return list(filter(_TOPIC.__getitem__, words(text)))
 
 
 @dataclass(frozen=True)
@@ -64,9 +78,9 @@ class MeaningHit:
 class MeaningIndex:
     """Embeddings of the open challenges (one unit row each), queried by cosine similarity."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Iterable[str]) -> None:
         self.model = semantic.model()
-        self.matrix: np.ndarray = self.model.embed_words([topic_words(t) for t in texts])
+        self.matrix: np.ndarray = self.model.embed_words(topic_words(t) for t in texts)
 
     def __len__(self) -> int:
         return int(self.matrix.shape[0])
