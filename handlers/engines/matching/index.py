@@ -203,6 +203,11 @@ class Matcher:
             if len(word) >= 3 and not word.isdigit() and word not in STOPWORDS:
                 self._vocab_by_letter.setdefault(word[0], []).append(word)
         self._known = set(tids) | self._syn.stems
+        # stem -> the synonym groups with a member containing it (for _syn_share).
+        self._syn_groups_of: dict[str, list[list[tuple[str, ...]]]] = {}
+        for members in self._syn.groups:
+            for stem_ in dict.fromkeys(x for m in members for x in m):
+                self._syn_groups_of.setdefault(stem_, []).append(members)
         self._corrections: dict[str, str | None] = {}
 
     def _doc_terms(self, i: int) -> dict[str, tuple[float, int]]:
@@ -338,10 +343,9 @@ class Matcher:
         """How far a typed stem is explained by its synonyms: the best share of one synonym's
         words that matched ("bike hire" half-explained by the "shar" of "bike sharing")."""
         best = 0.0
-        for members in self._syn.groups:
-            if any(s in m for m in members):
-                for m in members:
-                    best = max(best, sum(h in hits for h in m) / len(m))
+        for members in self._syn_groups_of.get(s, ()):
+            for m in members:
+                best = max(best, sum(h in hits for h in m) / len(m))
         return best
 
     def _result(self, i: int, raw: float, hit: list[str], weight: dict[str, float],

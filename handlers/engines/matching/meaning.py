@@ -93,7 +93,9 @@ class MeaningIndex:
         query = self.model.embed([" ".join(said)])[0]
         if not query.any():
             return []
-        sims = self.matrix @ query
+        # einsum, not BLAS: a multi-threaded matrix-vector product on a busy two-core host took
+        # 1-3 ms where this single-threaded loop takes 0.4 ms at 10,000 challenges.
+        sims = np.einsum("ij,j->i", self.matrix, query)
         k = min(limit, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
         top = top[np.argsort(-sims[top])]
