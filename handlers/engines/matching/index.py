@@ -86,6 +86,14 @@ def _is_open(challenge: Any, today: date) -> bool:
     return getattr(challenge, "status", None) == "open" and (closes is None or closes >= today)
 
 
+class _Numbering(dict[str, int]):
+    """term -> its id, numbered in order of first sight."""
+
+    def __missing__(self, term: str) -> int:
+        number = self[term] = len(self)
+        return number
+
+
 class Matcher:
     """An immutable index over the challenges open on `today`; build once, query many times."""
 
@@ -127,8 +135,8 @@ class Matcher:
         phrase_docs: list[list[int]] = []
         # Every (challenge, term) pair once, flat: term id, field weight, and whether the term is
         # in a tag (1) or the title (2). IDF is applied per query term, not per entry.
-        tids: dict[str, int] = {}
-        tid_of = tids.setdefault
+        tids = _Numbering()
+        tid_of = tids.__getitem__
         # Typed arrays, not lists: no Python object per entry while building.
         flat_tid = array("i")
         flat_w = array("f")
@@ -162,15 +170,20 @@ class Matcher:
                 doc_w[t] = doc_w.get(t, 0.0) + W_TITLE
             for t in tags_i:
                 doc_w[t] = doc_w.get(t, 0.0) + W_TAG
-            flat_tid.extend(tid_of(t, len(tids)) for t in doc_w)
+            kind = dict.fromkeys(doc_w, 0)
+            for t in title_i:
+                kind[t] = 2
+            for t in tags_i:
+                kind[t] |= 1
+            flat_tid.extend(map(tid_of, doc_w))
             flat_w.extend(doc_w.values())
-            flat_kind.extend((t in tags_i) | (t in title_i) << 1 for t in doc_w)
+            flat_kind.extend(kind.values())
             doc_ptr.append(len(flat_tid))
 
         # Per challenge (for explaining a result) and per term (for scoring), as flat arrays:
         # compact at 10,000 challenges, and a query term is one vectorised add.
         self._terms = list(tids)
-        self._tids = tids
+        self._tids = dict(tids)  # plain dict: a query's miss must not number a new term
         self._doc_ptr = np.frombuffer(doc_ptr, dtype=np.int64).copy()
         self._doc_tid = np.frombuffer(flat_tid, dtype=np.int32).copy()
         self._doc_w = np.frombuffer(flat_w, dtype=np.float32).copy()
