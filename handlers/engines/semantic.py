@@ -107,7 +107,7 @@ class StaticModel:
         v = len(vocab)
         dense = v <= DENSE_VOCABULARY
         table = np.hstack([sums, counts[:, None]]) if dense else sums
-        batch = max(64, min(512, 500_000 // v)) if dense else 256  # small temporaries
+        batch = max(64, min(512, 500_000 // v)) if dense else 64  # small temporaries
         for start in range(0, n, batch):
             end = min(n, start + batch)
             a, b = (int(stop[start - 1]) if start else 0), int(stop[end - 1])
@@ -130,15 +130,18 @@ class StaticModel:
             np.divide(out, norms, out=out, where=norms > 0)
         return out
 
-    def _unnormalised(self, ids: list[list[int]]) -> np.ndarray:
-        """The sum of each id list's token vectors (zeros for an empty one)."""
+    def _unnormalised(self, ids: list[list[int]], batch: int = 2048) -> np.ndarray:
+        """The sum of each id list's token vectors (zeros for an empty one), in batches so the
+        gathered token vectors stay a few MB."""
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-        filled = np.flatnonzero(lengths)
-        if filled.size:
-            flat = np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(lengths.sum()))
-            starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
-            out[filled] = np.add.reduceat(self.table[flat].astype(np.float32), starts, axis=0)
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            lengths = np.fromiter((len(x) for x in chunk), dtype=np.int64, count=len(chunk))
+            filled = np.flatnonzero(lengths)
+            if filled.size:
+                flat = np.fromiter((i for x in chunk for i in x), dtype=np.int64, count=int(lengths.sum()))
+                starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
+                out[start + filled] = np.add.reduceat(self.table[flat].astype(np.float32), starts, axis=0)
         return out
 
     def embed(self, texts: Sequence[str], batch: int = 512) -> np.ndarray:
