@@ -80,3 +80,10 @@ def test_a_query_of_filler_alone_matches_nothing() -> None:
     index = MeaningIndex(["Local food hubs. food. Link growers with food hubs."])
     assert index.search("is there anything for us?") == []
     assert index.search("") == []
+
+
+def test_lexical_reasons_use_the_words_the_sme_typed() -> None:
+    catalogue = [ChallengeSpec("rec", "Recycle more at home", "Waste", "Help households recycle and compost.",
+                               ("recycle", "household waste"), "open")]
+    found = Matcher(catalogue).match("recycling app for households")
+    assert found and "recycling" in found[0].matched and "households" in found[0].matched

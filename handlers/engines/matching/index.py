@@ -334,6 +334,7 @@ class Matcher:
         typed = {s: (Q_GENERIC if s in GENERIC else 1.0) * self._idf.get(s, 1.0) for s in seq}
         mass = sum(typed.values()) or 1.0
         results: list[Match] = []
+        said: dict[str, str] | None = None  # stem -> the SME's own word for it
         for i, raw in zip(top_i.tolist(), acc[top_i].tolist(), strict=True):
             if raw <= 0 or raw < best * RELATIVE_CUTOFF:
                 break
@@ -347,7 +348,12 @@ class Matcher:
             covered = sum(m if s in hits else m * self._syn_share(s, hits) for s, m in typed.items())
             if covered / mass < (MIN_COVERAGE if tagged else MIN_COVERAGE_UNTAGGED):
                 continue
-            results.append(self._result(i, raw, hit, weight, doc))
+            if said is None:
+                said = {}
+                for w in words(text):
+                    if stem(w) in self._known:
+                        said.setdefault(stem(w), w)
+            results.append(self._result(i, raw, hit, weight, doc, said))
             if len(results) >= limit:
                 break
         return results
@@ -362,7 +368,7 @@ class Matcher:
         return best
 
     def _result(self, i: int, raw: float, hit: list[str], weight: dict[str, float],
-                doc: dict[str, tuple[float, int]]) -> Match:
+                doc: dict[str, tuple[float, int]], said: dict[str, str]) -> Match:
         c = self.challenges[i]
         hits = set(hit)
         matched: list[str] = []
@@ -370,12 +376,17 @@ class Matcher:
         for tag in c.tags:
             stems = terms(tag)
             if stems and all(s in hits for s in stems):
-                matched.append(normalise_phrase(tag))
+                # A one-word tag the SME typed is shown in their word ("recycling", not "recycle").
+                matched.append(said.get(stems[0], "") or normalise_phrase(tag) if len(stems) == 1
+                               else normalise_phrase(tag))
                 covered.update(stems)
-        # The challenge's own spelling of each remaining matched word, strongest first.
+        # Each remaining matched word, strongest first, as the SME typed it when they did (a
+        # word they typed correctly), else in the challenge's own spelling (a corrected typo, a
+        # synonym).
         surface: dict[str, str] = {}
         for w in words(" ".join([*c.tags, c.title, c.summary, c.department])):
             surface.setdefault(stem(w), w)
+        surface.update(said)
         idf = self._idf
         rest = sorted((t for t in hit if t not in covered), key=lambda t: -weight[t] * idf[t] * doc[t][0])
         matched.extend(surface.get(t, t) for t in rest)
