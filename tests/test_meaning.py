@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from content.challenges import ChallengeSpec, load_catalogue
+from handlers.engines.matching.catalogue import CatalogueIndex
 from handlers.engines.matching.index import Matcher
 from handlers.engines.matching.meaning import MeaningIndex, topic_words
+from storage.challenges import set_status, upsert_challenges
+from storage.store import Store
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -87,3 +90,23 @@ def test_lexical_reasons_use_the_words_the_sme_typed() -> None:
                                ("recycle", "household waste"), "open")]
     found = Matcher(catalogue).match("recycling app for households")
     assert found and "recycling" in found[0].matched and "households" in found[0].matched
+
+
+async def test_the_running_bot_builds_the_meaning_index_with_the_words(store: Store) -> None:
+    """CatalogueIndex builds the embeddings in its worker thread, so no SME's query waits for
+    them, and a closed challenge leaves them with the rest of the index."""
+    catalogue = load_catalogue(DATA / "routing_dev_challenges.yaml")
+    async with store.session() as session:
+        await upsert_challenges(session, [{**c.__dict__, "tags": list(c.tags)} for c in catalogue])
+    index = CatalogueIndex(check_every=0)
+    async with store.session() as session:
+        matcher = await index.matcher(session)
+    assert matcher._meaning is not None and len(matcher._meaning) == len(catalogue)
+    query = "our community kitchen turns surplus veg into cheap meals"
+    assert [m.ref for m in matcher.match(query)][:1] == ["food-hubs"]
+    async with store.session() as session:
+        await set_status(session, "food-hubs", "closed")
+    index.invalidate()
+    async with store.session() as session:
+        matcher = await index.matcher(session)
+    assert "food-hubs" not in [m.ref for m in matcher.match(query)]
