@@ -75,3 +75,15 @@ def test_word_lists_embed_alike_with_a_large_vocabulary(monkeypatch: pytest.Monk
     dense = semantic.model().embed_words(docs)
     monkeypatch.setattr(semantic, "DENSE_VOCABULARY", 2)
     assert np.allclose(semantic.model().embed_words(docs), dense, atol=1e-5)
+
+
+def test_run_time_dependencies_are_light() -> None:
+    """numpy, tokenizers and safetensors at run time; torch and model2vec only to rebuild."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    deps = " ".join(project["project"]["dependencies"]).lower()
+    assert all(name in deps for name in ("numpy", "tokenizers", "safetensors"))
+    assert "torch" not in deps and "model2vec" not in deps
+    assert "models/*/*" in project["tool"]["setuptools"]["package-data"]["content"]
