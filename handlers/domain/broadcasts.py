@@ -135,8 +135,9 @@ async def status_text(session: AsyncSession, broadcast_id: int, rate: float | No
     if pending:
         recent = await deliveries.recent_sent(session, broadcast_id, RATE_WINDOW)
         per_second = recent / RATE_WINDOW.total_seconds() if recent else (rate or DEFAULT_RATE)
-        lines.append(t("broadcast.eta" if recent else "broadcast.eta_estimated",
-                       left=_duration(pending / per_second), rate=per_second))
+        left = _duration(pending / per_second)
+        lines.append(t("broadcast.eta", left=left, rate=per_second) if recent
+                     else t("broadcast.eta_estimated", left=left, rate=per_second))
     elif broadcast.finished_at:
         lines.append(t("broadcast.finished_at", at=broadcast.finished_at))
     return "\n".join(lines)
@@ -164,8 +165,11 @@ async def on_finished(session: AsyncSession, broadcast_id: int) -> bool:
         about = (f"\u201c{challenge.title}\u201d ({challenge.ref})" if challenge
                  else t("broadcast.the_announcement"))
         failed = counts.get("failed", 0)
-        text = t("broadcast.report_failed" if failed else "broadcast.report", id=broadcast.id,
-                 about=about, sent=counts.get("sent", 0), total=broadcast.total, failed=failed)
+        sent = counts.get("sent", 0)
+        text = (t("broadcast.report_failed", id=broadcast.id, about=about, sent=sent,
+                  total=broadcast.total, failed=failed) if failed else
+                t("broadcast.report", id=broadcast.id, about=about, sent=sent,
+                  total=broadcast.total))
         await deliveries.enqueue_to_chat(session, target["platform"], str(target["chat_id"]),
                                          "broadcast_report", to_payload(Reply(text)),
                                          identity_id=target.get("identity_id"))
