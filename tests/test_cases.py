@@ -241,7 +241,7 @@ async def test_the_smes_reply_goes_to_the_thread_and_reopens_the_case(store: Sto
     assert case.status == "open" and case.claimed_by == "console:alice"
     last = (await rows(store, kind="case_thread"))[-1]
     assert last.platform == "slack" and last.chat_id == "COFF"
-    assert last.payload["thread_ts"] == "111.222"
+    assert last.payload["case_id"] == case.id and last.payload["thread"] is True  # its thread
     assert "And is travel covered?" in last.payload["text"]
     # Someone else can't reply on this SME's case; nobody can once it is closed.
     assert "no longer available" in await Sme(core, "sme2", "1002", "Kai").press("csr:1")
