@@ -43,8 +43,10 @@ def test_dotenv_comments_quotes_and_export_are_read_properly(tmp_path: Path) -> 
     assert load_settings({"DIPS_TELEGRAM_RATE": "3"}, dotenv=env).telegram_rate == 3  # env wins
 
 
-def test_the_default_store_is_the_same_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_store_is_the_same_from_any_folder(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
     first = default_database_url()
     monkeypatch.chdir(tmp_path)
-    assert default_database_url() == first == f"sqlite+aiosqlite:///{tmp_path / 'data-home' / 'dips' / 'dips.db'}"
+    expected = tmp_path / "data-home" / "dips" / "dips.db"
+    assert default_database_url() == first == f"sqlite+aiosqlite:///{expected}"
