@@ -7,6 +7,8 @@ import asyncio
 import sys
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.cli.admin import cmd_db_upgrade, cmd_privacy_purge, cmd_roles
 from bot.cli.broadcasts import cmd_broadcast
 from bot.cli.challenges import (
@@ -119,9 +121,17 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(args.func(args, settings))
     except KeyboardInterrupt:
         return 130
-    except (OSError, ConnectionError) as exc:
-        print(f"dips: cannot reach the database ({exc.__class__.__name__}: {exc}); "
-              "check DIPS_DATABASE_URL", file=sys.stderr)
+    except OSError as exc:
+        if exc.filename:  # a file named on the command line, not the store
+            print(f"dips: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        else:
+            print(f"dips: cannot reach the database ({exc.__class__.__name__}: {exc}); "
+                  "check DIPS_DATABASE_URL", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:  # the server answered with an error: no such database, no access...
+        reason = str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__
+        print(f"dips: database error: {reason}; check DIPS_DATABASE_URL",
+              file=sys.stderr)
         return 1
 
 
