@@ -32,3 +32,8 @@ def test_a_missing_postgresql_database_is_one_clear_line(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "does not exist" in result.stderr and "DIPS_DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_version(tmp_path: Path) -> None:
+    result = dips(["--version"], f"sqlite+aiosqlite:///{tmp_path}/x.db", tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("dips 0.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib import metadata
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -25,8 +26,16 @@ from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
 
 
+def _version() -> str:
+    try:
+        return metadata.version("dips-assistant")
+    except metadata.PackageNotFoundError:  # run from a checkout that isn't installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dips", description="DIPS Assistant")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Command, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
