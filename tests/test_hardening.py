@@ -1,0 +1,73 @@
+"""Hostile or odd input and faults at the core: odd display names, dropped connections,
+flooding the officers, spelled-out contact details, look-alike spreadsheet formulas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from handlers.app import build_core, seed_catalogue
+from handlers.kernel.core import FAILED, UNAVAILABLE, Core, connection_lost
+from handlers.kernel.messages import Incoming, Reply, Speaker
+from storage.models import Delivery, Identity
+from storage.store import Store
+from tests.conftest import Chat
+
+ODD = "Sam\x00 Smith\u202e evil\ud800"
+
+
+def odd_chat(core: Core) -> Chat:
+    chat = Chat(core, user="odd")
+    chat.speaker = Speaker("telegram", "odd", chat_id="odd", display_name=ODD)
+    return chat
+
+
+async def test_an_odd_display_name_never_breaks_a_user(store: Store) -> None:
+    await seed_catalogue(store)
+    core = build_core(store, with_faq=False, with_matching=False)
+    chat = odd_chat(core)
+    for line in ("/start", "/my", "/human who can help with a partner site?"):
+        await chat.send(line)
+        assert FAILED not in chat.text, line
+    async with store.session() as session:
+        identity = await session.scalar(select(Identity).where(Identity.external_id == "odd"))
+        notice = await session.scalar(select(Delivery).where(Delivery.kind == "case"))
+    assert identity is not None and identity.display_name == "Sam Smith evil"
+    assert notice is not None and "From: Sam Smith evil" in notice.payload["text"]
+    assert "\u202e" not in notice.payload["text"] and "\x00" not in notice.payload["text"]
+
+
+class Dropping(Core):
+    """A core whose store connection drops `drops` times, as in a connection cut."""
+
+    def __init__(self, *args: Any, drops: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.drops = drops
+
+    async def _handle_once(self, message: Incoming) -> list[Reply]:
+        if self.drops:
+            self.drops -= 1
+            raise DBAPIError("SELECT 1", {}, Exception("connection was closed in the middle of "
+                                                      "operation"))
+        return await super()._handle_once(message)
+
+
+@pytest.mark.parametrize(("drops", "expect"), [(1, "Welcome"), (2, UNAVAILABLE), (5, UNAVAILABLE)])
+async def test_a_dropped_connection_is_retried_then_temporarily_unavailable(
+        store: Store, drops: int, expect: str) -> None:
+    from handlers.app import routers
+
+    await seed_catalogue(store)
+    chat = Chat(Dropping(store, routers=routers(), drops=drops))
+    await chat.send("/start")
+    assert expect in chat.text and FAILED not in chat.text
+
+
+def test_connection_errors_are_told_from_real_faults() -> None:
+    closed = DBAPIError("x", {}, Exception("connection was closed in the middle of operation"))
+    assert connection_lost(closed)
+    assert connection_lost(ConnectionResetError()) and connection_lost(TimeoutError())
+    assert not connection_lost(DBAPIError("x", {}, Exception('column "nope" does not exist')))
