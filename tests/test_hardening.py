@@ -71,3 +71,31 @@ def test_connection_errors_are_told_from_real_faults() -> None:
     assert connection_lost(closed)
     assert connection_lost(ConnectionResetError()) and connection_lost(TimeoutError())
     assert not connection_lost(DBAPIError("x", {}, Exception('column "nope" does not exist')))
+
+
+@pytest.mark.parametrize(("said", "gone"), [
+    ("write to sam dot smith at acme dot co dot uk please", "smith"),
+    ("mail jo (at) firm [dot] org", "firm"),
+    ("see www dot acme-sensors dot com", "acme-sensors"),
+    ("we are at acme dot io", "acme"),
+])
+def test_spelled_out_contact_details_are_anonymised(said: str, gone: str) -> None:
+    from handlers.domain.anonymise import Asker, anonymise
+
+    assert gone not in anonymise(said, Asker()).lower()
+
+
+async def test_a_clarification_is_previewed_and_spelled_out_details_never_published(
+        store: Store) -> None:
+    from tests.test_cases import Sme, published_case, rows
+
+    core, alice = await published_case(store)
+    await Sme(core, "sme2", "1002", "Kai").send(
+        "/human On food-hubs: can we bid? reach me at kai dot tamm at tartu dot ee")
+    await alice.send("/dips answer 2 Yes.")
+    await alice.send("/dips clarify 2")
+    assert "tartu dot ee" not in alice.text and "[email]" in alice.text  # the preview
+    assert not await rows(store, kind="clarification")
+    await alice.press_label("Confirm")
+    assert await rows(store, kind="clarification")
+    assert all("tartu dot ee" not in str(r.payload) for r in await rows(store, kind="clarification"))

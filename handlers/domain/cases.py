@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 PERMISSION = "questions"  # every officer action on cases needs what listing them needs
 SEPARATOR = "\n---\n"  # between the question and the answer in `/dips clarify|suggest ID ...`
+FROM_FORM = "form:"  # before the case id: submitted from a form (or a preview's Confirm)
 MAX_TEXT = 3000
 
 
@@ -208,8 +209,9 @@ class Form:
     submit: str = field(default_factory=lambda: t("case.form.send"))
 
     def args(self, values: list[str]) -> str:
-        """The `/dips` arguments for the submitted values (in field order)."""
-        return f"{self.sub} {self.case_id}\n" + SEPARATOR.join(v.strip() for v in values)
+        """The `/dips` arguments for the submitted values (in field order), marked as coming
+        from a form, which showed the person the texts: a preview already confirmed."""
+        return f"{self.sub} {FROM_FORM}{self.case_id}\n" + SEPARATOR.join(v.strip() for v in values)
 
 
 async def case_form(core: Core, speaker: Speaker, data: str) -> Form | None:
