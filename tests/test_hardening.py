@@ -99,3 +99,12 @@ async def test_a_clarification_is_previewed_and_spelled_out_details_never_publis
     await alice.press_label("Confirm")
     assert await rows(store, kind="clarification")
     assert all("tartu dot ee" not in str(r.payload) for r in await rows(store, kind="clarification"))
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "\uff1dHYPERLINK(\"x\")", "\ufe66cmd", "\uff0b1", "\uff201",
+                                  "-2", "@SUM(A1)", "\tx"])
+def test_formula_look_alikes_are_neutralised(cell: str) -> None:
+    from handlers.domain.export import csv_safe
+
+    assert csv_safe(cell) == "'" + cell
+    assert csv_safe("Gävle food hub") == "Gävle food hub"
