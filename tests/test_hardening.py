@@ -3,6 +3,7 @@ flooding the officers, spelled-out contact details, look-alike spreadsheet formu
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +109,24 @@ def test_formula_look_alikes_are_neutralised(cell: str) -> None:
 
     assert csv_safe(cell) == "'" + cell
     assert csv_safe("Gävle food hub") == "Gävle food hub"
+
+
+async def test_after_forget_the_sqlite_file_and_its_log_hold_no_word_of_the_sme(store: Store) -> None:
+    from tests.test_eoi_flow import complete_eoi
+    from tests.test_privacy import PERSONAL, every_value
+
+    await seed_catalogue(store)
+    core = build_core(store, with_faq=False, with_matching=False)
+    chat = Chat(core, user="sme-forget-1", platform="telegram")
+    await complete_eoi(chat)
+    await chat.send("/human secret question about my bid")
+    await chat.send("/forget")
+    await chat.press_label("Yes, erase")
+    assert "erased" in chat.text
+    values = " ".join(await every_value(store))
+    assert not [p for p in PERSONAL if p in values]
+    if store.dialect == "sqlite":  # the bytes on disk too: the file, and its write-ahead log
+        path = Path(str(store.engine.url.database))
+        raw = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal"))
+                       if p.exists())
+        assert not [p for p in PERSONAL if p.encode() in raw]
