@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from handlers.app import build_core, seed_catalogue
 from handlers.kernel.core import FAILED, UNAVAILABLE, Core, connection_lost
 from handlers.kernel.messages import Incoming, Reply, Speaker
-from storage.models import Delivery, Identity
+from storage.models import Delivery, Identity, Question
 from storage.store import Store
 from tests.conftest import Chat
 
@@ -130,3 +130,23 @@ async def test_after_forget_the_sqlite_file_and_its_log_hold_no_word_of_the_sme(
         raw = b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal"))
                        if p.exists())
         assert not [p for p in PERSONAL if p.encode() in raw]
+
+
+async def test_officers_are_not_flooded_by_one_sme(store: Store) -> None:
+    await seed_catalogue(store)
+    core = build_core(store, with_faq=False, with_matching=False)
+    chat = Chat(core, user="flooder", platform="telegram")
+    for _ in range(3):  # the same question again and again is filed once
+        await chat.send("/human can someone call me about the food hubs call?")
+    assert "already passed that question" in chat.text
+    for i in range(40):
+        await chat.send(f"/human question number {i} about something else")
+    assert "several questions" in chat.text and FAILED not in chat.text
+    async with store.session() as session:
+        cases = (await session.execute(select(func.count()).select_from(Question))).scalar_one()
+        notices = (await session.execute(select(func.count()).select_from(Delivery)
+                                         .where(Delivery.kind == "case"))).scalar_one()
+    assert cases == notices == 5
+    other = Chat(core, user="someone-else", platform="telegram")
+    await other.send("/human a question of my own")
+    assert "passed it to a DIPS officer" in other.text

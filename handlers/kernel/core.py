@@ -173,6 +173,12 @@ class Core:
         return current if current is not None and current.offer else None
 
     async def _dispatch(self, ctx: Ctx, message: Incoming) -> None:
+        try:
+            await self._route(ctx, message)
+        except Invalid as refused:  # a handler stopped before writing anything: say why
+            ctx.say(refused.text, *refused.rows)
+
+    async def _route(self, ctx: Ctx, message: Incoming) -> None:
         offer = self._offer(ctx.flow, ctx.step)
         action = message.command if message.command is not None else (
             message.button.partition(":")[0] if message.button is not None else None)
@@ -254,8 +260,8 @@ class Core:
             return
         try:
             await step.read(ctx, text)
-        except Invalid as problem:
-            ctx.say(problem.text, *(problem.rows or (CANCEL_ROW,)))
+        except Invalid as problem:  # asked again after this, so offer the way out
+            ctx.say(problem.text, *(problem.rows or ((CANCEL_ROW,) if ctx.flow else ())))
 
 
 # ---- what the kernel answers itself: a choice in a flow, and "carry on" ----
