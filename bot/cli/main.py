@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
              "announce a challenge to subscribers (preview, then confirm), or "
              "`broadcast status ID` for a broadcast's progress")
     bc.add_argument("target", nargs="+", metavar="REF | status ID")
+    bc.add_argument("--follow", action="store_true",
+                    help="with status: show progress live until the broadcast has finished")
     bc.add_argument("--all", action="store_true", help="every subscriber, not only matching ones")
     bc.add_argument("--yes", action="store_true", help="send without asking to confirm")
     faq = sub.add_parser("faq", help="the FAQ knowledge base").add_subparsers(
