@@ -171,3 +171,10 @@ async def suggestions(session: AsyncSession, status: str | None = None) -> list[
     if status:
         query = query.where(FaqSuggestion.status == status)
     return list(await session.scalars(query))
+
+
+async def recent_cases(session: AsyncSession, identity_id: int, since: datetime) -> list[Question]:
+    """The cases one identity opened since a moment, newest first (for flood limits)."""
+    return list(await session.scalars(
+        select(Question).where(Question.identity_id == identity_id, Question.asked_at >= since)
+        .order_by(Question.id.desc())))

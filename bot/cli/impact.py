@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.cli.common import open_cli_store
 from bot.settings import Settings
+from handlers.kernel.text import t
 
 
 async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
@@ -36,5 +37,5 @@ async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
-        print(f"Impact report, {report.period_text()}\n\n{report.to_text()}")
+        print(f"{t('reports.impact_title', period=report.period_text())}\n\n{report.to_text()}")
     return 0

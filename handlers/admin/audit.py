@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean
 from storage.audit import audit_entries
 
@@ -23,14 +24,16 @@ async def show_audit(ctx: Ctx, args: str) -> None:
         try:
             since = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
         except ValueError:
-            ctx.say("Usage: /dips audit [since YYYY-MM-DD], for example /dips audit since 2026-11-01")
+            ctx.say(t("audit.usage"))
             return
     rows = await audit_entries(ctx.session, since)
     if not rows:
-        ctx.say("No audited actions" + (f" since {since:%d %b %Y}." if since else " yet."))
+        ctx.say(t("audit.none_since", since=since) if since else t("audit.none"))
         return
     lines = [f"{a.at:%Y-%m-%d %H:%M} {a.actor} {a.action} {a.target or ''}".rstrip()
              for a in rows[-SHOWN:]]
-    more = f" (latest {SHOWN} of {len(rows)})" if len(rows) > SHOWN else ""
-    ctx.say(f"Audit log{more}:\n" + "\n".join(lines))
+    if len(rows) > SHOWN:
+        ctx.say(t("audit.log_latest", shown=SHOWN, total=len(rows), lines="\n".join(lines)))
+    else:
+        ctx.say(t("audit.log", lines="\n".join(lines)))
 

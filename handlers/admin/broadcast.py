@@ -10,6 +10,7 @@ from handlers.domain.broadcasts import ALL, MATCHING, confirm, plan, status_text
 from handlers.kernel.callbacks import CallbackData, Dismiss
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean, parse_id
 from storage.models import Challenge
 
@@ -45,11 +46,11 @@ async def broadcast(ctx: Ctx, args: str) -> None:
     if words and words[0].lower() == "status":
         words = words[1:]
         if not (words and parse_id(words[0])):
-            ctx.say("Usage: /dips broadcast status ID")
+            ctx.say(t("broadcast.status_usage"))
             return
     if words and (broadcast_id := parse_id(words[0])):
         text = await status_text(ctx.session, broadcast_id)
-        ctx.say(text or f"There is no broadcast {words[0]}.")
+        ctx.say(text or t("broadcast.no_such", id=words[0]))
         return
     await _preview(ctx, args, publishing=False)
 
@@ -58,37 +59,38 @@ async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
     verb = "publish" if publishing else "broadcast"
     ref = clean(args).lower()[:64]
     if not ref:
-        ctx.say(f"Usage: /dips {verb} REF (the challenge's reference, as in /dips challenges).")
+        ctx.say(t("broadcast.usage", command=verb))
         return
     found = await plan(ctx.session, ref)
     if found is None:
-        ctx.say(f"I can't find a challenge called \u201c{ref}\u201d.")
+        ctx.say(t("challenges.not_found", ref=ref))
         return
     challenge = found.challenge
     if challenge.status == "closed":
-        ctx.say(f"{challenge.ref} is closed; reopen it before announcing it.")
+        ctx.say(t("broadcast.closed", ref=challenge.ref))
         return
     if publishing and challenge.status == "open":
-        ctx.say(f"{challenge.ref} is already open. /broadcast {challenge.ref} announces it.")
+        ctx.say(t("broadcast.already_open", ref=challenge.ref))
         return
     cid = challenge.id
-    ctx.say("This is the announcement exactly as a recipient will see it "
-            "(with their own matching interests):")
+    ctx.say(t("broadcast.sample"))
     ctx.out.replies.append(found.sample())
     n_match, n_all = len(found.matching), len(found.everyone)
-    opening = " and open the challenge" if challenge.status == "draft" else ""
     rows: list[list[tuple[str, CallbackData]]] = []
     if n_match:
-        rows.append([(f"Matching subscribers ({n_match})", ChooseAudience("m", cid))])
+        rows.append([(t("broadcast.matching", n=n_match), ChooseAudience("m", cid))])
     if n_all:
-        rows.append([(f"All subscribers ({n_all})", ChooseAudience("a", cid))])
+        rows.append([(t("broadcast.all", n=n_all), ChooseAudience("a", cid))])
     if challenge.status == "draft":
-        rows.append([("Publish without announcing", ChooseAudience("n", cid))])
-    rows.append([("Cancel", Dismiss())])
-    ctx.say(f"{challenge.title} [{challenge.ref}], {challenge.status}.\n"
-            f"Audience: {n_match} subscribers whose interests match its tags, {n_all} subscribers "
-            f"in all (anyone already sent this announcement is left out).\n\n"
-            f"Choose who to send it to{opening}. Nothing is sent until you confirm.", *rows)
+        rows.append([(t("broadcast.publish_only"), ChooseAudience("n", cid))])
+    rows.append([(t("button.cancel"), Dismiss())])
+    if challenge.status == "draft":
+        text = t("broadcast.choose_and_open", title=challenge.title, ref=challenge.ref,
+                 status=challenge.status, matching=n_match, all=n_all)
+    else:
+        text = t("broadcast.choose", title=challenge.title, ref=challenge.ref,
+                 status=challenge.status, matching=n_match, all=n_all)
+    ctx.say(text, *rows)
 
 
 async def _challenge_for(ctx: Ctx, pressed: ChooseAudience | ConfirmAudience
@@ -96,7 +98,7 @@ async def _challenge_for(ctx: Ctx, pressed: ChooseAudience | ConfirmAudience
     code = pressed.code
     challenge = await ctx.session.get(Challenge, pressed.challenge_id)
     if challenge is None or code not in ("m", "a", "n"):
-        ctx.say("That button has expired. Start again with /broadcast REF.")
+        ctx.say(t("broadcast.expired"))
         return None
     return code, challenge
 
@@ -109,16 +111,22 @@ async def choose_audience(ctx: Ctx, arg: ChooseAudience) -> None:
         return
     code, challenge = picked
     if code == "n":
-        ctx.say(f"Open {challenge.ref} without announcing it?",
-                [("Confirm: open it", ConfirmAudience("n", challenge.id))], [("Cancel", Dismiss())])
+        ctx.say(t("broadcast.open_only", ref=challenge.ref),
+                [(t("broadcast.confirm_open"), ConfirmAudience("n", challenge.id))],
+                [(t("button.cancel"), Dismiss())])
         return
     found = await plan(ctx.session, challenge.ref)
     assert found is not None
     n = len(found.recipients(AUDIENCES[code]))
-    opening = f"open {challenge.ref} and " if challenge.status == "draft" else ""
-    ctx.say(f"Confirm: {opening}send the announcement to {n} "
-            f"{'matching ' if code == 'm' else ''}subscribers?",
-            [(f"Confirm: send to {n}", ConfirmAudience(code, challenge.id))], [("Cancel", Dismiss())])
+    ref, matching = challenge.ref, code == "m"
+    if challenge.status == "draft":
+        question = (t("broadcast.confirm_open_matching", ref=ref, n=n) if matching
+                    else t("broadcast.confirm_open_all", ref=ref, n=n))
+    else:
+        question = (t("broadcast.confirm_matching", n=n) if matching
+                    else t("broadcast.confirm_all", n=n))
+    ctx.say(question, [(t("broadcast.confirm_send", n=n), ConfirmAudience(code, challenge.id))],
+            [(t("button.cancel"), Dismiss())])
 
 
 @router.button(ConfirmAudience, action="broadcast")
@@ -133,13 +141,12 @@ async def confirm_button(ctx: Ctx, arg: ConfirmAudience) -> None:
               "identity_id": ctx.identity.id} if ctx.identity.chat_id else None
     sent, _ = await confirm(ctx.session, challenge.ref, AUDIENCES.get(code, "none"),
                             ctx.actor, notify)
-    opened = "is now open" if was == "draft" else "was already open"
+    opened = t("broadcast.now_open") if was == "draft" else t("broadcast.was_open")
     if sent is not None:
-        ctx.say(f"{challenge.ref} {opened}. Broadcast {sent.id} is queued for {sent.total} "
-                f"recipients; I'll report here when it has finished. Progress: "
-                f"/dips broadcast status {sent.id}")
+        ctx.say(t("broadcast.queued", ref=challenge.ref, opened=opened, id=sent.id,
+                  total=sent.total))
     elif code == "n":
-        ctx.say(f"{challenge.ref} {opened}; no announcement was sent.")
+        ctx.say(t("broadcast.not_announced", ref=challenge.ref, opened=opened))
     else:
-        ctx.say(f"{challenge.ref} {opened}. Nobody in that audience is left to announce it to.")
+        ctx.say(t("broadcast.nobody_left", ref=challenge.ref, opened=opened))
 

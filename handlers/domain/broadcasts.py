@@ -21,6 +21,7 @@ from handlers.domain.buttons import Interest, ShowChallenge, StopAlerts
 from handlers.domain.outbound import to_payload
 from handlers.engines.matching.subscribers import subscribers_matching
 from handlers.kernel.messages import Reply, buttons
+from handlers.kernel.text import t
 from storage import challenges, deliveries
 from storage.audit import audit
 from storage.models import Broadcast, Challenge, Identity
@@ -39,18 +40,19 @@ RATE_WINDOW = timedelta(seconds=30)
 
 def announcement(challenge: Challenge, matched: list[str]) -> Reply:
     """The message one recipient gets; `matched` are their interests that fit the challenge."""
-    why = (f"Why you're getting this: it matches your interests in {', '.join(matched)}."
-           if matched else "Why you're getting this: you asked to hear about new challenges.")
-    deadline = (f"Deadline for expressions of interest: {challenge.closes:%d %B %Y}"
-                if challenge.closes else "No closing date has been set yet.")
+    why = (t("announcement.why_matched", tags=", ".join(matched))
+           if matched else t("announcement.why_subscribed"))
+    deadline = (t("announcement.deadline", date=challenge.closes)
+                if challenge.closes else t("announcement.no_deadline"))
     summary = challenge.summary if len(challenge.summary) <= 400 else (
         challenge.summary[:400].rsplit(" ", 1)[0] + "\u2026")
-    text = (f"{challenge.department} has opened a new challenge.\n\n{summary}\n\n{why}\n\n"
-            f"{deadline}")
+    text = t("announcement.text", department=challenge.department, summary=summary, why=why,
+             deadline=deadline)
     return Reply(text, buttons(
-        [("Details", ShowChallenge(challenge.ref)), ("Register interest", Interest(challenge.ref))],
-        [("Stop these messages", StopAlerts())],
-    ), None, f"New challenge: {challenge.title}")
+        [(t("button.details"), ShowChallenge(challenge.ref)),
+         (t("button.register_interest"), Interest(challenge.ref))],
+        [(t("announcement.stop"), StopAlerts())],
+    ), None, t("announcement.title", title=challenge.title))
 
 
 # ---- planning and confirming (shared with the command line) ----
@@ -125,26 +127,29 @@ async def status_text(session: AsyncSession, broadcast_id: int, rate: float | No
     sent, failed = counts.get("sent", 0), counts.get("failed", 0)
     pending = counts.get("pending", 0) + counts.get("sending", 0)
     challenge = await session.get(Challenge, broadcast.challenge_id) if broadcast.challenge_id else None
-    head = f"Broadcast {broadcast.id}" + (f" about {challenge.ref}" if challenge else "")
-    lines = [f"{head} ({broadcast.audience}, {broadcast.total} recipients):",
-             f"sent {sent}, failed {failed}, pending {pending}"]
+    head = (t("broadcast.status_about", id=broadcast.id, ref=challenge.ref,
+              audience=broadcast.audience, total=broadcast.total) if challenge else
+            t("broadcast.status", id=broadcast.id, audience=broadcast.audience,
+              total=broadcast.total))
+    lines = [head, t("broadcast.counts", sent=sent, failed=failed, pending=pending)]
     if pending:
         recent = await deliveries.recent_sent(session, broadcast_id, RATE_WINDOW)
         per_second = recent / RATE_WINDOW.total_seconds() if recent else (rate or DEFAULT_RATE)
-        lines.append(f"about {_duration(pending / per_second)} left at {per_second:.1f} a second"
-                     + ("" if recent else " (not sending yet; estimated at the configured rate)"))
+        left = _duration(pending / per_second)
+        lines.append(t("broadcast.eta", left=left, rate=per_second) if recent
+                     else t("broadcast.eta_estimated", left=left, rate=per_second))
     elif broadcast.finished_at:
-        lines.append(f"finished {broadcast.finished_at:%d %b %Y %H:%M} UTC")
+        lines.append(t("broadcast.finished_at", at=broadcast.finished_at))
     return "\n".join(lines)
 
 
 def _duration(seconds: float) -> str:
     seconds = max(1, round(seconds))
     if seconds < 90:
-        return f"{seconds} s"
+        return t("duration.seconds", n=seconds)
     if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
+        return t("duration.minutes", n=round(seconds / 60))
+    return t("duration.hours", n=f"{seconds / 3600:.1f}")
 
 
 async def on_finished(session: AsyncSession, broadcast_id: int) -> bool:
@@ -157,12 +162,14 @@ async def on_finished(session: AsyncSession, broadcast_id: int) -> bool:
         counts = await deliveries.progress(session, broadcast_id)
         challenge = (await session.get(Challenge, broadcast.challenge_id)
                      if broadcast.challenge_id else None)
-        about = f"\u201c{challenge.title}\u201d ({challenge.ref})" if challenge else "the announcement"
+        about = (f"\u201c{challenge.title}\u201d ({challenge.ref})" if challenge
+                 else t("broadcast.the_announcement"))
         failed = counts.get("failed", 0)
-        text = (f"Broadcast {broadcast.id} has finished: {about} reached {counts.get('sent', 0)} "
-                f"of {broadcast.total} recipients."
-                + (f" {failed} could not be reached (blocked the bot, or kept failing)."
-                   if failed else ""))
+        sent = counts.get("sent", 0)
+        text = (t("broadcast.report_failed", id=broadcast.id, about=about, sent=sent,
+                  total=broadcast.total, failed=failed) if failed else
+                t("broadcast.report", id=broadcast.id, about=about, sent=sent,
+                  total=broadcast.total))
         await deliveries.enqueue_to_chat(session, target["platform"], str(target["chat_id"]),
                                          "broadcast_report", to_payload(Reply(text)),
                                          identity_id=target.get("identity_id"))

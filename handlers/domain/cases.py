@@ -10,7 +10,7 @@ an answered case publishes as a clarification, and the forms for platforms with 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -31,6 +31,7 @@ from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Reply, Speaker, buttons
 from handlers.kernel.roles import allowed
+from handlers.kernel.text import t
 from handlers.kernel.validation import parse_id
 from storage import cases as store_cases
 from storage import challenges, deliveries, people
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 PERMISSION = "questions"  # every officer action on cases needs what listing them needs
 SEPARATOR = "\n---\n"  # between the question and the answer in `/dips clarify|suggest ID ...`
+FROM_FORM = "form:"  # before the case id: submitted from a form (or a preview's Confirm)
 MAX_TEXT = 3000
 
 
@@ -82,14 +84,14 @@ async def _for_officers(session: AsyncSession, case: Question, kind: str,
                         payload: dict[str, Any]) -> None:
     """Queue for the officers' channel (or the case's thread there). The row names the case's
     SME, though it goes to the channel, so erasing the SME (/forget) removes their words too."""
-    channel = case.slack_channel if payload.get("thread_ts") else deliveries.OFFICER_CHANNEL
+    channel = case.slack_channel if payload.get("thread") else None
     await deliveries.enqueue_to_chat(session, "slack", channel or deliveries.OFFICER_CHANNEL, kind,
                                      payload, identity_id=case.identity_id)
 
 
 def _who(identity: Identity | None) -> str:
     if identity is None:
-        return "someone who has since erased their data"
+        return t("case.erased_asker")
     name = identity.display_name or identity.external_id
     return f"{name} ({identity.platform})"
 
@@ -97,7 +99,7 @@ def _who(identity: Identity | None) -> str:
 async def holder_name(session: AsyncSession, actor: str | None) -> str:
     """Who `platform:user` is, by display name where known."""
     if not actor:
-        return "nobody"
+        return t("case.nobody")
     platform, _, user = actor.partition(":")
     identity = await people.get_identity(session, platform, user)
     return (identity.display_name if identity and identity.display_name else user) or actor
@@ -105,8 +107,9 @@ async def holder_name(session: AsyncSession, actor: str | None) -> str:
 
 def age(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
-    return f"{round(hours * 60)} min" if hours < 1 else (
-        f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days")
+    return t("duration.minutes", n=round(hours * 60)) if hours < 1 else (
+        t("duration.hours", n=f"{hours:.0f}") if hours < 48
+        else t("duration.days", n=f"{hours / 24:.0f}"))
 
 
 async def notice(session: AsyncSession, case: Question) -> Reply:
@@ -117,34 +120,31 @@ async def notice(session: AsyncSession, case: Question) -> Reply:
     challenge = await session.get(Challenge, case.challenge_id) if case.challenge_id else None
     tried = case.tried or {}
     offered = [f"\u201c{title}\u201d" for _, title in tried.get("faq", [])]
-    if offered:
-        bot_tried = "the FAQ had no reliable answer; it offered " + ", ".join(offered)
-    else:
-        bot_tried = "nothing in the FAQ came close"
+    bot_tried = (t("case.faq_offered", offered=", ".join(offered)) if offered
+                 else t("case.faq_nothing"))
     if tried.get("asked_for_person"):
-        bot_tried = "the SME asked for a person; " + bot_tried
-    lines = [f"From: {_who(identity)}",
-             "Organisation: " + (f"{org.name} ({org.size_band}, {org.city}, {org.country})"
-                                 if org else "not given yet"),
-             "Challenge: " + (f"{challenge.title} [{challenge.ref}]" if challenge else "none named"),
-             f"The bot: {bot_tried}.",
-             "", f"Question: {case.text[:MAX_TEXT]}", "",
-             "Reply in this thread to answer: everything posted in the thread is sent to the SME."]
-    row: list[tuple[str, CallbackData]] = [("Claim", Claim(case.id)), ("Answer", Answer(case.id))]
+        bot_tried = t("case.asked_for_person", tried=bot_tried)
+    text = t("case.notice", who=_who(identity),
+             organisation=(f"{org.name} ({org.size_band}, {org.city}, {org.country})"
+                           if org else t("case.no_organisation")),
+             challenge=(f"{challenge.title} [{challenge.ref}]" if challenge
+                        else t("case.no_challenge_named")),
+             tried=bot_tried, question=case.text[:MAX_TEXT])
+    row: list[tuple[str, CallbackData]] = [(t("case.claim"), Claim(case.id)),
+                                           (t("case.answer"), Answer(case.id))]
     if challenge is not None:
-        row.append(("Publish as clarification", PublishPreview(case.id)))
-    row += [("Suggest as FAQ", SuggestPreview(case.id)), ("Close", Close(case.id))]
-    return Reply("\n".join(lines), buttons(row), None, f"Question for an officer (case #{case.id})")
+        row.append((t("case.publish"), PublishPreview(case.id)))
+    row += [(t("case.suggest"), SuggestPreview(case.id)), (t("case.close"), Close(case.id))]
+    return Reply(text, buttons(row), None, t("case.title", id=case.id))
 
 
 async def to_thread(session: AsyncSession, case: Question, reply: Reply, kind: str = "case_thread",
                     also_in_channel: bool = False) -> None:
-    """Queue a message in the case's Slack thread (the worker finds the thread if not yet known)."""
+    """Queue a reply in the case's conversation (a thread where the platform has them): a
+    neutral payload naming the case; the Slack worker finds the thread from it."""
     payload: dict[str, Any] = {**to_payload(reply), "case_id": case.id, "thread": True}
     if also_in_channel:
-        payload["reply_broadcast"] = True
-    if case.slack_ts and case.slack_channel:
-        payload["thread_ts"] = case.slack_ts
+        payload["also_in_channel"] = True
     await _for_officers(session, case, kind, payload)
 
 
@@ -164,10 +164,9 @@ async def interested(session: AsyncSession, challenge: Challenge) -> list[Identi
 
 def clarification_reply(challenge: Challenge, question: str, answer_text: str) -> Reply:
     return Reply(
-        f"A question was asked about \u201c{challenge.title}\u201d. So that everyone interested "
-        f"has the same information, here is the answer.\n\nQuestion: {question}\n\n"
-        f"Answer: {answer_text}", buttons([("Challenge details", ShowChallenge(challenge.ref[:60]))]),
-        None, f"Clarification: {challenge.title}")
+        t("clarification.text", title=challenge.title, question=question, answer=answer_text),
+        buttons([(t("clarification.challenge_details"), ShowChallenge(challenge.ref[:60]))]),
+        None, t("clarification.title", title=challenge.title))
 
 
 # ---- reminders (run periodically by the Slack worker) ----
@@ -180,12 +179,12 @@ async def queue_reminders(session: AsyncSession, now: datetime, hours: float) ->
     for case_id in ids:
         case = await store_cases.get_case(session, case_id)
         assert case is not None
-        held = (f" {await holder_name(session, case.claimed_by)} claimed it but hasn't answered."
-                if case.claimed_by else " Nobody has claimed it.")
+        waited, question = age(now - case.asked_at), case.text[:300]
+        text = (t("case.reminder_claimed", id=case.id, age=waited, question=question,
+                  holder=await holder_name(session, case.claimed_by)) if case.claimed_by else
+                t("case.reminder_unclaimed", id=case.id, age=waited, question=question))
         await to_thread(session, case, Reply(
-            f"Reminder: case #{case.id} has waited {age(now - case.asked_at)} for an answer."
-            f"{held}\n\u201c{case.text[:300]}\u201d",
-            buttons([("Claim", Claim(case.id)), ("Answer", Answer(case.id))])),
+            text, buttons([(t("case.claim"), Claim(case.id)), (t("case.answer"), Answer(case.id))])),
             kind="case_reminder", also_in_channel=True)
     return len(ids)
 
@@ -207,11 +206,12 @@ class Form:
     title: str
     intro: str
     fields: tuple[FormField, ...]
-    submit: str = "Send"
+    submit: str = field(default_factory=lambda: t("case.form.send"))
 
     def args(self, values: list[str]) -> str:
-        """The `/dips` arguments for the submitted values (in field order)."""
-        return f"{self.sub} {self.case_id}\n" + SEPARATOR.join(v.strip() for v in values)
+        """The `/dips` arguments for the submitted values (in field order), marked as coming
+        from a form, which showed the person the texts: a preview already confirmed."""
+        return f"{self.sub} {FROM_FORM}{self.case_id}\n" + SEPARATOR.join(v.strip() for v in values)
 
 
 async def case_form(core: Core, speaker: Speaker, data: str) -> Form | None:
@@ -231,27 +231,24 @@ async def case_form(core: Core, speaker: Speaker, data: str) -> Form | None:
         if case.status == "closed" or case.claimed_by not in (None, actor):
             return None
         if sub == "answer":
-            return Form("answer", case.id, f"Answer case #{case.id}",
-                        f"The SME asked: \u201c{case.text[:2500]}\u201d\nYour answer is sent to "
-                        "them on chat and copied into the case's thread.",
-                        (FormField("answer", "Answer"),))
+            return Form("answer", case.id, t("case.form.answer_title", id=case.id),
+                        t("case.form.answer_intro", question=case.text[:2500]),
+                        (FormField("answer", t("case.answer")),))
         last = await store_cases.last_answer(session, case.id)
         if last is None or (sub == "clarify" and case.challenge_id is None):
             return None
         asker = await asker_of(session, case)
         question = anonymise(case.text, asker)
         if sub == "clarify":
-            return Form("clarify", case.id, "Publish a clarification",
-                        "The question and answer go to every SME with an EOI on the challenge "
-                        "or subscribed to it, and are shown with the challenge's details. "
-                        "Names, organisations, emails, phone numbers and links have been "
-                        "removed from the question; check the wording.",
-                        (FormField("question", "Question (anonymised)", question),
-                         FormField("answer", "Answer", scrub_answer(last, asker))), "Publish")
-        return Form("suggest", case.id, "Suggest an FAQ entry",
-                    "Admins review suggestions before anything is added to the FAQ.",
-                    (FormField("question", "Question", question),
-                     FormField("answer", "Answer", scrub_answer(last, asker))), "Suggest")
+            return Form("clarify", case.id, t("case.form.clarify_title"),
+                        t("case.form.clarify_intro"),
+                        (FormField("question", t("case.form.question_anonymised"), question),
+                         FormField("answer", t("case.answer"), scrub_answer(last, asker))),
+                        t("case.form.publish"))
+        return Form("suggest", case.id, t("case.form.suggest_title"), t("case.form.suggest_intro"),
+                    (FormField("question", t("case.form.question"), question),
+                     FormField("answer", t("case.answer"), scrub_answer(last, asker))),
+                    t("case.form.suggest"))
 
 
 async def case_for_thread(core: Core, ts: str) -> int | None:

@@ -8,6 +8,7 @@ import zlib
 
 from handlers.domain.impact import ImpactReport, fold
 from handlers.domain.stages import STAGES, stage_label
+from handlers.kernel.text import t
 
 _GLYPHS = {
     "0": "111101101101111", "1": "010110010010111", "2": "111001111100111",
@@ -70,7 +71,7 @@ class _Canvas:
 def chart_png(report: ImpactReport, width: int = 720, height: int = 480) -> bytes:
     """The funnel (top) and SMEs engaged over time (bottom) as a PNG image."""
     canvas = _Canvas(width, height)
-    canvas.text(12, 10, f"EOI funnel ({report.period_text()})")
+    canvas.text(12, 10, t("impact.chart_funnel", period=report.period_text()))
     label_w, top = 200, 34
     biggest = max([*report.funnel.values(), 1])
     bar_space = width - label_w - 60
@@ -83,11 +84,11 @@ def chart_png(report: ImpactReport, width: int = 720, height: int = 480) -> byte
         canvas.text(label_w + length + 6, y + 5, str(n))
     middle = top + len(STAGES) * 26 + 16
     canvas.rect(0, middle - 8, width, 1, GRID)
-    canvas.text(12, middle, "SMEs engaged over time (running total by month)")
+    canvas.text(12, middle, t("impact.chart_over_time"))
     points = report.over_time[-24:]
     plot_top, plot_bottom = middle + 30, height - 30
     if not points:
-        canvas.text(12, plot_top + 20, "No expressions of interest in this period")
+        canvas.text(12, plot_top + 20, t("impact.chart_empty"))
         return canvas.png()
     peak = max(p.cumulative for p in points) or 1
     slot = (width - 40) // len(points)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.export import csv_safe
 from handlers.domain.stages import END_STAGES, STAGES, stage_label
+from handlers.kernel.text import t
 from storage import impact as queries
 
 PARTNER_CITIES = {"gavle": "Gävle", "tartu": "Tartu", "nyiregyhaza": "Nyíregyháza",
@@ -90,30 +91,31 @@ class ImpactReport:
 
     def period_text(self) -> str:
         if self.since and self.until:
-            return f"from {self.since:%d %b %Y} to {self.until:%d %b %Y}"
+            return t("impact.from_to", since=self.since, until=self.until)
         if self.since:
-            return f"since {self.since:%d %b %Y}"
+            return t("impact.since", since=self.since)
         if self.until:
-            return f"before {self.until:%d %b %Y}"
-        return "since the programme began"
+            return t("impact.before", until=self.until)
+        return t("impact.all_time")
 
     def to_text(self) -> str:
         """Plain text for any chat platform (adapters escape it)."""
         lines = [
-            f"SMEs engaged: {self.smes_engaged} (with {self.eois} expressions of interest)",
-            f"Council departments engaged: {self.departments_engaged}"
+            t("impact.smes_with_eois", count=self.smes_engaged, eois=self.eois),
+            t("impact.departments", count=self.departments_engaged)
             + (f" ({', '.join(self.departments)})" if self.departments else ""),
-            f"Officers engaged: {self.officers_engaged}",
-            f"SMEs from BETTER partner cities: {self.partner_city_smes}"
+            t("impact.officers", count=self.officers_engaged),
+            t("impact.partner_cities", count=self.partner_city_smes)
             + _breakdown(self.partner_cities),
-            f"SMEs from other countries: {self.other_country_smes}" + _breakdown(self.other_countries),
-            "", "Funnel (EOIs that reached each stage):",
+            t("impact.other_countries", count=self.other_country_smes)
+            + _breakdown(self.other_countries),
+            "", t("impact.funnel"),
         ]
         lines += [f"  {stage_label(s)}: {self.funnel.get(s, 0)}" for s in STAGES]
         ended = [f"{stage_label(s).lower()}: {self.current.get(s, 0)}" for s in END_STAGES]
-        lines.append("  Ended: " + ", ".join(ended))
+        lines.append("  " + t("impact.ended", stages=", ".join(ended)))
         if self.over_time:
-            lines += ["", "SMEs engaged by month (active / new / running total):"]
+            lines += ["", t("impact.by_month")]
             lines += [f"  {p.month}: {p.active} / {p.new} / {p.cumulative}" for p in self.over_time[-12:]]
         return "\n".join(lines)
 
@@ -166,7 +168,7 @@ async def build_report(session: AsyncSession, since: date | None = None,
         if (city := partner_city(row.city)) is not None:
             partner[city] = partner.get(city, 0) + 1
         if not is_uk(row.country):
-            name = row.country.strip() or "unknown"
+            name = row.country.strip() or t("impact.unknown_country")
             abroad[name] = abroad.get(name, 0) + 1
     departments = sorted({row.department for row in rows})
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.buttons import OfficerEoi, StageMove
+from handlers.domain.stages import stage_label
 from handlers.kernel.messages import Reply, buttons
+from handlers.kernel.text import t
 from storage import eois
 
 
@@ -18,9 +20,10 @@ async def new_eoi_notice(session: AsyncSession, eoi_ids: list[int]) -> list[Repl
             continue
         org = e.organisation
         replies.append(Reply(
-            f"{e.reference} from {org.name} ({org.size_band}, {org.city}, {org.country}) on "
-            f"\u201c{e.challenge.title}\u201d [{e.challenge.ref}]\n{e.summary[:500]}",
-            buttons([("Details", OfficerEoi(e.id)),
-                     ("Exploration", StageMove(e.id, f"exploration@{e.stage}")),
-                     ("Not selected", StageMove(e.id, f"not-selected@{e.stage}"))])))
+            t("officer_eois.new_notice", reference=e.reference, organisation=org.name,
+              size=org.size_band, city=org.city, country=org.country, title=e.challenge.title,
+              ref=e.challenge.ref, summary=e.summary[:500]),
+            buttons([(t("button.details"), OfficerEoi(e.id)),
+                     (stage_label("exploration"), StageMove(e.id, f"exploration@{e.stage}")),
+                     (stage_label("not-selected"), StageMove(e.id, f"not-selected@{e.stage}"))])))
     return replies

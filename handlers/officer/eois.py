@@ -10,6 +10,7 @@ from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment, Reply, buttons
 from handlers.kernel.router import Router
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean, parse_id
 from handlers.sme.buttons import MyEois
 from storage import challenges, eois
@@ -28,13 +29,15 @@ async def list_eois(ctx: Ctx, args: str) -> None:
     ref = clean(args).lower() or None
     rows = await eois.list_eois(ctx.session, challenge_ref=ref)
     if not rows:
-        ctx.say("No expressions of interest" + (f" for {ref}." if ref else " yet."))
+        ctx.say(t("officer_eois.none_for", ref=ref) if ref else t("officer_eois.none"))
         return
-    lines = [f"{e.reference} [{stage_label(e.stage)}] {e.organisation.name} "
-             f"({e.organisation.city}, {e.organisation.country}) on {e.challenge.ref}"
+    lines = [t("officer_eois.line", reference=e.reference, stage=stage_label(e.stage),
+               organisation=e.organisation.name, city=e.organisation.city,
+               country=e.organisation.country, ref=e.challenge.ref)
              for e in rows[-50:]]
-    more = f"\n(showing the latest 50 of {len(rows)})" if len(rows) > 50 else ""
-    ctx.say("Expressions of interest:\n" + "\n".join(lines) + more)
+    if len(rows) > 50:
+        lines.append(t("officer_eois.latest", shown=50, total=len(rows)))
+    ctx.say(t("officer_eois.list", lines="\n".join(lines)))
 
 
 @router.command("eoi", dips=True)
@@ -42,20 +45,23 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
     eoi_id = _eoi_id(args)
     eoi = await eois.get_eoi(ctx.session, eoi_id) if eoi_id else None
     if eoi is None:
-        ctx.say(f"There is no expression of interest \u201c{clean(args)[:20]}\u201d. Usage: "
-                "/dips eoi ID, for example /dips eoi 12 or /dips eoi EOI-000012" if args.strip()
-                else "Usage: /dips eoi ID, for example /dips eoi 12 or /dips eoi EOI-000012")
+        usage = t("officer_eois.usage")
+        ctx.say(t("officer_eois.not_found_usage", ref=clean(args)[:20], usage=usage)
+                if args.strip() else usage)
         return
     org, contact = eoi.organisation, eoi.contact
     history = await eois.stage_history(ctx.session, eoi.id)
+    none = t("my.no_contact")
     lines = [f"{eoi.reference}: {eoi.challenge.title} [{eoi.challenge.ref}]",
-             f"Stage: {stage_label(eoi.stage)}",
-             f"Organisation: {org.name} ({org.size_band}), {org.city}, {org.country}",
-             f"Website: {org.website or 'none'}",
-             f"Contact: {contact.name + ', ' + contact.email if contact else 'none'}",
-             f"Proposal: {eoi.summary}", "", "History:"]
-    lines += [f"{h.at:%Y-%m-%d %H:%M} {h.from_stage or 'new'} \u2192 {h.to_stage} by {h.actor}"
-              + (f": {h.note}" if h.note else "") for h in history]
+             t("officer_eois.stage", stage=stage_label(eoi.stage)),
+             t("officer_eois.organisation", name=org.name, size=org.size_band, city=org.city,
+               country=org.country),
+             t("officer_eois.website", website=org.website or none),
+             t("contact", contact=contact.name + ", " + contact.email if contact else none),
+             t("officer_eois.proposal", summary=eoi.summary), "", t("history")]
+    lines += [t("officer_eois.history_line", at=h.at,
+                from_stage=h.from_stage or t("officer_eois.new"), to_stage=h.to_stage,
+                actor=h.actor) + (f": {h.note}" if h.note else "") for h in history]
     moves = [] if eoi.stage == "withdrawn" else [
         (stage_label(s)[:30], StageMove(eoi.id, f"{s}@{eoi.stage}"))
         for s in next_stages(eoi.stage)]
@@ -71,7 +77,7 @@ def _eoi_id(text: str) -> int | None:
 async def stage(ctx: Ctx, args: str) -> None:
     parts = clean(args).split(maxsplit=2)
     if len(parts) < 2:
-        ctx.say("Usage: /dips stage ID STAGE [note]. Stages: " + ", ".join(OFFICER_STAGES))
+        ctx.say(t("officer_eois.stage_usage", stages=", ".join(OFFICER_STAGES)))
         return
     await move(ctx, parts[0], parts[1].lower(), parts[2] if len(parts) > 2 else None)
 
@@ -83,37 +89,40 @@ async def move(ctx: Ctx, eoi_ref: str, to_stage: str, note: str | None) -> None:
     eoi_id = _eoi_id(eoi_ref)
     eoi = await eois.get_eoi(ctx.session, eoi_id) if eoi_id else None
     if eoi is None:
-        ctx.say(f"There is no expression of interest {eoi_ref[:20]}.")
+        ctx.say(t("officer_eois.not_found", ref=eoi_ref[:20]))
         return
     if to_stage == "withdrawn":
-        ctx.say("Only the SME can withdraw an expression of interest. To turn it down, use "
-                f"not-selected: /dips stage {eoi.id} not-selected [note].")
+        ctx.say(t("officer_eois.only_sme_withdraws", id=eoi.id))
         return
     if to_stage not in OFFICER_STAGES:
-        ctx.say(f"Unknown stage \u201c{to_stage[:40]}\u201d. Stages: " + ", ".join(OFFICER_STAGES))
+        ctx.say(t("officer_eois.unknown_stage", stage=to_stage[:40],
+                  stages=", ".join(OFFICER_STAGES)))
         return
     if expected and eoi.stage != expected:
-        ctx.say(f"That button is out of date: {eoi.reference} has moved to "
-                f"{stage_label(eoi.stage)} since. Nothing was changed; "
-                f"/dips eoi {eoi.id} shows it now.")
+        ctx.say(t("officer_eois.out_of_date", reference=eoi.reference,
+                  stage=stage_label(eoi.stage), id=eoi.id))
         return
     if eoi.stage == to_stage:
-        ctx.say(f"{eoi.reference} is already at {stage_label(to_stage)}.")
+        ctx.say(t("officer_eois.already_at", reference=eoi.reference, stage=stage_label(to_stage)))
         return
     if eoi.stage == "withdrawn":
-        ctx.say(f"{eoi.reference} was withdrawn by the SME and can't be moved.")
+        ctx.say(t("officer_eois.withdrawn", reference=eoi.reference))
         return
     change = await eois.change_stage(ctx.session, eoi, to_stage, ctx.actor, note and note[:1000])
     await audit(ctx.session, ctx.actor, "stage_change", eoi.reference,
                 from_stage=change.from_stage, to_stage=to_stage)
     sme = await ctx.session.get(Identity, eoi.identity_id) if eoi.identity_id else None
+    update = (t("update.moved_note", reference=eoi.reference, title=eoi.challenge.title,
+                stage=stage_label(to_stage), note=note) if note else
+              t("update.moved", reference=eoi.reference, title=eoi.challenge.title,
+                stage=stage_label(to_stage)))
     queued = await notify(ctx.session, sme, "stage_change", Reply(
-        f"Update on {eoi.reference} (\u201c{eoi.challenge.title}\u201d): it has moved to the "
-        f"{stage_label(to_stage)} stage." + (f"\n\nNote from the officer: {note}" if note else ""),
-        buttons([("View it", MyEois(eoi.id))])))
-    ctx.say(f"{eoi.reference} moved from {stage_label(change.from_stage or 'submitted')} to "
-            f"{stage_label(to_stage)}." + (" The SME will be told." if queued else
-                                            " (The SME can't be reached on chat.)"))
+        update, buttons([(t("button.view_it"), MyEois(eoi.id))])))
+    from_label, to_label = stage_label(change.from_stage or "submitted"), stage_label(to_stage)
+    ctx.say(t("officer_eois.moved_told", reference=eoi.reference, from_stage=from_label,
+              to_stage=to_label) if queued else
+            t("officer_eois.moved_unreachable", reference=eoi.reference, from_stage=from_label,
+              to_stage=to_label))
 
 
 @router.button(StageMove, action="stage")
@@ -134,14 +143,18 @@ async def eoi_button(ctx: Ctx, pressed: OfficerEoi) -> None:
 async def export(ctx: Ctx, args: str) -> None:
     ref = clean(args).lower().split(" ")[0][:64] or None
     if ref and await challenges.get_challenge(ctx.session, ref) is None:
-        ctx.say(f"There is no challenge {ref}.")
+        ctx.say(t("officer_challenges.no_such", ref=ref))
         return
     rows = await eois.list_eois(ctx.session, challenge_ref=ref)
     await audit(ctx.session, ctx.actor, "export", ref or "all", rows=len(rows))
     name = f"dips-eois-{ref or 'all'}-{ctx.today:%Y%m%d}.csv"
-    ctx.say(f"{len(rows)} expression{'s' if len(rows) != 1 else ''} of interest"
-            + (f" for {ref}" if ref else "") + ", as CSV.",
-            attachment=Attachment(name, eoi_csv(rows), "text/csv"))
+    n = len(rows)
+    if ref:
+        text = (t("officer_eois.exported_one_for", n=n, ref=ref) if n == 1
+                else t("officer_eois.exported_many_for", n=n, ref=ref))
+    else:
+        text = t("officer_eois.exported_one", n=n) if n == 1 else t("officer_eois.exported_many", n=n)
+    ctx.say(text, attachment=Attachment(name, eoi_csv(rows), "text/csv"))
 
 
 @router.button(ExportCsv, action="export")

@@ -14,6 +14,7 @@ from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment, Reply, buttons
 from handlers.kernel.router import Router
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean
 from handlers.officer.challenges import counts_text, deadline
 from storage import challenges, eois
@@ -43,17 +44,17 @@ def parse_period(args: str) -> tuple[date | None, date | None] | str:
             target = "since" if word in ("since", "from") else "until"
             continue
         if not _DATE.fullmatch(word):
-            return f"I couldn't read \u201c{word[:20]}\u201d as a date: use YYYY-MM-DD."
+            return t("reports.not_a_date", word=word[:20])
         try:
             day = date.fromisoformat(word)
         except ValueError:
-            return f"{word} is not a valid date."
+            return t("reports.invalid_date", word=word)
         if target == "since":
             since, target = day, "until"
         else:
             until = day
     if since and until and until <= since:
-        return "The end of the period must come after its start."
+        return t("reports.end_before_start")
     return since, until
 
 
@@ -61,14 +62,14 @@ def parse_period(args: str) -> tuple[date | None, date | None] | str:
 async def impact(ctx: Ctx, args: str) -> None:
     period = parse_period(args)
     if isinstance(period, str):
-        ctx.say(period + " For example: /dips impact since 2025-01-01")
+        ctx.say(t("reports.period_example", problem=period))
         return
     since, until = period
     report = await impact_report.build_report(ctx.session, since, until)
     tag = ImpactCsv(since.isoformat() if since else "", until.isoformat() if until else "")
-    ctx.say(report.to_text(), [("Download as CSV", tag)],
-            title=f"Impact report, {report.period_text()}")
-    ctx.say("Chart: the EOI funnel and SMEs engaged over time.",
+    ctx.say(report.to_text(), [(t("reports.download_csv"), tag)],
+            title=t("reports.impact_title", period=report.period_text()))
+    ctx.say(t("reports.chart"),
             attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.png",
                                   chart_png(report), "image/png"))
 
@@ -84,7 +85,7 @@ async def impact_csv_button(ctx: Ctx, pressed: ImpactCsv) -> None:
         since = until = None
     report = await impact_report.build_report(ctx.session, since, until)
     await audit(ctx.session, ctx.actor, "impact_export", arg or "all")
-    ctx.say(f"The impact figures {report.period_text()}, as CSV.",
+    ctx.say(t("reports.csv", period=report.period_text()),
             attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.csv", report.to_csv(), "text/csv"))
 
 
@@ -103,25 +104,27 @@ async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -
     lines = [f"\u2022 {c.title} [{c.ref}]: {deadline(c)}; {counts_text(counts.get(c.id, {}))}"
              for c in open_rows[:15]]
     if len(open_rows) > 15:
-        lines.append(f"... and {len(open_rows) - 15} more (/dips challenges)")
-    replies = [Reply("\n".join(lines) or "No challenge is open.",
-                     title=f"Open challenges: {len(open_rows)}")]
+        lines.append(t("reports.more_open", n=len(open_rows) - 15))
+    replies = [Reply("\n".join(lines) or t("reports.none_open"),
+                     title=t("reports.open_title", n=len(open_rows)))]
     week_ago = now - timedelta(days=7)
     recent = [e for e in await eois.list_eois(session) if e.created_at >= week_ago]
-    lines = [f"{e.reference} {e.organisation.name} ({e.organisation.city}) on {e.challenge.ref}, "
-             f"{e.created_at:%a %d %b}" for e in recent[-10:]]
-    replies.append(Reply("\n".join(lines) or "None in the last seven days.",
+    lines = [t("reports.recent_line", reference=e.reference, organisation=e.organisation.name,
+               city=e.organisation.city, ref=e.challenge.ref, date=e.created_at)
+             for e in recent[-10:]]
+    replies.append(Reply("\n".join(lines) or t("reports.none_recent"),
                          buttons(*[[(e.reference, OfficerEoi(e.id))] for e in recent[-5:]]),
-                         title=f"New EOIs this week: {len(recent)}"))
+                         title=t("reports.recent_title", n=len(recent))))
     waiting = await open_cases(session)
     lines = [f"#{q.id} {q.asked_at:%d %b}: {q.text[:200]}" for q in waiting[:5]]
-    replies.append(Reply("\n".join(lines) or "None.",
-                         title=f"Questions waiting for an officer: {len(waiting)}"))
+    replies.append(Reply("\n".join(lines) or t("reports.none_waiting"),
+                         title=t("reports.waiting_title", n=len(waiting))))
     report = await impact_report.build_report(session)
-    replies.append(Reply(
-        f"SMEs engaged: {report.smes_engaged}\nCouncil departments engaged: "
-        f"{report.departments_engaged}\nOfficers engaged: {report.officers_engaged}\n"
-        f"SMEs from BETTER partner cities: {report.partner_city_smes}\n"
-        f"SMEs from other countries: {report.other_country_smes}",
-        title="Impact since the programme began (/dips impact for more)"))
+    replies.append(Reply("\n".join((
+        t("impact.smes", count=report.smes_engaged),
+        t("impact.departments", count=report.departments_engaged),
+        t("impact.officers", count=report.officers_engaged),
+        t("impact.partner_cities", count=report.partner_city_smes),
+        t("impact.other_countries", count=report.other_country_smes))),
+        title=t("reports.impact_so_far")))
     return replies
