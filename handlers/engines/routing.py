@@ -34,6 +34,7 @@ Action = Literal["answer", "suggest", "match", "officer", "unsubscribe", "other_
 ACTIONS: tuple[Action, ...] = ("answer", "suggest", "match", "officer", "unsubscribe",
                                "other_service", "none")
 MAX_ANSWERS = 3
+OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
 
 # -- stop requests --------------------------------------------------------------------------
 _ALERT_WORDS = (r"(alerts?|notifications?|updates?|messages?|emails?|texts?|these|them|this|it|"
@@ -274,5 +275,5 @@ def decide(text: str, answerer: Answerer | None, match: Callable[[str], list[Any
     if result.kind == "suggest":
         return Decision("suggest", alternatives=result.alternatives, score=result.score, faq=result)
     return Decision("none", alternatives=result.alternatives, score=result.score, faq=result,
-                    reason="off_topic" if not result.alternatives and result.score < 0.2
+                    reason="off_topic" if not result.alternatives and result.score < OFF_TOPIC
                     else "refused")
