@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ Action = Literal["answer", "suggest", "match", "officer", "unsubscribe", "other_
 ACTIONS: tuple[Action, ...] = ("answer", "suggest", "match", "officer", "unsubscribe",
                                "other_service", "none")
 MAX_ANSWERS = 3
+SURE = 0.8  # an FAQ answer this confident wins over reading the message as a description
 OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
 
 # -- stop requests --------------------------------------------------------------------------
@@ -168,9 +169,18 @@ def sentences(text: str) -> list[str]:
     return parts or [text.strip()]
 
 
+# "our company is based in Tartu, can we take part": a question after a comma.
+_TRAILING_QUESTION = re.compile(
+    r"[,-]\s*(and |so |but )?(how|what|when|where|which|who|can|could|do|does|is|are|will|would|"
+    r"should|may|am)\s+(i|we|you|it|there|they|my|our|the|a|an|this|that|u)\b", re.IGNORECASE)
+# Says who is speaking: "we", "our", "I run": a description of the sender's own business.
+_SELF = re.compile(r"\b(we|we're|we've|our|ours|us|i|i'm|im|my)\b", re.IGNORECASE)
+
+
 def is_question(sentence: str) -> bool:
     s = _GREETING.sub("", sentence).strip()
-    return s.endswith("?") or _QUESTION.match(s) is not None or _LEAD_IN.search(s) is not None
+    return (s.endswith("?") or _QUESTION.match(s) is not None or _LEAD_IN.search(s) is not None
+            or _TRAILING_QUESTION.search(s) is not None)
 
 
 def asks_for_match(text: str) -> bool:
@@ -196,28 +206,44 @@ def describes(text: str) -> bool:
     return bool(statements) and (describes_business(said) or _SELF_DESC.match(said) is not None)
 
 
+# A question leaning on the sentence before it ("does that rule us out?") is read with it.
+_ANAPHORA = re.compile(r"\b(that|those|this|these|it|them|they|one of (those|them|these)|"
+                       r"there|such|the same)\b", re.IGNORECASE)
+AGREE_LEAD = 1.2  # two readings agreeing on a first choice, each this far ahead, answer it
+AGREE_MIN = 0.2
+
+
 def question_parts(text: str) -> list[str]:
-    """The question sentences of a message, each stripped of its friendly lead-in."""
+    """The question sentences of a message, each stripped of its friendly lead-in, and read
+    with the sentence before it when it points back to it."""
     parts: list[str] = []
-    for sentence in sentences(text):
+    said = sentences(text)
+    for n, sentence in enumerate(said):
         leads = list(_LEAD_IN.finditer(sentence))
         lead = leads[-1] if leads else None
         if lead is not None and len(sentence) - lead.end() > 10:
-            parts.append(sentence[lead.end():].strip(" ,"))
+            part = sentence[lead.end():].strip(" ,")
         elif is_question(sentence):
-            parts.append(sentence)
+            part = sentence
+        else:
+            continue
+        if n > 0 and _ANAPHORA.search(part):
+            part = f"{said[n - 1]} {part}"
+        parts.append(part)
     return parts
 
 
 def best_faq(answerer: Answerer, text: str) -> tuple[FaqResult, list[FaqEntry]]:
     """The FAQ's reading of the whole message and of each question in it: the best result, and
-    the distinct entries answered for separate questions (in the order asked, at most three)."""
+    the distinct entries answered for separate questions (in the order asked, at most three).
+
+    A long message read whole and its question sentence read alone are two readings: when both
+    put the same entry first with a lead, that entry is the answer even where neither alone
+    would be confident enough."""
     whole = answerer.answer(text)
     if whole.kind in ("smalltalk", "other_service", "empty"):
         return whole, []
-    parts = question_parts(text)
-    if len(parts) == 1 and parts[0] == text.strip():
-        parts = []
+    parts = [p for p in question_parts(text) if p.strip() != text.strip()]
     results = [answerer.answer(p) for p in parts]
     answered: list[FaqEntry] = []
     for r in results:
@@ -229,6 +255,14 @@ def best_faq(answerer: Answerer, text: str) -> tuple[FaqResult, list[FaqEntry]]:
         closer = best.kind != "answer" and r.kind == "suggest" and r.score > best.score
         if better_answer or closer:
             best = r
+    if best.kind != "answer" and whole.top is not None and whole.score >= AGREE_MIN \
+            and whole.lead >= AGREE_LEAD:
+        for r in results:
+            if r.top == whole.top and r.lead >= AGREE_LEAD and r.kind != "smalltalk":
+                best = replace(whole, kind="answer", entry=whole.top,
+                               alternatives=whole.alternatives[1:])
+                answered = [whole.top]
+                break
     if best.kind == "answer" and best.entry is not None:
         first = [best.entry] if best.entry not in answered else []
         answered = first + answered if whole.kind == "answer" else (answered or first)
@@ -256,13 +290,19 @@ def decide(text: str, answerer: Answerer | None, match: Callable[[str], list[Any
     screened = screen(words) if words else None
     if screened == "smalltalk":
         return Decision("none", reason="smalltalk")
-    if match is not None and describes(text):
-        return Decision("match", challenges=tuple(match(text)))
-    if screened == "other_service" and not _PROGRAMME.search(text):
+    if screened == "other_service" and not _PROGRAMME.search(text) and not describes(text):
         return Decision("other_service")
     if answerer is None:
+        if match is not None and describes(text):
+            return Decision("match", challenges=tuple(match(text)))
         return Decision("none", reason="off_topic")
     result, answered = best_faq(answerer, text)
+    if match is not None and describes(text):
+        # A topic typed on its own ("supplier engagement day") the FAQ knows is a question;
+        # what the sender's business does ("we make apps for care homes") is a match.
+        confident = result.kind == "answer" and (result.score >= SURE or not _SELF.search(text))
+        if not confident:
+            return Decision("match", challenges=tuple(match(text)))
     if result.kind == "other_service":
         if _PROGRAMME.search(text):
             return Decision("none", reason="off_topic", faq=result)

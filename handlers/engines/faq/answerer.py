@@ -47,6 +47,13 @@ PHRASE_BONUS = 0.06  # per word of a multi-word keyword found whole in the quest
 RARE_DF_MIN = 60  # query words in at most max(this, entries / divisor) entries seed candidates
 RARE_DF_DIVISOR = 25
 COVER_SHARE = 0.4  # score = this * entry coverage + the rest * best single-variant overlap
+# A long, friendly message spreads its weight over words that are no topic ("we're a small
+# agency, hope you're well"), so its best score is lower however right it is: from this many
+# query words on, a clear relative lead over the runner-up is what counts.
+LONG_TERMS = 6
+LONG_ANSWER_MIN = 0.25  # the best score a long message needs ...
+LONG_RATIO = 1.45  # ... and how many times the runner-up's
+LONG_SUGGEST_MIN = 0.2
 # Stems that name the whole domain ("dips", "council") say little about which entry is meant.
 GENERIC_WORDS = {"dips": 0.7, "council": 0.6}
 
@@ -57,6 +64,12 @@ class FaqResult:
     entry: FaqEntry | None  # set only when kind == "answer"
     score: float  # 0..1 confidence of the best entry
     alternatives: tuple[FaqEntry, ...]  # "suggest": 2-3 closest entries
+    lead: float = 0.0  # the best score as a multiple of the runner-up's (capped at 10)
+
+    @property
+    def top(self) -> FaqEntry | None:
+        """The engine's first choice, answered or not."""
+        return self.entry or (self.alternatives[0] if self.alternatives else None)
 
 
 class Answerer:
@@ -266,7 +279,8 @@ class Answerer:
         kind = screen(words)
         if kind is not None:
             return FaqResult(kind, None, 0.0, ())
-        ranked = self._rank(self._query_terms(words))
+        terms = self._query_terms(words)
+        ranked = self._rank(terms)
         if not ranked:
             return FaqResult("handoff", None, 0.0, ())
         score, best = ranked[0]
@@ -275,12 +289,20 @@ class Answerer:
         if asks_for_work(words):
             return FaqResult("handoff", None, round(score, 3), close)
         lead = score - runner_up
+        ratio = min(10.0, score / runner_up) if runner_up > 0 else 10.0
         if score >= ANSWER_MIN and (lead >= MARGIN_MIN or (score >= CONFIDENT and lead >= MARGIN_CONFIDENT)):
             others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
-            return FaqResult("answer", self.entries[best], round(score, 3), others)
-        if score >= SUGGEST_MIN and len(close) >= 2:
-            return FaqResult("suggest", None, round(score, 3), close)
-        return FaqResult("handoff", None, round(score, 3), close)
+            return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
+        if (len(terms) >= LONG_TERMS and score >= LONG_ANSWER_MIN
+                and score >= runner_up * LONG_RATIO):
+            others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
+            return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
+        if len(terms) >= LONG_TERMS and score >= LONG_SUGGEST_MIN:
+            close = tuple(self.entries[i] for s, i in ranked[:3] if s >= LONG_SUGGEST_MIN * 0.75)
+        if score >= (LONG_SUGGEST_MIN if len(terms) >= LONG_TERMS else SUGGEST_MIN) \
+                and len(close) >= 2:
+            return FaqResult("suggest", None, round(score, 3), close, round(ratio, 2))
+        return FaqResult("handoff", None, round(score, 3), close, round(ratio, 2))
 
 
 def load_answerer(path: Path | None = None) -> Answerer:
