@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from handlers.engines.faq.text import words_of
+
 if TYPE_CHECKING:
     from content.faq import FaqEntry
     from handlers.engines.faq.answerer import Answerer, FaqResult
@@ -198,38 +200,66 @@ def describes(text: str) -> bool:
     questions = [p for p in parts if is_question(p) and not asks_for_match(p)]
     if questions:
         return False
-    if asks_for_match(text) and statements:
+    if asks_for_match(text):
         # "we make apps for care homes, anything for us?": the statement part describes.
-        body = _MATCH_ASK.split(text)[0].strip(" ,.?!-")
-        return describes_business(body.rstrip("?")) or describes_business(" ".join(statements))
+        found = _MATCH_ASK.search(text) or _MATCH_VERB.search(text)
+        body = (text[:found.start()] if found else text).strip(" ,.?!-")
+        if body and (describes_business(body) or _SELF_DESC.match(body) is not None):
+            return True
     said = " ".join(statements)
     return bool(statements) and (describes_business(said) or _SELF_DESC.match(said) is not None)
 
 
 # A question leaning on the sentence before it ("does that rule us out?") is read with it.
-_ANAPHORA = re.compile(r"\b(that|those|this|these|it|them|they|one of (those|them|these)|"
+_ANAPHORA = re.compile(r"\b(that|those|this|these|it|them|they|their|one|"
                        r"there|such|the same)\b", re.IGNORECASE)
 AGREE_LEAD = 1.2  # two readings agreeing on a first choice, each this far ahead, answer it
 AGREE_MIN = 0.2
+SHORTER = 0.75  # a reading of at most this share of the message's words is a second reading
 
 
-def question_parts(text: str) -> list[str]:
-    """The question sentences of a message, each stripped of its friendly lead-in, and read
-    with the sentence before it when it points back to it."""
-    parts: list[str] = []
+# "how long the accelerator lasts and whether it costs anything": two questions in one sentence
+_JOINED = re.compile(r"\s*,?\s*\b(?:and|also|plus|or)\s+(?=(?:also\s+)?(?:whether|if|how|what|when|"
+                     r"where|which|who|can|could|do|does|is|are|will|would|should)\b)",
+                     re.IGNORECASE)
+
+# "..., im a small IT firm": who is asking, not what is asked.
+_CONTEXT_CLAUSE = re.compile(
+    r"^\W*(i'm|im|i am|we're|were|we are|as) (just |only )?an? (\w+ ){0,3}(firm|company|business|"
+    r"agency|consultancy|studio|startup|start-up|sme|supplier|developer|provider|charity|"
+    r"enterprise|team|sole trader|freelancer|consultant)\W*$", re.IGNORECASE)
+_NAME = re.compile(r"(?<=\w )[A-Z][a-z]")  # a place or nationality ("in Tartu", "a Swedish firm")
+
+
+def _context_clause(clause: str) -> bool:
+    return _CONTEXT_CLAUSE.match(clause) is not None and not _NAME.search(clause)
+
+
+def question_parts(text: str) -> list[tuple[str, str]]:
+    """The questions in a message, each stripped of its friendly lead-in, as (the question,
+    the question read with the sentence before it when it points back to it, else itself).
+    A question whose "I'm a small firm" clause was left out is paired with "=" and the whole
+    sentence: its answer must be one the whole sentence also ranks."""
+    parts: list[tuple[str, str]] = []
     said = sentences(text)
     for n, sentence in enumerate(said):
         leads = list(_LEAD_IN.finditer(sentence))
         lead = leads[-1] if leads else None
         if lead is not None and len(sentence) - lead.end() > 10:
-            part = sentence[lead.end():].strip(" ,")
+            body = sentence[lead.end():].strip(" ,")
         elif is_question(sentence):
-            part = sentence
+            body = sentence
         else:
             continue
-        if n > 0 and _ANAPHORA.search(part):
-            part = f"{said[n - 1]} {part}"
-        parts.append(part)
+        asked = ",".join(c for c in body.split(",") if not _context_clause(c)) or body
+        if asked != body:  # read alone, but answered only as the whole sentence's first choice
+            parts.append((asked, "=" + body))
+            continue
+        pieces = [p.strip(" ,") for p in _JOINED.split(body) if len(p.strip(" ,").split()) >= 2]
+        for m, piece in enumerate(pieces or [body]):
+            context = " ".join([*said[max(0, n - 1):n], *pieces[:m]])
+            parts.append((piece, f"{context} {piece}" if context and _ANAPHORA.search(piece)
+                          else piece))
     return parts
 
 
@@ -237,14 +267,29 @@ def best_faq(answerer: Answerer, text: str) -> tuple[FaqResult, list[FaqEntry]]:
     """The FAQ's reading of the whole message and of each question in it: the best result, and
     the distinct entries answered for separate questions (in the order asked, at most three).
 
-    A long message read whole and its question sentence read alone are two readings: when both
-    put the same entry first with a lead, that entry is the answer even where neither alone
-    would be confident enough."""
+    A question pointing back ("does that rule us out?") is answered alone only with an entry
+    that its reading with the sentence before also ranks. A long message read whole and its
+    question read alone are two readings: when both put the same entry first with a lead, that
+    entry is the answer even where neither alone would be confident enough."""
     whole = answerer.answer(text)
     if whole.kind in ("smalltalk", "other_service", "empty"):
         return whole, []
-    parts = [p for p in question_parts(text) if p.strip() != text.strip()]
-    results = [answerer.answer(p) for p in parts]
+    results: list[FaqResult] = []
+    shorter: list[FaqResult] = []  # readings of a clearly shorter part, for agreement
+    for alone, read in question_parts(text):
+        if alone.strip() == text.strip():
+            continue
+        if read.startswith("="):  # "..., I'm a small IT firm" left out
+            result = answerer.answer(alone)
+            with_context = answerer.answer(read[1:])
+            if result.kind != "answer" or result.entry not in (
+                    with_context.top, *with_context.alternatives):
+                result = with_context
+        else:  # a question pointing back is read only with what it points back to
+            result = answerer.answer(read)
+        if len(words_of(read.removeprefix("="))) <= SHORTER * len(words_of(text)):
+            shorter.append(result)
+        results.append(result)
     answered: list[FaqEntry] = []
     for r in results:
         if r.kind == "answer" and r.entry is not None and r.entry not in answered:
@@ -257,7 +302,7 @@ def best_faq(answerer: Answerer, text: str) -> tuple[FaqResult, list[FaqEntry]]:
             best = r
     if best.kind != "answer" and whole.top is not None and whole.score >= AGREE_MIN \
             and whole.lead >= AGREE_LEAD:
-        for r in results:
+        for r in shorter:
             if r.top == whole.top and r.lead >= AGREE_LEAD and r.kind != "smalltalk":
                 best = replace(whole, kind="answer", entry=whole.top,
                                alternatives=whole.alternatives[1:])
@@ -284,7 +329,6 @@ def decide(text: str, answerer: Answerer | None, match: Callable[[str], list[Any
     if wants_a_person(text):
         return Decision("officer")
     from handlers.engines.faq.screening import screen
-    from handlers.engines.faq.text import words_of
 
     words = words_of(text[:500])
     screened = screen(words) if words else None

@@ -259,11 +259,12 @@ class Answerer:
             if dice > best_variant[i]:
                 best_variant[i] = dice
         bonus: dict[int, float] = defaultdict(float)
-        present = set(active)
-        for t in active:
+        order = list(terms)  # the query's stems in the order typed
+        for at, t in enumerate(order):
             for p in self._phrase_index.get(t, ()):
                 i, stems = self._phrases[p]
-                if i in coverage and all(s in present for s in stems):
+                # whole and in order: "works for the council" is not "council work"
+                if i in coverage and tuple(order[at:at + len(stems)]) == stems:
                     bonus[i] = max(bonus[i], PHRASE_BONUS * len(stems))
         share = COVER_SHARE / total
         scored = (
