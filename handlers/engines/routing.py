@@ -215,6 +215,7 @@ _ANAPHORA = re.compile(r"\b(that|those|this|these|it|them|they|their|one|"
                        r"there|such|the same)\b", re.IGNORECASE)
 AGREE_LEAD = 1.2  # two readings agreeing on a first choice, each this far ahead, answer it
 AGREE_MIN = 0.2
+CLEARER = 0.1  # the question without "I'm a small firm" is read alone when this much surer
 SHORTER = 0.75  # a reading of at most this share of the message's words is a second reading
 
 
@@ -239,7 +240,7 @@ def question_parts(text: str) -> list[tuple[str, str]]:
     """The questions in a message, each stripped of its friendly lead-in, as (the question,
     the question read with the sentence before it when it points back to it, else itself).
     A question whose "I'm a small firm" clause was left out is paired with "=" and the whole
-    sentence: its answer must be one the whole sentence also ranks."""
+    sentence: its answer must be one the whole sentence also ranks, or clearly surer."""
     parts: list[tuple[str, str]] = []
     said = sentences(text)
     for n, sentence in enumerate(said):
@@ -282,8 +283,9 @@ def best_faq(answerer: Answerer, text: str) -> tuple[FaqResult, list[FaqEntry]]:
         if read.startswith("="):  # "..., I'm a small IT firm" left out
             result = answerer.answer(alone)
             with_context = answerer.answer(read[1:])
-            if result.kind != "answer" or result.entry not in (
-                    with_context.top, *with_context.alternatives):
+            agrees = result.entry in (with_context.top, *with_context.alternatives)
+            surer = result.score >= with_context.score + CLEARER
+            if result.kind != "answer" or not (agrees or surer):
                 result = with_context
         else:  # a question pointing back is read only with what it points back to
             result = answerer.answer(read)

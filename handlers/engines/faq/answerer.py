@@ -194,11 +194,10 @@ class Answerer:
                 i += 1
         return out
 
-    def _query_terms(self, words: list[str]) -> dict[str, float]:
-        """Query stems with their credit (1 exact, <1 corrected, 0 unknown)."""
-        terms: dict[str, float] = {}
-        words = self._join_compounds(words)
-        for word in words:
+    def _query_sequence(self, words: list[str]) -> list[tuple[str, float]]:
+        """Query stems in the order typed, with their credit (1 exact, <1 corrected, 0 unknown)."""
+        out: list[tuple[str, float]] = []
+        for word in self._join_compounds(words):
             if word in STOP or word in COURTESY:
                 continue
             word = SYNONYMS.get(word, word)
@@ -206,17 +205,23 @@ class Answerer:
                 continue
             stem = stem_of(word)
             if stem in self._idf:
-                terms[stem] = max(terms.get(stem, 0.0), 1.0)
+                out.append((stem, 1.0))
                 continue
             fixed = self._correct(word)
-            if fixed is not None:
-                terms[fixed[0]] = max(terms.get(fixed[0], 0.0), fixed[1])
-            else:
-                terms.setdefault(stem, 0.0)
+            out.append(fixed if fixed is not None else (stem, 0.0))
+        return out
+
+    def _query_terms(self, words: list[str]) -> dict[str, float]:
+        """Query stems with their best credit."""
+        terms: dict[str, float] = {}
+        for stem, credit in self._query_sequence(words):
+            terms[stem] = max(terms.get(stem, credit), credit)
         return terms
 
-    def _rank(self, terms: dict[str, float], top: int = 4) -> list[tuple[float, int]]:
-        """The best `top` entries as (score, entry index), best first."""
+    def _rank(self, terms: dict[str, float], top: int = 4,
+              order: list[str] | None = None) -> list[tuple[float, int]]:
+        """The best `top` entries as (score, entry index), best first; `order` is the query's
+        stems as typed (for keywords found whole), the keys of `terms` by default."""
         weight = {
             t: self._idf.get(t, self._max_idf * UNKNOWN_WEIGHT_SHARE) * self._generic.get(t, 1.0)
             for t in terms
@@ -259,7 +264,7 @@ class Answerer:
             if dice > best_variant[i]:
                 best_variant[i] = dice
         bonus: dict[int, float] = defaultdict(float)
-        order = list(terms)  # the query's stems in the order typed
+        order = order if order is not None else list(terms)
         for at, t in enumerate(order):
             for p in self._phrase_index.get(t, ()):
                 i, stems = self._phrases[p]
@@ -280,8 +285,11 @@ class Answerer:
         kind = screen(words)
         if kind is not None:
             return FaqResult(kind, None, 0.0, ())
-        terms = self._query_terms(words)
-        ranked = self._rank(terms)
+        sequence = self._query_sequence(words)
+        terms: dict[str, float] = {}
+        for stem, credit in sequence:
+            terms[stem] = max(terms.get(stem, credit), credit)
+        ranked = self._rank(terms, order=[stem for stem, _ in sequence])
         if not ranked:
             return FaqResult("handoff", None, 0.0, ())
         score, best = ranked[0]
