@@ -338,17 +338,18 @@ def decide(text: str, answerer: Answerer | None, match: Callable[[str], list[Any
         return Decision("none", reason="smalltalk")
     if screened == "other_service" and not _PROGRAMME.search(text) and not describes(text):
         return Decision("other_service")
+    def matched() -> Decision:
+        return Decision("match", challenges=tuple(match(text)) if match is not None else ())
+
     if answerer is None:
-        if match is not None and describes(text):
-            return Decision("match", challenges=tuple(match(text)))
-        return Decision("none", reason="off_topic")
+        return matched() if describes(text) else Decision("none", reason="off_topic")
     result, answered = best_faq(answerer, text)
-    if match is not None and describes(text):
+    if describes(text):
         # A topic typed on its own ("supplier engagement day") the FAQ knows is a question;
         # what the sender's business does ("we make apps for care homes") is a match.
         confident = result.kind == "answer" and (result.score >= SURE or not _SELF.search(text))
         if not confident:
-            return Decision("match", challenges=tuple(match(text)))
+            return matched()
     if result.kind == "other_service":
         if _PROGRAMME.search(text):
             return Decision("none", reason="off_topic", faq=result)

@@ -54,6 +54,13 @@ LONG_TERMS = 6
 LONG_ANSWER_MIN = 0.25  # the best score a long message needs ...
 LONG_RATIO = 1.45  # ... and how many times the runner-up's
 LONG_SUGGEST_MIN = 0.2
+# Any message: a first choice this good, this many times a runner-up that is itself a real
+# candidate, is answered (a lone weak candidate, "what's 2 plus 2", is not). Both this and the
+# long-message rule need the knowledge base to know at least half the message's words (a
+# question in Italian is not read this way).
+RELATIVE_MIN = 0.40
+RELATIVE_LEAD = 1.38
+RUNNER_UP_MIN = 0.1
 # Stems that name the whole domain ("dips", "council") say little about which entry is meant.
 GENERIC_WORDS = {"dips": 0.7, "council": 0.6}
 
@@ -302,8 +309,15 @@ class Answerer:
         if score >= ANSWER_MIN and (lead >= MARGIN_MIN or (score >= CONFIDENT and lead >= MARGIN_CONFIDENT)):
             others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
             return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
-        if (len(terms) >= LONG_TERMS and score >= LONG_ANSWER_MIN
+        known = sum(1 for credit in terms.values() if credit > 0)
+        familiar = 2 * known >= len(terms)  # not a message mostly in words the KB never uses
+        if (familiar and len(terms) >= LONG_TERMS and score >= LONG_ANSWER_MIN
                 and score >= runner_up * LONG_RATIO):
+            others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
+            return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
+        if (familiar and score >= RELATIVE_MIN and runner_up >= RUNNER_UP_MIN
+                and score >= runner_up * RELATIVE_LEAD):
+            # the engine's first "did you mean" well clear of a real runner-up: answer it
             others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
             return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
         if len(terms) >= LONG_TERMS and score >= LONG_SUGGEST_MIN:

@@ -69,6 +69,8 @@ OTHER_SERVICE_PHRASES = (
     "business rates",
     "rates relief",
     "street light",
+    "street lights",
+    "street lighting",
     "register office",
     "premises licence",
     "alcohol licence",
