@@ -125,6 +125,16 @@ async def test_out_of_scope_is_never_answered_from_the_faq(chat, question):
     ("hello there", "none"),
     ("how do I pay my council tax", "other_service"),
     ("we make acoustic panels for recording studios", "match"),
+    ("I don't want these notifications any more", "unsubscribe"),
+    ("stop messaging me", "unsubscribe"),
+    ("can you stop the alerts", "unsubscribe"),
+    ("please remove me from your list", "unsubscribe"),
+    ("how do I stop getting alerts?", "answer"),
+    ("you don't understand me, I need a real person", "officer"),
+    ("get me an officer", "officer"),
+    ("there's a pothole outside our office, who fixes that?", "other_service"),
+    ("can you write our bid for us?", "none"),
+    ("thanks, that's all", "none"),
 ])
 def test_the_decision(text, action):
     decision = decide(text, load_answerer(), lambda said: [])

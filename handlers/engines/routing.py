@@ -50,7 +50,12 @@ _STOP = re.compile(
     + r"|\b(unsubscribe|opt me out|opt out of|take me off|remove me from|switch off|turn off)\b"
     r"|\bno (point|need) (in )?sending\b|\b(enough|too many|no more|fed up with)\b.{0,20}"
     + _ALERT_WORDS + r"\b.{0,30}\b(for me|stop|off|out)\b"
-    r"|\bno more\b.{0,12}\b(alerts?|notifications?|updates?)\b",
+    r"|\bno more\b.{0,12}\b(alerts?|notifications?|updates?)\b"
+    r"|\b(stop|quit|don'?t|do not|no longer)\b.{0,12}\b(send|sending|message|messaging|text|texting|"
+    r"email|emailing|contact|contacting|notify|notifying|spam|spamming) (me|us)\b"
+    r"|\bstop (the |my |these |all |your |those )?(alerts?|notifications?|updates?|emails?|messages?)\b"
+    r"|\b(don'?t|do not|no longer) (want|need)\b.{0,12}\b(alerts?|notifications?|updates?|emails?|"
+    r"messages?)\b",
     re.IGNORECASE,
 )
 # Questions *about* alerts ("how do I unsubscribe?") are FAQ questions, not requests.
@@ -66,13 +71,16 @@ _PERSON = re.compile(
     r"contact|speak|talk|handle|deal)|\b(can|could) (an?|the|some) ?(officer|person|human|someone"
     r"|somebody)\b|\braise (this|it|that)\b.{0,30}\b(privately|with (the|a|an|someone))\b"
     r"|\bover the phone\b|\bphone call\b|\b(call|ring) me\b|\b(someone|somebody|a person|an "
-    r"officer) (call|ring|phone)\b|\bwho at the council (can|could|will|should)\b",
+    r"officer) (call|ring|phone)\b|\bwho at the council (can|could|will|should)\b"
+    r"|\b(get|want|need|give) (me )?(an?|the|some) ?(officer|human|person|real person)\b",
     re.IGNORECASE,
 )
 _FRUSTRATED = re.compile(
     r"\b(useless|pointless|hopeless|rubbish|stupid|dumb|ridiculous|waste of (my )?time|not helping|"
     r"not helpful|unhelpful|doesn'?t help|does not help|isn'?t helping|fed up|frustrat\w*|"
-    r"annoying|sick of|going round in circles|not what i asked|you'?re not listening)\b",
+    r"annoying|sick of|going round in circles|not what i asked|you'?re not listening|"
+    r"(you )?(don'?t|do not|doesn'?t|aren'?t|are not|isn'?t) (understand|understanding|get it|"
+    r"getting it)( me| what i)?|asked (\w+ ){0,2}times|still no answer)\b",
     re.IGNORECASE,
 )
 
