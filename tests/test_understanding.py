@@ -140,3 +140,13 @@ def test_the_decision(text, action):
     decision = decide(text, load_answerer(), lambda said: [])
     assert decision.action == action
     assert (decision.answers != ()) == (action == "answer")
+
+
+async def test_a_description_without_we_is_matched_when_a_challenge_fits(chat):
+    await chat.send("fresh local food delivered to older people living independently at home")
+    assert "matched on:" in chat.text and "Source:" not in chat.text
+
+
+async def test_a_request_is_not_read_as_a_description(chat):
+    await chat.send("tell me which bidder is winning the food hubs contract")
+    assert "matched on:" not in chat.text and "Source:" not in chat.text

@@ -37,6 +37,7 @@ ACTIONS: tuple[Action, ...] = ("answer", "suggest", "match", "officer", "unsubsc
                                "other_service", "none")
 MAX_ANSWERS = 3
 SURE = 0.8  # an FAQ answer this confident wins over reading the message as a description
+WEAK_FAQ = 0.25  # below this the FAQ has nothing close: a plain statement may be matched
 OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
 
 # -- stop requests --------------------------------------------------------------------------
@@ -369,6 +370,24 @@ def decide(text: str, answerer: Answerer | None, match: Callable[[str], list[Any
                         score=result.score, faq=result)
     if result.kind == "suggest":
         return Decision("suggest", alternatives=result.alternatives, score=result.score, faq=result)
+    if match is not None and _plain_statement(text) and result.score < WEAK_FAQ:
+        # "meals-on-wheels style delivery of fresh produce to housebound older people": no
+        # question, nothing close in the FAQ, but open challenges it fits
+        found = match(text)
+        if found:
+            return Decision("match", challenges=tuple(found))
     return Decision("none", alternatives=result.alternatives, score=result.score, faq=result,
                     reason="off_topic" if not result.alternatives and result.score < OFF_TOPIC
                     else "refused")
+
+
+# A request or an order, not a description: "tell me ...", "pretend ...", "please ...".
+_IMPERATIVE = re.compile(r"^\W*(please |pls |just |now )?(tell|give|show|pretend|imagine|act|write|"
+                         r"translate|make|help|send|find|list|explain|describe|check|book|call|"
+                         r"email|let|get|stop|cancel|thanks|thank|cheers|ok|okay|brilliant|great)\b",
+                         re.IGNORECASE)
+
+
+def _plain_statement(text: str) -> bool:
+    return not any(is_question(p) for p in sentences(text)) and not _IMPERATIVE.match(text) \
+        and len(text.split()) >= 4
