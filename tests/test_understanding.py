@@ -150,3 +150,18 @@ async def test_a_description_without_we_is_matched_when_a_challenge_fits(chat):
 async def test_a_request_is_not_read_as_a_description(chat):
     await chat.send("tell me which bidder is winning the food hubs contract")
     assert "matched on:" not in chat.text and "Source:" not in chat.text
+
+
+@pytest.mark.parametrize("text", [
+    "hi there, we make air quality sensors and wondered if the council pays for pilots or if we "
+    "have to fund it ourselves",
+    "we're a small web agency. does the council have a preferred supplier list for websites?",
+])
+def test_a_question_after_saying_what_we_do_is_a_question(text):
+    assert decide(text, load_answerer(), lambda said: []).action in ("answer", "suggest")
+
+
+@pytest.mark.parametrize("text", ["what's the council's budget deficit this year",
+                                  "who is the leader of birmingham city council"])
+def test_council_matters_the_knowledge_base_does_not_cover_are_not_answered(text):
+    assert decide(text, load_answerer(), lambda said: []).action != "answer"

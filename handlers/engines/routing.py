@@ -129,6 +129,7 @@ _LEAD_IN = re.compile(
     r"\b(wanted|want|wanting|would like|like|wish|need|needed|hoping|hoped|trying)\s+to\s+"
     r"(ask|know|check|find out|understand|enquire|inquire|clarify)\b(\s+(you|if|whether|about))?"
     r"|\b(i|we) (was|were|am|are)\s+wondering\b(\s+(if|whether|about))?"
+    r"|\b(wondered|wonder|wondering)\s+(if|whether|about|how|what|when)\b"
     r"|\b(quick|one|a) question\b\W*(about|on|regarding)?|\b(could|can) you (tell|let) (me|us)\b"
     r"(\s+know)?",
     re.IGNORECASE,

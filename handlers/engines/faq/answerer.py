@@ -59,6 +59,7 @@ LONG_SUGGEST_MIN = 0.2
 # long-message rule need the knowledge base to know at least half the message's words (a
 # question in Italian is not read this way).
 RELATIVE_MIN = 0.40
+RELATIVE_STRANGE_MIN = 0.43  # ... with a word the KB never uses ("budget deficit")
 RELATIVE_LEAD = 1.38
 RUNNER_UP_MIN = 0.1
 # Stems that name the whole domain ("dips", "council") say little about which entry is meant.
@@ -315,8 +316,9 @@ class Answerer:
                 and score >= runner_up * LONG_RATIO):
             others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
             return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
-        if (familiar and score >= RELATIVE_MIN and runner_up >= RUNNER_UP_MIN
-                and score >= runner_up * RELATIVE_LEAD):
+        strange = known < len(terms)  # a word the KB never uses may be what the question is about
+        if (familiar and score >= (RELATIVE_STRANGE_MIN if strange else RELATIVE_MIN)
+                and runner_up >= RUNNER_UP_MIN and score >= runner_up * RELATIVE_LEAD):
             # the engine's first "did you mean" well clear of a real runner-up: answer it
             others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
             return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
