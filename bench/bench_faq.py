@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from content.faq import FaqEntry, load_knowledge_base  # noqa: E402
 from handlers.engines.faq.answerer import Answerer  # noqa: E402
+from handlers.engines.routing import decide  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
@@ -91,6 +92,27 @@ def time_answers(answerer: Answerer, qs: list[str], repeat: int) -> list[float]:
     return times
 
 
+def routing_messages() -> list[str]:
+    """First messages from the routing dev set: long, friendly, several questions at once."""
+    path = SHARED / "eval" / "routing_dev.yaml"
+    if not path.is_file():
+        path = ROOT / "tests" / "data" / "routing_dev.yaml"
+    return [c["q"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]]
+
+
+def time_decisions(answerer: Answerer, qs: list[str], repeat: int) -> list[float]:
+    """The whole decision for a top-level message (handlers.engines.routing.decide): the FAQ
+    read whole and once per question in it; matching left out (its own benchmark)."""
+    times: list[float] = []
+    for _ in range(repeat):
+        for q in qs:
+            answerer._corrections.clear()
+            start = time.perf_counter()
+            decide(q, answerer, None)
+            times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
 def report(label: str, times: list[float]) -> None:
     times = sorted(times)
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
@@ -133,6 +155,10 @@ def main() -> None:
     report(
         f"{len(real) + len(synthetic)} entries, synthetic questions", time_answers(big, syn_qs, args.repeat)
     )
+    messages = routing_messages()
+    report(f"{len(real) + len(synthetic)} entries, decisions", time_decisions(big, qs, args.repeat))
+    report(f"{len(real) + len(synthetic)} entries, first messages",
+           time_decisions(big, messages, args.repeat))
 
 
 if __name__ == "__main__":

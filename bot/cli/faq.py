@@ -10,20 +10,42 @@ from bot.settings import Settings
 
 
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """What the assistant would do with each message as a new SME's first: the decision
+    (handlers.engines.routing), with the FAQ's answer and the challenges matched."""
+    from handlers.app import seed_catalogue
     from handlers.engines.faq.answerer import load_answerer
-    from handlers.engines.faq.formatting import format_answer, result_json
+    from handlers.engines.faq.formatting import format_answer
+    from handlers.engines.matching.catalogue import CatalogueIndex
+    from handlers.engines.routing import decide
 
     answerer = load_answerer()
+    store = await open_cli_store(settings)
+    try:
+        await seed_catalogue(store)
+        async with store.session() as session:
+            matcher = await CatalogueIndex().matcher(session)
+    finally:
+        await store.close()
+
+    def match(text: str) -> list:
+        return matcher.match(text, limit=5)
+
     for question in input_lines(args):
-        result = answerer.answer(question)
+        decision = decide(question, answerer, match)
         if args.json:
-            print(json.dumps(result_json(question, result), ensure_ascii=False), flush=False)
-        elif result.kind == "answer" and result.entry is not None:
-            print(f"{result.entry.title}\n\n{format_answer(result.entry)}")
-        elif result.alternatives:
-            print("Not sure; closest questions: " + ", ".join(e.id for e in result.alternatives))
+            print(json.dumps(decision.as_json(question, format_answer), ensure_ascii=False),
+                  flush=False)
+        elif decision.action == "answer":
+            print("\n\n".join(f"{e.title}\n\n{format_answer(e)}" for e in decision.answers))
+        elif decision.action == "match":
+            print("\n".join(f"{m.score:.2f}  {m.ref:28} {m.title}" for m in decision.challenges)
+                  or "match: no open challenge fits that well.")
+        elif decision.alternatives:
+            print(f"{decision.action}: closest questions: "
+                  + ", ".join(e.id for e in decision.alternatives))
         else:
-            print(f"No FAQ answer ({result.kind}): an officer would be asked.")
+            print(f"{decision.action}: no FAQ answer"
+                  + (f" ({decision.reason})." if decision.reason else "."))
     return 0
 
 

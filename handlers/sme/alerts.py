@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers.engines.matching.free_text import interests_to_tags
-from handlers.kernel.callbacks import CANCEL_ROW, Resume
+from handlers.kernel.callbacks import CANCEL_ROW, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
 from handlers.kernel.router import Router
@@ -77,5 +77,44 @@ async def unsubscribe_button(ctx: Ctx, _: StopAlerts) -> None:
 
 
 
+async def stop_with_undo(ctx: Ctx) -> None:
+    """A stop request typed in plain words ("STOP", "opt me out"): alerts stop at once, with a
+    one-tap undo that puts the same interests back while the offer stands."""
+    current = await subscriptions.get_subscription(ctx.session, ctx.identity.id)
+    if current is None:
+        ctx.say(t("alerts.not_subscribed"))
+        return
+    tags = list(current.tags)
+    await subscriptions.delete_subscription(ctx.session, ctx.identity.id)
+    ctx.finish()
+    ctx.goto(UNDO.name, "stopped", tags=tags)
+    ctx.say(t("alerts.stopped_undo", tags=", ".join(tags)),
+            [(t("alerts.undo"), FlowChoice("stopped", "undo"))])
+
+
+async def prompt_undo(ctx: Ctx) -> None:
+    ctx.say(t("alerts.undo_prompt"), [(t("alerts.undo"), FlowChoice("stopped", "undo"))])
+
+
+async def step_undo(ctx: Ctx, text: str) -> None:
+    """Undo pressed (or typed): the interests come back; anything else is a new message."""
+    tags = ctx.data.get("tags")
+    if (ctx.pressed and text == "undo") or clean(text).lower().strip(" .!") == "undo":
+        ctx.finish()
+        if isinstance(tags, list) and tags:
+            kept = [str(tag) for tag in tags]
+            await subscriptions.set_subscription(ctx.session, ctx.identity.id, kept)
+            ctx.say(t("alerts.restored", tags=", ".join(kept)))
+        else:
+            ctx.say(t("alerts.not_subscribed"))
+        return
+    ctx.finish()
+    if ctx.core.registry.text is not None:
+        await ctx.core.registry.text(ctx, text)
+
+
 FLOW = router.flow(Flow("subscribe", action="subscribe", reads_stop_words=True,
                         steps=(Step("interests", prompt, step_interests),)))
+# After a typed stop request: the undo button stays usable until the SME does something else.
+UNDO = router.flow(Flow("alerts_undo", action="subscribe", steps=(
+    Step("stopped", prompt_undo, step_undo, offer=True, keeps=("f",)),)))

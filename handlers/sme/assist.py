@@ -11,6 +11,7 @@ from handlers.kernel.flows import Flow, Step
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
+from handlers.sme.alerts import stop_with_undo
 from handlers.sme.buttons import HUMAN, FaqAnswer
 from handlers.sme.case_reply import ASK_FLOW, open_case
 from handlers.sme.challenges import show_matches
@@ -18,12 +19,10 @@ from handlers.sme.menu import menu_rows
 
 if TYPE_CHECKING:
     from content.faq import FaqEntry
-    from handlers.engines.faq.answerer import FaqResult
 
 HANDOFF_ROW = [(t("button.talk_to_person"), HUMAN)]
 
 router = Router("sme.assist")
-OFF_TOPIC = 0.2  # below this, with no related entry, a question is outside what DIPS covers
 # Typed answers to "shall I pass it on?": a whole phrase, or its first word.
 YES_WORDS = {"yes", "yeah", "yep", "yup", "y", "sure", "please"}
 YES_PHRASES = {"go ahead", "send it", "ask them", "ask an officer", "yes, ask an officer"}
@@ -33,33 +32,45 @@ NO_PHRASES = {"no thanks", "no, thanks", "no thank you", "don't", "do not"}
 
 @router.on_text
 async def on_text(ctx: Ctx, text: str) -> None:
+    """A top-level message: one decision (handlers.engines.routing), acted on here."""
+    from handlers.engines.routing import decide
+
     text = clean(text)
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
+    match = None
+    if ctx.core.index is not None:
+        matcher = await ctx.core.index.matcher(ctx.session)
+
+        def match(said: str) -> list:
+            return matcher.match(said, limit=5)
+
+    decision = decide(text, ctx.core.answerer, match)
+    action, reason = decision.action, decision.reason
+    if reason == "empty":
         ctx.say(t("assist.no_question"), *menu_rows(ctx))
-        return
-    if sum(c.isascii() for c in letters) < len(letters) / 2:
+    elif reason == "english_only":
         ctx.say(t("assist.english_only"), *menu_rows(ctx))
-        return
-    answerer = ctx.core.answerer
-    result: FaqResult | None = answerer.answer(text) if answerer is not None else None
-    kind = result.kind if result is not None else "handoff"
-    if kind == "smalltalk":
+    elif action == "unsubscribe":
+        await stop_with_undo(ctx)
+    elif action == "officer":
+        offer(ctx, text, (), "send", t("assist.officer"))
+    elif reason == "smalltalk":
         ctx.say(t("assist.hello"), *menu_rows(ctx))
-    elif kind == "other_service":
+    elif action == "other_service":
         ctx.say(t("assist.other_service", url=ctx.core.config.council_contact_url))
-    elif (result is not None and result.entry is not None and kind == "answer"
-          and not (_describes(text) and result.score < 0.8)):
-        await answer(ctx, result.entry)
-    elif _describes(text):
+    elif action == "match":
         await show_matches(ctx, text)
-    elif result is not None and kind == "suggest":
-        offer(ctx, text, result.alternatives, "suggest", t("assist.did_you_mean"))
-    elif result is not None and not result.alternatives and result.score < OFF_TOPIC:
+    elif action == "answer":
+        if len(decision.answers) > 1:
+            ctx.say(t("assist.several", count=len(decision.answers)))
+        for n, entry in enumerate(decision.answers, 1):
+            await answer(ctx, entry, handoff=n == len(decision.answers))
+    elif action == "suggest":
+        offer(ctx, text, decision.alternatives, "suggest", t("assist.did_you_mean"))
+    elif reason == "off_topic":
         # Nothing in the knowledge base is even close: probably not a question for DIPS.
         offer(ctx, text, (), "send", t("assist.off_topic"))
     else:
-        related = result.alternatives if result is not None else ()
+        related = decision.alternatives
         offer(ctx, text, related, "send", t("assist.no_answer")
               + (" " + t("assist.meanwhile") if related else ""))
 
@@ -133,14 +144,6 @@ async def step_send(ctx: Ctx, text: str) -> None:
     else:
         ctx.finish()
         await on_text(ctx, text)
-
-
-def _describes(text: str) -> bool:
-    try:
-        from handlers.engines.matching.free_text import describes_business
-    except ImportError:  # the matcher is optional in minimal set-ups
-        return False
-    return describes_business(text)
 
 
 async def answer(ctx: Ctx, entry: FaqEntry, handoff: bool = True) -> None:

@@ -47,6 +47,21 @@ PHRASE_BONUS = 0.06  # per word of a multi-word keyword found whole in the quest
 RARE_DF_MIN = 60  # query words in at most max(this, entries / divisor) entries seed candidates
 RARE_DF_DIVISOR = 25
 COVER_SHARE = 0.4  # score = this * entry coverage + the rest * best single-variant overlap
+# A long, friendly message spreads its weight over words that are no topic ("we're a small
+# agency, hope you're well"), so its best score is lower however right it is: from this many
+# query words on, a clear relative lead over the runner-up is what counts.
+LONG_TERMS = 6
+LONG_ANSWER_MIN = 0.25  # the best score a long message needs ...
+LONG_RATIO = 1.45  # ... and how many times the runner-up's
+LONG_SUGGEST_MIN = 0.2
+# Any message: a first choice this good, this many times a runner-up that is itself a real
+# candidate, is answered (a lone weak candidate, "what's 2 plus 2", is not). Both this and the
+# long-message rule need the knowledge base to know at least half the message's words (a
+# question in Italian is not read this way).
+RELATIVE_MIN = 0.40
+RELATIVE_STRANGE_MIN = 0.43  # ... with a word the KB never uses ("budget deficit")
+RELATIVE_LEAD = 1.38
+RUNNER_UP_MIN = 0.1
 # Stems that name the whole domain ("dips", "council") say little about which entry is meant.
 GENERIC_WORDS = {"dips": 0.7, "council": 0.6}
 
@@ -57,6 +72,12 @@ class FaqResult:
     entry: FaqEntry | None  # set only when kind == "answer"
     score: float  # 0..1 confidence of the best entry
     alternatives: tuple[FaqEntry, ...]  # "suggest": 2-3 closest entries
+    lead: float = 0.0  # the best score as a multiple of the runner-up's (capped at 10)
+
+    @property
+    def top(self) -> FaqEntry | None:
+        """The engine's first choice, answered or not."""
+        return self.entry or (self.alternatives[0] if self.alternatives else None)
 
 
 class Answerer:
@@ -181,11 +202,10 @@ class Answerer:
                 i += 1
         return out
 
-    def _query_terms(self, words: list[str]) -> dict[str, float]:
-        """Query stems with their credit (1 exact, <1 corrected, 0 unknown)."""
-        terms: dict[str, float] = {}
-        words = self._join_compounds(words)
-        for word in words:
+    def _query_sequence(self, words: list[str]) -> list[tuple[str, float]]:
+        """Query stems in the order typed, with their credit (1 exact, <1 corrected, 0 unknown)."""
+        out: list[tuple[str, float]] = []
+        for word in self._join_compounds(words):
             if word in STOP or word in COURTESY:
                 continue
             word = SYNONYMS.get(word, word)
@@ -193,17 +213,23 @@ class Answerer:
                 continue
             stem = stem_of(word)
             if stem in self._idf:
-                terms[stem] = max(terms.get(stem, 0.0), 1.0)
+                out.append((stem, 1.0))
                 continue
             fixed = self._correct(word)
-            if fixed is not None:
-                terms[fixed[0]] = max(terms.get(fixed[0], 0.0), fixed[1])
-            else:
-                terms.setdefault(stem, 0.0)
+            out.append(fixed if fixed is not None else (stem, 0.0))
+        return out
+
+    def _query_terms(self, words: list[str]) -> dict[str, float]:
+        """Query stems with their best credit."""
+        terms: dict[str, float] = {}
+        for stem, credit in self._query_sequence(words):
+            terms[stem] = max(terms.get(stem, credit), credit)
         return terms
 
-    def _rank(self, terms: dict[str, float], top: int = 4) -> list[tuple[float, int]]:
-        """The best `top` entries as (score, entry index), best first."""
+    def _rank(self, terms: dict[str, float], top: int = 4,
+              order: list[str] | None = None) -> list[tuple[float, int]]:
+        """The best `top` entries as (score, entry index), best first; `order` is the query's
+        stems as typed (for keywords found whole), the keys of `terms` by default."""
         weight = {
             t: self._idf.get(t, self._max_idf * UNKNOWN_WEIGHT_SHARE) * self._generic.get(t, 1.0)
             for t in terms
@@ -246,11 +272,12 @@ class Answerer:
             if dice > best_variant[i]:
                 best_variant[i] = dice
         bonus: dict[int, float] = defaultdict(float)
-        present = set(active)
-        for t in active:
+        order = order if order is not None else list(terms)
+        for at, t in enumerate(order):
             for p in self._phrase_index.get(t, ()):
                 i, stems = self._phrases[p]
-                if i in coverage and all(s in present for s in stems):
+                # whole and in order: "works for the council" is not "council work"
+                if i in coverage and tuple(order[at:at + len(stems)]) == stems:
                     bonus[i] = max(bonus[i], PHRASE_BONUS * len(stems))
         share = COVER_SHARE / total
         scored = (
@@ -266,7 +293,11 @@ class Answerer:
         kind = screen(words)
         if kind is not None:
             return FaqResult(kind, None, 0.0, ())
-        ranked = self._rank(self._query_terms(words))
+        sequence = self._query_sequence(words)
+        terms: dict[str, float] = {}
+        for stem, credit in sequence:
+            terms[stem] = max(terms.get(stem, credit), credit)
+        ranked = self._rank(terms, order=[stem for stem, _ in sequence])
         if not ranked:
             return FaqResult("handoff", None, 0.0, ())
         score, best = ranked[0]
@@ -275,12 +306,28 @@ class Answerer:
         if asks_for_work(words):
             return FaqResult("handoff", None, round(score, 3), close)
         lead = score - runner_up
+        ratio = min(10.0, score / runner_up) if runner_up > 0 else 10.0
         if score >= ANSWER_MIN and (lead >= MARGIN_MIN or (score >= CONFIDENT and lead >= MARGIN_CONFIDENT)):
             others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
-            return FaqResult("answer", self.entries[best], round(score, 3), others)
-        if score >= SUGGEST_MIN and len(close) >= 2:
-            return FaqResult("suggest", None, round(score, 3), close)
-        return FaqResult("handoff", None, round(score, 3), close)
+            return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
+        known = sum(1 for credit in terms.values() if credit > 0)
+        familiar = 2 * known >= len(terms)  # not a message mostly in words the KB never uses
+        if (familiar and len(terms) >= LONG_TERMS and score >= LONG_ANSWER_MIN
+                and score >= runner_up * LONG_RATIO):
+            others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
+            return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
+        strange = known < len(terms)  # a word the KB never uses may be what the question is about
+        if (familiar and score >= (RELATIVE_STRANGE_MIN if strange else RELATIVE_MIN)
+                and runner_up >= RUNNER_UP_MIN and score >= runner_up * RELATIVE_LEAD):
+            # the engine's first "did you mean" well clear of a real runner-up: answer it
+            others = tuple(self.entries[i] for s, i in ranked[1:3] if s >= SUGGEST_MIN)
+            return FaqResult("answer", self.entries[best], round(score, 3), others, round(ratio, 2))
+        if len(terms) >= LONG_TERMS and score >= LONG_SUGGEST_MIN:
+            close = tuple(self.entries[i] for s, i in ranked[:3] if s >= LONG_SUGGEST_MIN * 0.75)
+        if score >= (LONG_SUGGEST_MIN if len(terms) >= LONG_TERMS else SUGGEST_MIN) \
+                and len(close) >= 2:
+            return FaqResult("suggest", None, round(score, 3), close, round(ratio, 2))
+        return FaqResult("handoff", None, round(score, 3), close, round(ratio, 2))
 
 
 def load_answerer(path: Path | None = None) -> Answerer:

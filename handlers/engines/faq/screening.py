@@ -41,7 +41,8 @@ OTHER_SERVICE_WORDS = word_set(
     library libraries school schools admissions nursery birth death marriage wedding
     funeral cemetery crematorium noise pest pests rats vote voting election elections electoral
     allotment allotments swimming leisure gym blue_badge bus_pass driving_licence taxi
-    dog graffiti asb antisocial universal_credit pension
+    dog graffiti asb antisocial universal_credit pension ehcp sen senco hygiene takeaway
+    pothole roadworks pavement
     """
 )
 OTHER_SERVICE_PHRASES = (
@@ -68,6 +69,8 @@ OTHER_SERVICE_PHRASES = (
     "business rates",
     "rates relief",
     "street light",
+    "street lights",
+    "street lighting",
     "register office",
     "premises licence",
     "alcohol licence",
@@ -75,13 +78,17 @@ OTHER_SERVICE_PHRASES = (
     "universal credit",
     "benefit claim",
     "claim benefits",
+    "special educational needs",
+    "environmental health",
+    "trading standards",
 )
 # Words that show the question is about selling to the council, so a service word in it
 # ("waste collection tender") does not make it an other-service question.
 DOMAIN_SIGNAL = word_set(
     """tender tenders tendering bid bids bidding contract contracts procurement procure supplier
     suppliers dips challenge challenges sme smes framework frameworks sbri subcontract
-    subcontractor consortium lot lots invoice accelerator prototype eoi innovation
+    subcontractor consortium lot lots invoice accelerator prototype eoi innovation competition
+    pilot piloting trial cohort
     """
 )
 # Requests for the bot to do work itself: an officer (or nobody) must answer those.
@@ -111,6 +118,12 @@ def screen(words: list[str]) -> Literal["smalltalk", "other_service"] | None:
     return None
 
 
+# Asking the bot to play a part ("pretend you're the procurement director"): never an FAQ answer.
+ROLE_PLAY = re.compile(r"^(pretend|imagine you|act as|roleplay|role play|you are now|from now on)\b")
+
+
 def asks_for_work(words: list[str]) -> bool:
-    """Whether the question asks the bot to do work itself ("can you check my bid?")."""
-    return TASK_REQUEST.search(" ".join(words)) is not None
+    """Whether the question asks the bot to do work itself ("can you check my bid?"), or to
+    play a part."""
+    joined = " ".join(words)
+    return TASK_REQUEST.search(joined) is not None or ROLE_PLAY.search(joined) is not None

@@ -33,6 +33,8 @@ PREFIXES = ("pre", "co", "sub", "re", "non", "self", "in", "e", "start", "multi"
 # "expression of interest" is one idea; as a single token it no longer collides with
 # "conflict of interest" or "register interest" wording elsewhere.
 _EOI = re.compile(r"\bexpress(?:ion|ions|ing|ed)?\s+(?:of\s+|an\s+|my\s+|our\s+)?interests?\b")
+_POINT_OF = re.compile(r"\bthe point of\b")
+_FREE_TO = re.compile(r"\b(?:free|able) to\b")
 _TAKE_PART = re.compile(r"\b(?:take|takes|taking|took)\s+part\b")
 SYNONYMS = {
     "program": "programme",
@@ -118,6 +120,10 @@ SYNONYMS = {
     "selection": "select",
     "r": "",
     "d": "",
+    # family: "my wife works at the council" is about a relative (conflicts of interest)
+    **dict.fromkeys(["wife", "husband", "spouse", "son", "daughter", "brother", "sister",
+                     "cousin", "uncle", "aunt", "mum", "mom", "dad", "mother", "father", "niece",
+                     "nephew", "sibling"], "relative"),
 }
 
 
@@ -155,6 +161,8 @@ def normalise(text: str) -> str:
     t = "".join(c for c in t if not unicodedata.combining(c)).replace("’", "'").replace("'", "")
     t = _EOI.sub(" eoi ", t)
     t = _TAKE_PART.sub(" participate ", t)
+    t = _FREE_TO.sub(" allowed to ", t)  # "am I free to bid" is not about money
+    t = _POINT_OF.sub(" purpose of ", t)  # "what's the point of ..." asks what it is for
     t = re.sub(r"\br\s*&\s*d\b|\brnd\b", " research development ", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(r"\b(\d+)\s*k\b", r"\g<1>000", t)
