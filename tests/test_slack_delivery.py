@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,7 +32,14 @@ from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store
 from tests.conftest import free_port
-from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, signed_headers
+from tests.fake_slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    action_body,
+    command_body,
+    signed_headers,
+)
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_impact import seed
 from tests.test_slack import CHANNEL, OFFICER, grant, make_core, slack_settings
@@ -211,6 +219,15 @@ async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: St
                     assert response.status == 200
                 assert time.monotonic() - started < 3  # acknowledged within Slack's 3 seconds
                 await fake.wait_for(lambda i=i: [r for r in fake.responses if r["key"] == f"run{i}"])
+            # The stage move was previewed; its Confirm button makes it.
+            preview = json.dumps([r for r in fake.responses if r["key"] == "run5"])
+            confirm = re.search(r'"value": "(stc:\d+)"', preview)
+            assert confirm, preview[:2000]
+            body = action_body(confirm.group(1), user=OFFICER, response_url=fake.response_url("ok"))
+            async with http.post(f"{url}/slack/events", data=body.encode(),
+                                 headers=signed_headers(body)) as response:
+                assert response.status == 200
+            await fake.wait_for(lambda: [r for r in fake.responses if r["key"] == "ok"])
             body = command_body("help", response_url=fake.response_url("bad"))
             async with http.post(f"{url}/slack/events", data=body.encode(),
                                  headers=signed_headers(body, secret="wrong")) as response:
