@@ -69,7 +69,9 @@ def undo_window(ctx: Ctx) -> timedelta:
 
 def _problem(ctx: Ctx, problem: str, eoi: Eoi | None, ref: str = "", to_stage: str = "") -> None:
     stages = ", ".join(OFFICER_STAGES)
-    if eoi is None or problem == "not_found":
+    if problem in ("no_preview", "preview_lapsed"):
+        ctx.say(t("stage_move.preview_lapsed"))
+    elif eoi is None or problem == "not_found":
         ctx.say(t("officer_eois.not_found", ref=ref[:20]))
     elif problem == "only_sme_withdraws":
         ctx.say(t("officer_eois.only_sme_withdraws", id=eoi.id))
