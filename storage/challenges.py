@@ -40,7 +40,7 @@ async def upsert_challenges(
             continue
         if keep_status and row.status != "draft" and values["status"] != row.status:
             if kept is not None:
-                kept.append((row.ref, row.status, values["status"]))
+                kept.append((row.ref, row.status, str(values["status"])))
             values["status"] = row.status
         if any(getattr(row, f) != v for f, v in values.items()):
             for f, v in values.items():
