@@ -117,7 +117,7 @@ async def propose(ctx: Ctx, eoi_ref: str, target: str, note: str | None,
                from_stage=stage_label(eoi.stage), to_stage=stage_label(to_stage)),
              t("stage_move.internal_note", note=pending.note) if pending.note
              else t("stage_move.no_internal_note"), ""]
-    if sme is None or not sme.active:
+    if sme is None or not sme.active or not sme.chat_id:
         lines.append(t("stage_move.sme_unreachable"))
     else:
         lines += [t("stage_move.sme_will_read"), "", sme_notice(eoi, to_stage, pending.message).text]
