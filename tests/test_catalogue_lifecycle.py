@@ -130,6 +130,11 @@ async def test_samples_are_marked_for_smes_and_officers(store):
     assert officer.text.count("[sample]") == 4
     await officer.send("/dips challenge food-hubs")
     assert "Sample challenge" in officer.text and "[sample]" in officer.replies[0].title
+    await officer.send("/dashboard")
+    assert officer.replies[0].text.count("[sample]") == 4
+    matcher = Chat(build_core(store, with_faq=False), user="matcher")
+    await matcher.send("/match urban farm and local food producers")
+    assert "Sustainable food hubs in local communities [sample]" in matcher.text
 
 
 async def test_a_real_import_offers_to_close_the_samples_and_closes_them_when_asked(store, db_url,

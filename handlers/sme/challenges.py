@@ -120,8 +120,10 @@ async def show_matches(ctx: Ctx, text: str) -> None:
         ctx.say(t("challenges.no_match"),
                 [(t("button.open_challenges"), OPEN_LIST), (t("challenges.tell_me_new_ones"), SUBSCRIBE)])
         return
-    lines = [t("challenges.match_line", n=i, title=m.title, department=m.department,
-               matched=", ".join(m.matched))
+    samples = {c.ref for c in await challenges.list_challenges(ctx.session, open_on=ctx.today)
+               if c.sample}
+    lines = [t("challenges.match_line", n=i, department=m.department, matched=", ".join(m.matched),
+               title=m.title + (" " + t("challenges.sample_tag") if m.ref in samples else ""))
              for i, m in enumerate(found, 1)]
     rows = [[(t("challenges.details_n", n=i), ShowChallenge(m.ref)),
              (t("challenges.register_n", n=i), Interest(m.ref))]
