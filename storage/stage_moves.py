@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery, Eoi, PendingStageMove, StageChange, utcnow
@@ -17,6 +17,11 @@ async def add_pending(session: AsyncSession, eoi: Eoi, to_stage: str, actor: str
     session.add(pending)
     await session.flush()
     return pending
+
+
+async def prune_pending(session: AsyncSession, before: datetime) -> None:
+    """Forget previews made before `before` that were never confirmed or cancelled."""
+    await session.execute(delete(PendingStageMove).where(PendingStageMove.created_at < before))
 
 
 async def take_pending(session: AsyncSession, pending_id: int) -> PendingStageMove | None:

@@ -23,9 +23,8 @@ from handlers.domain.stages import OFFICER_STAGES, may_move
 from handlers.kernel.messages import Reply
 from storage import eois, stage_moves
 from storage.audit import audit
-from storage.models import Eoi, Identity, PendingStageMove, StageChange
+from storage.models import Eoi, Identity, PendingStageMove, StageChange, utcnow
 
-UNDO_WINDOW = timedelta(minutes=15)  # DIPS_UNDO_MINUTES
 PREVIEW_LIFETIME = timedelta(hours=24)  # an unconfirmed preview lapses after this
 NOTE_LIMIT = 1000
 
@@ -67,6 +66,7 @@ async def preview(session: AsyncSession, eoi_id: int | None, to_stage: str, acto
     problem = problem_with(eoi, to_stage, expected)
     if problem or eoi is None:
         return Outcome(problem, eoi)
+    await stage_moves.prune_pending(session, utcnow() - PREVIEW_LIFETIME)
     pending = await stage_moves.add_pending(session, eoi, to_stage, actor,
                                             (note or "")[:NOTE_LIMIT] or None,
                                             (message or "")[:NOTE_LIMIT] or None)

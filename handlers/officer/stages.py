@@ -64,7 +64,7 @@ def sme_correction(eoi: Eoi, stage: str) -> Reply:
 
 
 def undo_window(ctx: Ctx) -> timedelta:
-    return getattr(ctx.core.config, "undo_window", stage_moves.UNDO_WINDOW)
+    return ctx.core.config.undo_window
 
 
 def _problem(ctx: Ctx, problem: str, eoi: Eoi | None, ref: str = "", to_stage: str = "") -> None:
