@@ -49,6 +49,7 @@ class Settings:
     delivery_lease: int = 30  # seconds a claimed row stays with its worker without renewal
     delivery_max_attempts: int = 5  # transient failures before a message is given up
     case_reminder_hours: float = 24.0  # an unanswered case is reminded in the channel once; 0: never
+    undo_minutes: float = 15.0  # how long an officer may undo their last stage move
 
     @property
     def telegram_enabled(self) -> bool:

@@ -36,26 +36,67 @@ async def seed_catalogue(store: Store) -> int:
     return created
 
 
-async def import_catalogue(store: Store, path: Path, actor: str) -> tuple[int, int, int]:
-    """Validate the whole file first, then upsert it in one transaction (all or nothing)."""
-    specs: list[ChallengeSpec] = load_catalogue(path)  # raises CatalogueError listing every problem
+async def seed_demo_catalogue(store: Store) -> int:
+    """Serving commands: only the embedded demonstration store (SQLite) is seeded with the
+    sample challenges; a shared PostgreSQL store is seeded only by `dips challenges seed-samples`."""
+    return await seed_catalogue(store) if store.dialect == "sqlite" else 0
+
+
+async def seed_samples(store: Store, actor: str) -> tuple[int, int, int]:
+    """`dips challenges seed-samples`: add (or refresh) the sample challenges on any store; a
+    sample an admin has since published or closed keeps its status."""
     async with store.session() as session:
-        counts = await challenges.upsert_challenges(session, [dataclasses.asdict(s) for s in specs])
-        await audit(session, actor, "challenges_import", str(path.name),
-                    created=counts[0], updated=counts[1])
+        counts = await challenges.upsert_challenges(
+            session, [dataclasses.asdict(spec) for spec in shipped_catalogue()], keep_status=True)
+        await audit(session, actor, "challenges_seed_samples", "samples", created=counts[0])
     return counts
+
+
+@dataclasses.dataclass
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+    kept: list[tuple[str, str, str]]  # (ref, status kept, status in the file)
+    open_samples: list[str]  # sample challenges still open after the import
+    closed_samples: list[str]  # sample challenges this import closed
+
+
+async def import_catalogue(store: Store, path: Path, actor: str, *, statuses: bool = False,
+                           close_samples: bool = False) -> ImportResult:
+    """Validate the whole file first, then upsert it in one transaction (all or nothing).
+
+    An existing challenge that is published or closed keeps its status unless `statuses`; a
+    real catalogue (not samples) leaves the open sample challenges open unless `close_samples`."""
+    specs: list[ChallengeSpec] = load_catalogue(path)  # raises CatalogueError listing every problem
+    kept: list[tuple[str, str, str]] = []
+    async with store.session() as session:
+        created, updated, unchanged = await challenges.upsert_challenges(
+            session, [dataclasses.asdict(s) for s in specs], keep_status=not statuses, kept=kept)
+        samples: list[str] = []
+        closed: list[str] = []
+        if not all(s.sample for s in specs):
+            samples = [c.ref for c in await challenges.open_samples(
+                session, besides=[s.ref for s in specs])]
+            if close_samples:
+                for ref in samples:
+                    await challenges.set_status(session, ref, "closed")
+                closed, samples = samples, []
+        await audit(session, actor, "challenges_import", str(path.name), created=created,
+                    updated=updated, kept_status=[k[0] for k in kept], closed_samples=closed)
+    return ImportResult(created, updated, unchanged, kept, samples, closed)
 
 
 def routers() -> list[Router]:
     """Every feature's router, in the order their free-text fallbacks don't matter."""
     from handlers.admin import audit, broadcast
-    from handlers.officer import cases, dips, eois, reports
+    from handlers.officer import cases, dips, eois, reports, stages
     from handlers.officer import challenges as officer_challenges
     from handlers.sme import alerts, assist, case_reply, eoi_form, menu, my_eois, privacy
     from handlers.sme import challenges as sme_challenges
 
     return [menu.router, eoi_form.router, my_eois.router, sme_challenges.router, assist.router,
-            alerts.router, privacy.router, case_reply.router, dips.router, eois.router,
+            alerts.router, privacy.router, case_reply.router, dips.router, eois.router, stages.router,
             officer_challenges.router, reports.router, cases.router, broadcast.router,
             audit.router]
 

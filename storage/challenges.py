@@ -16,9 +16,13 @@ FIELDS = ("title", "department", "summary", "tags", "status", "opens", "closes",
 
 
 async def upsert_challenges(
-    session: AsyncSession, specs: Iterable[Mapping[str, Any]]
+    session: AsyncSession, specs: Iterable[Mapping[str, Any]], *, keep_status: bool = False,
+    kept: list[tuple[str, str, str]] | None = None,
 ) -> tuple[int, int, int]:
-    """Insert or update by `ref` (never deletes). Returns (created, updated, unchanged)."""
+    """Insert or update by `ref` (never deletes). Returns (created, updated, unchanged).
+
+    With `keep_status`, an existing challenge that is published or closed (not a draft) keeps its
+    status whatever the file says; each one kept is added to `kept` as (ref, status, file's)."""
     specs = list(specs)
     existing = {
         c.ref: c
@@ -33,12 +37,26 @@ async def upsert_challenges(
         if row is None:
             session.add(Challenge(ref=spec["ref"], **values))
             created += 1
-        elif any(getattr(row, f) != v for f, v in values.items()):
+            continue
+        if keep_status and row.status != "draft" and values["status"] != row.status:
+            if kept is not None:
+                kept.append((row.ref, row.status, str(values["status"])))
+            values["status"] = row.status
+        if any(getattr(row, f) != v for f, v in values.items()):
             for f, v in values.items():
                 setattr(row, f, v)
             updated += 1
     await session.flush()
     return created, updated, len(specs) - created - updated
+
+
+async def open_samples(session: AsyncSession, *, besides: Iterable[str] = ()) -> list[Challenge]:
+    """Sample challenges still open to SMEs (other than the refs in `besides`)."""
+    skip = set(besides)
+    rows = await session.scalars(
+        select(Challenge).where(Challenge.sample.is_(True), Challenge.status == "open")
+        .order_by(Challenge.ref))
+    return [c for c in rows if c.ref not in skip]
 
 
 async def list_challenges(session: AsyncSession, *, open_on: date | None = None) -> list[Challenge]:

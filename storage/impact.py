@@ -71,17 +71,19 @@ def _as_utc(value: datetime | str) -> datetime:
 
 
 async def stages_reached(session: AsyncSession, eoi_ids: list[int],
-                         until: datetime | None) -> dict[int, set[str]]:
-    """{eoi id: every stage it entered before `until`}."""
-    reached: dict[int, set[str]] = {}
+                         until: datetime | None) -> dict[int, list[str]]:
+    """{eoi id: the stages it entered before `until`, in order}; undone moves are left out."""
+    reached: dict[int, list[str]] = {}
     for start in range(0, len(eoi_ids), 1000):  # keep IN lists within driver limits
         chunk = eoi_ids[start:start + 1000]
         rows = await session.execute(
             select(StageChange.eoi_id, StageChange.to_stage)
-            .where(StageChange.eoi_id.in_(chunk), *_period(StageChange.at, None, until))
+            .where(StageChange.eoi_id.in_(chunk), StageChange.undone_at.is_(None),
+                   *_period(StageChange.at, None, until))
+            .order_by(StageChange.eoi_id, StageChange.at, StageChange.id)
         )
         for eoi_id, stage in rows:
-            reached.setdefault(eoi_id, set()).add(stage)
+            reached.setdefault(eoi_id, []).append(stage)
     return reached
 
 
@@ -96,10 +98,11 @@ async def actors_in_period(session: AsyncSession, since: datetime | None,
 
 async def stage_change_actors(session: AsyncSession, since: datetime | None,
                               until: datetime | None) -> set[str]:
-    """Actors of stage changes made after submission in [since, until)."""
+    """Actors of stage changes made after submission in [since, until) (undone ones left out)."""
     rows = await session.scalars(
         select(StageChange.actor).distinct()
-        .where(StageChange.from_stage.is_not(None), *_period(StageChange.at, since, until))
+        .where(StageChange.from_stage.is_not(None), StageChange.undone_at.is_(None),
+               *_period(StageChange.at, since, until))
     )
     return set(rows)
 

@@ -163,7 +163,25 @@ class StageChange(Base):
     to_stage: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)  # internal: officers only
+    message: Mapped[str | None] = mapped_column(Text)  # the officer's message to the SME, if any
+    delivery_id: Mapped[int | None] = mapped_column(Integer)  # the notice queued for the SME
+    undone_at: Mapped[datetime | None] = mapped_column()  # an undone move never counts
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class PendingStageMove(Base):
+    """A stage move an officer has previewed and not yet confirmed (or cancelled)."""
+
+    __tablename__ = "pending_stage_moves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    eoi_id: Mapped[int] = mapped_column(ForeignKey("eois.id", ondelete="CASCADE"), index=True)
+    from_stage: Mapped[str] = mapped_column(String(30))
+    to_stage: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Subscription(Base):

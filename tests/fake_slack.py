@@ -213,14 +213,17 @@ def action_body(value: str, action_id: str = "dips_btn_0", user: str = "UOFFICER
 
 
 def view_submission_body(private_metadata: str, note: str, user: str = "UOFFICER",
-                         callback_id: str = "dips_note") -> str:
+                         callback_id: str = "dips_note", message: str | None = None) -> str:
+    values: dict[str, Any] = {"note": {"note": {"type": "plain_text_input", "value": note}}}
+    if message is not None:
+        values["message"] = {"message": {"type": "plain_text_input", "value": message}}
     payload = {
         "type": "view_submission", "team": {"id": "T0TEST", "domain": "test"},
         "user": {"id": user, "username": user.lower(), "team_id": "T0TEST"},
         "api_app_id": "A0TEST", "token": "legacy", "trigger_id": "trigger-2",
         "view": {"id": "V0TEST", "type": "modal", "callback_id": callback_id,
                  "private_metadata": private_metadata, "team_id": "T0TEST", "app_id": "A0TEST",
-                 "state": {"values": {"note": {"note": {"type": "plain_text_input", "value": note}}}},
+                 "state": {"values": values},
                  "hash": "h", "blocks": []},
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)})

@@ -41,8 +41,14 @@ We run a neighbourhood food ordering app for local growers and food hubs.
 """
 
 
+def with_samples(cli_db: str) -> str:
+    """The sample challenges: a SQLite store gets them by itself, PostgreSQL only on request."""
+    assert "sample challenges:" in run(["challenges", "seed-samples"], cli_db).stdout
+    return cli_db
+
+
 def test_scripted_console_completes_an_eoi_that_eoi_list_shows(cli_db):
-    chat = run(["chat"], cli_db, SCRIPT)
+    chat = run(["chat"], with_samples(cli_db), SCRIPT)
     assert chat.returncode == 0, chat.stderr
     assert "Your reference: EOI-000001" in chat.stdout
     listing = run(["eoi", "list", "--json"], cli_db)
@@ -110,7 +116,7 @@ def test_import_is_an_upsert_and_close_hides_a_challenge(cli_db, tmp_path):
 
 def test_export_csv_escapes_formulas(cli_db, tmp_path):
     script = SCRIPT.replace("Acme Food Tech Ltd", "=HYPERLINK(\"x\")")
-    assert "EOI-000001" in run(["chat"], cli_db, script).stdout
+    assert "EOI-000001" in run(["chat"], with_samples(cli_db), script).stdout
     out = tmp_path / "eois.csv"
     result = run(["eoi", "export", "--csv", str(out)], cli_db)
     assert result.returncode == 0 and "1 expressions" in result.stdout
@@ -141,7 +147,7 @@ def test_roles_grant_and_officer_console(cli_db):
 
 
 def test_privacy_purge_erases_only_inactive_smes(cli_db):
-    assert "EOI-000001" in run(["chat"], cli_db, SCRIPT).stdout
+    assert "EOI-000001" in run(["chat"], with_samples(cli_db), SCRIPT).stdout
     assert "0 SME" in run(["privacy", "purge", "--older-than", "30", "--yes"], cli_db).stdout
     # with a retention of one day seen from two days ahead, everyone is stale
     result = run(["privacy", "purge", "--yes"], cli_db, DIPS_RETENTION_DAYS="1")

@@ -30,7 +30,8 @@ async def test_stage_change_is_queued_for_the_sme(store):
     async with store.session() as session:
         await people.set_role(session, "console", "boss", "officer")
     officer = Chat(core, user="boss")
-    await officer.send("/stage 1 exploration Workshop on 3 March")
+    await officer.send("/stage 1 exploration internal only tell: Workshop on 3 March")
+    await officer.press_label("Confirm")  # a move is previewed, then confirmed
     assert "The SME will be told" in officer.text
     async with store.session() as session:
         row = await session.scalar(select(Delivery).where(Delivery.kind == "stage_change"))
@@ -39,6 +40,7 @@ async def test_stage_change_is_queued_for_the_sme(store):
     reply = from_payload(row.payload)
     assert "EOI-000001" in reply.text and "Exploration" in reply.text
     assert "Workshop on 3 March" in reply.text and reply.buttons[0][0].data == "my:1"
+    assert "internal only" not in reply.text  # the internal note stays with the officers
 
 
 async def test_broadcast_rows_are_unique_per_recipient(store):

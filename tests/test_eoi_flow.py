@@ -346,6 +346,7 @@ async def test_officer_moves_stage_with_history_and_audit(core, store):
 
         await set_role(session, "console", "officer1", "officer")
     await officer.send("/stage EOI-000001 exploration first workshop booked")
+    await officer.press_label("Confirm")  # a move is previewed, then confirmed
     assert "moved from" in officer.text
     await officer.send("/eoi 1")
     assert "first workshop booked" in officer.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -64,6 +65,22 @@ class Harness:
         assert status == 200
         posts = await self.fake.wait_for(lambda: [r for r in self.fake.responses if r["key"] == key])
         return "\n".join(json.dumps(r, ensure_ascii=False) for r in posts)
+
+    async def press(self, value: str, user: str = OFFICER) -> str:
+        """Press a button carrying `value`; returns what the app posted back to the response URL."""
+        self._responses += 1
+        key = f"r{self._responses}"
+        status, _ = await self.post(action_body(value, user=user, response_url=self.fake.response_url(key)))
+        assert status == 200
+        posts = await self.fake.wait_for(lambda: [r for r in self.fake.responses if r["key"] == key])
+        return "\n".join(json.dumps(r, ensure_ascii=False) for r in posts)
+
+
+def button_value(text: str, prefix: str) -> str:
+    """The value of the (first) button of kind `prefix` in what the app posted."""
+    found = re.search(r'"value": "(' + re.escape(prefix) + r':[^"]*)"', text)
+    assert found, f"no {prefix} button in {text[:500]}"
+    return found.group(1)
 
 
 @pytest.fixture
@@ -155,6 +172,8 @@ async def test_every_subcommand(slack: Harness, store: Store) -> None:
     assert '"action_id": "dips_note_' in text  # stage buttons ask for a note
 
     text = await slack.dips(f"stage EOI-{ids['food-hubs/0']:06d} exploration Great fit")
+    assert "The SME will be told, word for word" in text  # a move is previewed, then confirmed
+    text = await slack.press(button_value(text, "stc"))
     assert "moved from Submitted" in text and "The SME will be told" in text
 
     text = await slack.dips("questions")
@@ -177,7 +196,8 @@ async def test_stage_change_reaches_the_smes_telegram_queue(slack: Harness, stor
     ids = await seed(store)
     await grant(store)
     eoi_id = ids["food-hubs/2"]  # Tartu Data, an SME on Telegram (chat 1002)
-    await slack.dips(f"stage {eoi_id} exploration Please book a call <!channel>")
+    preview = await slack.dips(f"stage {eoi_id} exploration tell: Please book a call <!channel>")
+    await slack.press(button_value(preview, "stc"))  # a move is previewed, then confirmed
     async with store.session() as session:
         rows = list(await session.scalars(select(Delivery).where(Delivery.platform == "telegram")))
         audit = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "stage_change",
@@ -192,21 +212,31 @@ async def test_stage_button_opens_a_modal_and_the_note_reaches_the_sme(slack: Ha
     ids = await seed(store)
     await grant(store)
     eoi_id = ids["food-hubs/2"]
-    status, _ = await slack.post(action_body(f"stg:{eoi_id}:accelerator", action_id="dips_note_3",
-                                             label="Business accelerator"))
+    status, _ = await slack.post(action_body(f"stg:{eoi_id}:exploration", action_id="dips_note_3",
+                                             label="Exploration"))
     assert status == 200
     opened = slack.fake.calls_to("views.open")
     assert len(opened) == 1 and opened[0]["trigger_id"] == "trigger-1"
     view = opened[0]["view"]
     assert view["callback_id"] == "dips_note" and view["type"] == "modal"
-    status, _ = await slack.post(view_submission_body(view["private_metadata"], "See you on Monday"))
+    assert [b.get("block_id") for b in view["blocks"]][1:] == ["note", "message"]  # two fields
+    status, _ = await slack.post(view_submission_body(view["private_metadata"], "Strong team tell: x",
+                                                      message="See you on Monday"))
     assert status == 200
+    # The submission shows the preview (nothing sent yet); Confirm makes the move.
+    preview = await slack.fake.wait_for(lambda: [c for c in slack.fake.calls_to("chat.postEphemeral")
+                                                 if "word for word" in json.dumps(c)])
+    shown = json.dumps(preview[-1]["blocks"], ensure_ascii=False)
+    assert "Strong team" in shown and "See you on Monday" in shown
+    async with store.session() as session:
+        assert await session.scalar(select(Delivery).where(Delivery.platform == "telegram")) is None
+    await slack.press(button_value(shown, "stc"))
     async with store.session() as session:
         row = await session.scalar(select(Delivery).where(Delivery.platform == "telegram"))
     assert row is not None and "See you on Monday" in row.payload["text"]
-    told = slack.fake.calls_to("chat.postEphemeral")
-    assert told and told[-1]["channel"] == "COFF" and told[-1]["user"] == OFFICER
-    assert "moved from Submitted" in json.dumps(told[-1]["blocks"])
+    assert "Strong team" not in row.payload["text"]  # the internal note stays with the officers
+    told = json.dumps(slack.fake.responses, ensure_ascii=False)
+    assert "moved from Submitted" in told
 
 
 async def test_plain_buttons_map_to_the_core(slack: Harness, store: Store) -> None:
@@ -297,12 +327,14 @@ async def test_officers_cannot_withdraw_and_old_stage_buttons_change_nothing(sla
     await grant(store)
     eoi_id = ids["food-hubs/0"]
     assert "Only the SME can withdraw" in await slack.dips(f"stage {eoi_id} withdrawn")
-    await slack.dips(f"stage {eoi_id} accelerator")
-    stale = json.dumps({"c": "COFF", "u": OFFICER, "b": f"stg:{eoi_id}:exploration@submitted"})
+    # Stages can't be skipped any more (a move goes forward one stage, or to not-selected).
+    assert "can't move to" in await slack.dips(f"stage {eoi_id} accelerator")
+    await slack.press(button_value(await slack.dips(f"stage {eoi_id} exploration"), "stc"))
+    stale = json.dumps({"c": "COFF", "u": OFFICER, "b": f"stg:{eoi_id}:not-selected@submitted"})
     status, _ = await slack.post(view_submission_body(stale, ""))
     assert status == 200
     told = await slack.fake.wait_for(lambda: [c for c in slack.fake.calls_to("chat.postEphemeral")
                                               if "out of date" in json.dumps(c)])
-    assert "Business accelerator" in json.dumps(told[0])
+    assert "Exploration" in json.dumps(told[0])
     async with store.session() as session:
-        assert (await eois.get_eoi(session, eoi_id)).stage == "accelerator"
+        assert (await eois.get_eoi(session, eoi_id)).stage == "exploration"

@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,7 +32,14 @@ from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store
 from tests.conftest import free_port
-from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, command_body, signed_headers
+from tests.fake_slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    action_body,
+    command_body,
+    signed_headers,
+)
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.test_impact import seed
 from tests.test_slack import CHANNEL, OFFICER, grant, make_core, slack_settings
@@ -151,12 +159,19 @@ async def test_stage_change_on_slack_reaches_the_sme_on_telegram(fake: FakeSlack
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        body = command_body(f"stage {ids['food-hubs/2']} prototype Demo day is 3 June",
+        # One stage forward (skipping to prototype is refused now), previewed, then confirmed.
+        body = command_body(f"stage {ids['food-hubs/2']} exploration tell: Demo day is 3 June",
                             response_url=fake.response_url("e2e"))
-        async with aiohttp.ClientSession() as http, http.post(
-                f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
-                headers=signed_headers(body)) as response:
-            assert response.status == 200
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                 headers=signed_headers(body)) as response:
+                assert response.status == 200
+            confirm = re.search(r'"value": "(stc:\d+)"', json.dumps(fake.responses))
+            assert confirm, json.dumps(fake.responses)[:2000]
+            body = action_body(confirm.group(1), user=OFFICER, response_url=fake.response_url("ok"))
+            async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body.encode(),
+                                 headers=signed_headers(body)) as response:
+                assert response.status == 200
         assert "The SME will be told" in json.dumps(fake.responses)
         bot = Bot(TOKEN, base_url=telegram.api_url, request=AiohttpRequest(pool_size=8))
         worker = Worker(store, bot, rate=50.0, idle_poll=0.05, backoff_base=0.05)
@@ -164,7 +179,7 @@ async def test_stage_change_on_slack_reaches_the_sme_on_telegram(fake: FakeSlack
             await asyncio.wait_for(worker.run(until_idle=True), 30)
         sent = [c.params for c in telegram.calls if c.method == "sendMessage"]
         assert len(sent) == 1 and str(sent[0]["chat_id"]) == "1002"  # Tartu Data's Telegram chat
-        assert "Prototype" in sent[0]["text"] and "Demo day is 3 June" in sent[0]["text"]
+        assert "Exploration" in sent[0]["text"] and "Demo day is 3 June" in sent[0]["text"]
         async with store.session() as session:
             row = await session.scalar(select(Delivery).where(Delivery.platform == "telegram"))
         assert row is not None and row.status == "sent"
@@ -211,6 +226,15 @@ async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: St
                     assert response.status == 200
                 assert time.monotonic() - started < 3  # acknowledged within Slack's 3 seconds
                 await fake.wait_for(lambda i=i: [r for r in fake.responses if r["key"] == f"run{i}"])
+            # The stage move was previewed; its Confirm button makes it.
+            preview = json.dumps([r for r in fake.responses if r["key"] == "run5"])
+            confirm = re.search(r'"value": "(stc:\d+)"', preview)
+            assert confirm, preview[:2000]
+            body = action_body(confirm.group(1), user=OFFICER, response_url=fake.response_url("ok"))
+            async with http.post(f"{url}/slack/events", data=body.encode(),
+                                 headers=signed_headers(body)) as response:
+                assert response.status == 200
+            await fake.wait_for(lambda: [r for r in fake.responses if r["key"] == "ok"])
             body = command_body("help", response_url=fake.response_url("bad"))
             async with http.post(f"{url}/slack/events", data=body.encode(),
                                  headers=signed_headers(body, secret="wrong")) as response:

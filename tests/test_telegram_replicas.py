@@ -21,6 +21,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.telegram.adapter import webhook_secret
+from handlers.app import seed_samples
 from storage import eois
 from storage.store import Store
 from tests.conftest import free_port
@@ -41,7 +42,11 @@ class Replica:
 @pytest.fixture
 async def replicas(tmp_path: Path, store: Store, db_url: str
                    ) -> AsyncIterator[tuple[FakeTelegram, list[Replica]]]:
-    """Both processes start together on an empty store (seeding and migrations race)."""
+    """Both processes start together on an empty store (seeding and migrations race). A
+    PostgreSQL store is never seeded with the sample challenges by `dips run` (issue 15): there
+    the samples the journey uses are added first, as `dips challenges seed-samples` would."""
+    if store.dialect == "postgresql":
+        await seed_samples(store, "test")
     fake = await FakeTelegram().start()
     started: list[Replica] = []
     ready = False

@@ -1,4 +1,5 @@
-"""The challenge catalogue: `dips challenges import|list|publish|close` and `dips match`."""
+"""The challenge catalogue: `dips challenges import|list|publish|close|seed-samples` and
+`dips match`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from bot.cli.common import input_lines, open_cli_store
 from bot.settings import Settings
 from content.challenges import CatalogueError
+from handlers.kernel.text import t
 
 
 async def cmd_challenges_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -17,7 +19,8 @@ async def cmd_challenges_import(args: argparse.Namespace, settings: Settings) ->
 
     store = await open_cli_store(settings)
     try:
-        created, updated, unchanged = await import_catalogue(store, Path(args.file), "cli")
+        result = await import_catalogue(store, Path(args.file), "cli", statuses=args.statuses,
+                                        close_samples=args.close_samples)
     except CatalogueError as exc:
         print(f"{args.file}: {len(exc.problems)} problem(s), nothing was imported:",
               file=sys.stderr)
@@ -26,18 +29,41 @@ async def cmd_challenges_import(args: argparse.Namespace, settings: Settings) ->
         return 1
     finally:
         await store.close()
-    print(f"imported {args.file}: {created} new, {updated} updated, {unchanged} unchanged")
+    print(f"imported {args.file}: {result.created} new, {result.updated} updated, "
+          f"{result.unchanged} unchanged")
+    if result.kept:
+        print(t("cli_challenges.kept_status", n=len(result.kept)))
+        for ref, status, wanted in result.kept:
+            print(t("cli_challenges.kept_line", ref=ref, status=status, wanted=wanted))
+    if result.open_samples:
+        print(t("cli_challenges.samples_open", n=len(result.open_samples),
+                refs=", ".join(result.open_samples)))
+    if result.closed_samples:
+        print(t("cli_challenges.samples_closed", n=len(result.closed_samples),
+                refs=", ".join(result.closed_samples)))
+    return 0
+
+
+async def cmd_challenges_seed_samples(args: argparse.Namespace, settings: Settings) -> int:
+    from handlers.app import seed_samples
+
+    store = await open_cli_store(settings)
+    try:
+        created, updated, unchanged = await seed_samples(store, "cli")
+    finally:
+        await store.close()
+    print(t("cli_challenges.seeded", created=created, updated=updated, unchanged=unchanged))
     return 0
 
 
 async def cmd_challenges_list(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from handlers.app import seed_catalogue
+    from handlers.app import seed_demo_catalogue
     from storage import challenges
 
     store = await open_cli_store(settings)
-    await seed_catalogue(store)
+    await seed_demo_catalogue(store)
     async with store.session() as session:
         rows = await challenges.list_challenges(
             session, open_on=None if args.all else date.today()
@@ -48,13 +74,15 @@ async def cmd_challenges_list(args: argparse.Namespace, settings: Settings) -> i
         for c in rows:
             print(json.dumps({"ref": c.ref, "title": c.title, "department": c.department,
                               "status": c.status, "closes": c.closes and c.closes.isoformat(),
-                              "tags": c.tags, "eois": sum(counts.get(c.id, {}).values())}))
+                              "tags": c.tags, "eois": sum(counts.get(c.id, {}).values()),
+                              "sample": c.sample}))
         return 0
     if not rows:
         print("no challenges" + ("" if args.all else " are open (use --all to see every one)"))
     for c in rows:
         closes = c.closes.isoformat() if c.closes else "no closing date"
-        print(f"{c.ref:32} {c.status:7} {closes:15} {c.title}")
+        sample = " " + t("challenges.sample_tag") if c.sample else ""
+        print(f"{c.ref:32} {c.status:7} {closes:15} {c.title}{sample}")
     return 0
 
 
@@ -76,12 +104,12 @@ async def cmd_challenges_status(args: argparse.Namespace, settings: Settings) ->
 
 
 async def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.app import seed_catalogue
+    from handlers.app import seed_demo_catalogue
     from handlers.engines.matching.catalogue import CatalogueIndex
     from handlers.engines.matching.index import match_json
 
     store = await open_cli_store(settings)
-    await seed_catalogue(store)
+    await seed_demo_catalogue(store)
     async with store.session() as session:
         matcher = await CatalogueIndex().matcher(session)
     await store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from bot.settings import Settings
 from handlers.kernel.core import CoreConfig
@@ -15,7 +16,8 @@ Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(council_contact_url=settings.council_contact_url,
-                      team_contact=settings.team_contact)
+                      team_contact=settings.team_contact,
+                      undo_window=timedelta(minutes=settings.undo_minutes))
 
 
 async def open_cli_store(settings: Settings) -> Store:

@@ -24,6 +24,10 @@ async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"dips impact: dates look like 2025-01-31 ({exc})", file=sys.stderr)
         return 2
+    if since and until and until <= since:
+        print(f"dips impact: {t('reports.end_before_start')} (--since {since}, --until {until})",
+              file=sys.stderr)
+        return 2
     store = await open_cli_store(settings)
     try:
         async with store.session() as session:

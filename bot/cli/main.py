@@ -15,6 +15,7 @@ from bot.cli.broadcasts import cmd_broadcast
 from bot.cli.challenges import (
     cmd_challenges_import,
     cmd_challenges_list,
+    cmd_challenges_seed_samples,
     cmd_challenges_status,
     cmd_match,
 )
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sub", required=True)
     imp = add("import", cmd_challenges_import, "import (upsert) a catalogue YAML file", ch)
     imp.add_argument("file")
+    imp.add_argument("--statuses", action="store_true",
+                     help="take every status from the file, even for challenges already "
+                          "published or closed (by default they keep theirs)")
+    imp.add_argument("--close-samples", action="store_true",
+                     help="close the sample challenges that are still open")
+    add("seed-samples", cmd_challenges_seed_samples,
+        "add the sample challenges (a demonstration store gets them by itself)", ch)
     ls = add("list", cmd_challenges_list, "list open challenges", ch)
     ls.add_argument("--all", action="store_true", help="include draft, closed and expired ones")
     ls.add_argument("--json", action="store_true", help="one JSON object per line")

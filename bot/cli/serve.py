@@ -17,10 +17,10 @@ log = logging.getLogger("dips")
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.app import build_core, seed_catalogue
+    from handlers.app import build_core, seed_demo_catalogue
 
     store = await open_cli_store(settings)
-    await seed_catalogue(store)
+    await seed_demo_catalogue(store)
     core = build_core(store, core_config(settings))
     tasks: list[Awaitable[Any]] = []
     if settings.telegram_enabled:
@@ -60,11 +60,11 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import chat
-    from handlers.app import build_core, seed_catalogue
+    from handlers.app import build_core, seed_demo_catalogue
 
     store = await open_cli_store(settings)
     try:
-        await seed_catalogue(store)
+        await seed_demo_catalogue(store)
         await chat(build_core(store, core_config(settings)), args.role)
     finally:
         await store.close()

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,7 +44,7 @@ from bot.slack.render import (
     note_modal,
     render,
 )
-from handlers.domain.buttons import NOTE_BUTTONS
+from handlers.domain.buttons import NOTE_BUTTONS, TELL
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Incoming, Reply, Speaker
 from storage.updates import claim_update
@@ -155,11 +156,13 @@ class SlackAdapter:
         command = NOTE_BUTTONS.get(prefix)
         if command is None:
             return
-        note = (view.get("state", {}).get("values", {}).get("note", {}).get("note", {})
-                .get("value") or "")
+        values = view.get("state", {}).get("values", {})
+        note, message = ((values.get(block, {}).get(block, {}).get("value") or "").strip()
+                         for block in ("note", "message"))
         channel = meta.get("c")
         speaker = Speaker(PLATFORM, user.get("id", ""), chat_id=None, display_name=user.get("username"))
-        args = " ".join([*arg.split(":"), note.strip()]).strip()
+        note = re.sub(re.escape(TELL), TELL.rstrip(":") + " :", note, flags=re.IGNORECASE)
+        args = " ".join([*arg.split(":"), note, f"{TELL} {message}" if message else ""]).strip()
         await self._work(speaker, channel, None, Incoming(speaker, command=command, args=args))
 
     async def _on_home(self, ack: Any, event: dict[str, Any], client: AsyncWebClient) -> None:

@@ -146,18 +146,25 @@ def home_view(replies: list[Reply]) -> dict[str, Any]:
 
 
 def note_modal(button_data: str, label: str, metadata: dict[str, Any]) -> dict[str, Any]:
-    """The modal asking for an optional note before a stage change (or another NOTE_BUTTON)."""
+    """The modal before a stage change (or another NOTE_BUTTON): an internal note for officers
+    and an optional message to the SME; submitting it shows the move's preview to confirm."""
+    def field(block: str, title: str, hint: str) -> dict[str, Any]:
+        return {"type": "input", "block_id": block, "optional": True,
+                "label": {"type": "plain_text", "text": title},
+                "hint": {"type": "plain_text", "text": hint},
+                "element": {"type": "plain_text_input", "action_id": block, "multiline": True,
+                            "max_length": 1000}}
+
     return {
         "type": "modal", "callback_id": NOTE_CALLBACK,
         "title": {"type": "plain_text", "text": "DIPS: change stage"},
-        "submit": {"type": "plain_text", "text": "Confirm"},
+        "submit": {"type": "plain_text", "text": "Preview"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({**metadata, "b": button_data})[:3000],
         "blocks": [
-            section(fit(f"{label}: an optional note for the SME, sent with the notice.", 2900)),
-            {"type": "input", "block_id": "note", "optional": True,
-             "label": {"type": "plain_text", "text": "Note"},
-             "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
-                         "max_length": 1000}},
+            section(fit(f"{label}: you'll see what the SME will be told, and confirm, before "
+                        "anything changes.", 2900)),
+            field("note", "Internal note (officers only)", "Kept in the EOI's history; never sent."),
+            field("message", "Message to the SME (optional)", "Sent with the stage notice."),
         ],
     }

@@ -58,8 +58,11 @@ class OfficerEoi(CallbackData, prefix="oe"):
 
 
 # Button prefixes whose press should first ask the officer for a note (Slack opens a modal);
-# the note is then sent as Incoming(command=<value>, args="<button arg with : as space> note").
+# the fields are then sent as Incoming(command=<value>,
+# args="<button arg with : as space> note tell: message"), which previews the move.
+# The modal has two fields, an internal note and a message to the SME: the message follows TELL.
 NOTE_BUTTONS: dict[str, str] = {StageMove.prefix: "stage"}
+TELL = "tell:"
 
 # ---- challenges (announcements and clarifications sent to SMEs) ----
 

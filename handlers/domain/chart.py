@@ -7,7 +7,7 @@ import struct
 import zlib
 
 from handlers.domain.impact import ImpactReport, fold
-from handlers.domain.stages import STAGES, stage_label
+from handlers.domain.stages import END_STAGES, STAGES, stage_label
 from handlers.kernel.text import t
 
 _GLYPHS = {
@@ -28,6 +28,7 @@ _GLYPHS = {
     " ": "000000000000000",
 }
 WHITE, INK, BAR, BAR2, GRID = (255, 255, 255), (40, 40, 40), (0, 94, 165), (0, 150, 110), (220, 220, 220)
+ENDED = (150, 150, 150)  # not selected, withdrawn
 
 
 class _Canvas:
@@ -73,16 +74,18 @@ def chart_png(report: ImpactReport, width: int = 720, height: int = 480) -> byte
     canvas = _Canvas(width, height)
     canvas.text(12, 10, t("impact.chart_funnel", period=report.period_text()))
     label_w, top = 200, 34
-    biggest = max([*report.funnel.values(), 1])
+    bars = [(s, report.funnel.get(s, 0), BAR) for s in STAGES]
+    bars += [(s, report.ended.get(s, 0), ENDED) for s in END_STAGES]  # the funnel's other exits
+    biggest = max([n for _, n, _ in bars] + [1])
     bar_space = width - label_w - 60
-    for i, stage in enumerate(STAGES):
-        y = top + i * 26
-        n = report.funnel.get(stage, 0)
-        canvas.text(12, y + 5, stage_label(stage).split(" (")[0])
+    row = max(12, min(26, (height // 2 - top) // len(bars)))
+    for i, (stage, n, colour) in enumerate(bars):
+        y = top + i * row
+        canvas.text(12, y + (row - 10) // 2, stage_label(stage).split(" (")[0])
         length = max(1, round(bar_space * n / biggest)) if n else 0
-        canvas.rect(label_w, y, length, 20, BAR)
-        canvas.text(label_w + length + 6, y + 5, str(n))
-    middle = top + len(STAGES) * 26 + 16
+        canvas.rect(label_w, y, length, row - 6, colour)
+        canvas.text(label_w + length + 6, y + (row - 10) // 2, str(n))
+    middle = top + len(bars) * row + 16
     canvas.rect(0, middle - 8, width, 1, GRID)
     canvas.text(12, middle, t("impact.chart_over_time"))
     points = report.over_time[-24:]

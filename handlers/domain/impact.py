@@ -14,7 +14,10 @@ Definitions (the same for Slack, the console and `dips impact`):
   Nyíregyháza or Genoa, matched without accents or case (Gavle, Nyiregyhaza, Genova too).
 - SMEs from other countries: engaged organisations whose country is not the United Kingdom.
 - Funnel: of the EOIs submitted in the period, how many reached each stage (or a later one)
-  before `until`; plus where they stand now.
+  before `until`, counting each EOI's furthest stage after corrections: an undone move never
+  counts, and a move back (a correction made before moves could be undone) withdraws the
+  stages above it. Then how many had ended not selected or withdrawn by `until`; plus where
+  they stand now.
 - SMEs engaged over time: per calendar month of the period, organisations with an EOI that
   month, new ones (first EOI ever), and the running total since the period began.
 """
@@ -41,7 +44,7 @@ UK_NAMES = {"united kingdom", "uk", "u.k.", "gb", "great britain", "britain", "e
             "scotland", "wales", "northern ireland", "united kingdom of great britain and "
             "northern ireland"}
 # Audited actions only officers and admins can take (see handlers/roles.py).
-OFFICER_ACTIONS = {"stage_change", "export", "impact_export", "broadcast", "answer"}
+OFFICER_ACTIONS = {"stage_change", "stage_undo", "export", "impact_export", "broadcast", "answer"}
 
 
 def fold(text: str) -> str:
@@ -80,6 +83,7 @@ class ImpactReport:
     partner_cities: dict[str, int] = field(default_factory=dict)
     other_countries: dict[str, int] = field(default_factory=dict)
     funnel: dict[str, int] = field(default_factory=dict)  # stage -> EOIs that reached it
+    ended: dict[str, int] = field(default_factory=dict)  # not-selected/withdrawn -> EOIs ended so
     current: dict[str, int] = field(default_factory=dict)  # stage -> EOIs there now
     over_time: list[MonthPoint] = field(default_factory=list)
 
@@ -112,8 +116,7 @@ class ImpactReport:
             "", t("impact.funnel"),
         ]
         lines += [f"  {stage_label(s)}: {self.funnel.get(s, 0)}" for s in STAGES]
-        ended = [f"{stage_label(s).lower()}: {self.current.get(s, 0)}" for s in END_STAGES]
-        lines.append("  " + t("impact.ended", stages=", ".join(ended)))
+        lines += [f"  {stage_label(s)}: {self.ended.get(s, 0)}" for s in END_STAGES]
         if self.over_time:
             lines += ["", t("impact.by_month")]
             lines += [f"  {p.month}: {p.active} / {p.new} / {p.cumulative}" for p in self.over_time[-12:]]
@@ -137,6 +140,8 @@ class ImpactReport:
             writer.writerow(["department", csv_safe(department), 1])
         for stage in STAGES:
             writer.writerow(["funnel", stage, self.funnel.get(stage, 0)])
+        for stage in END_STAGES:
+            writer.writerow(["funnel", stage, self.ended.get(stage, 0)])
         for stage, n in self.current.items():
             writer.writerow(["current_stage", stage, n])
         for p in self.over_time:
@@ -178,11 +183,11 @@ async def build_report(session: AsyncSession, since: date | None = None,
     officers |= await queries.stage_change_actors(session, start, end) & staff
 
     reached = await queries.stages_reached(session, [r.eoi_id for r in rows], end)
-    order = {stage: i for i, stage in enumerate(STAGES)}
-    furthest = {eoi_id: max((order[s] for s in stages if s in order), default=0)
-                for eoi_id, stages in reached.items()}
+    furthest = {eoi_id: furthest_stage(stages) for eoi_id, stages in reached.items()}
     funnel = {stage: sum(1 for r in rows if furthest.get(r.eoi_id, 0) >= i)
               for i, stage in enumerate(STAGES)}
+    last = [stages[-1] for stages in reached.values() if stages]
+    ended = {stage: last.count(stage) for stage in END_STAGES}
     current: dict[str, int] = {}
     for row in rows:
         current[row.stage] = current.get(row.stage, 0) + 1
@@ -192,9 +197,22 @@ async def build_report(session: AsyncSession, since: date | None = None,
         officers_engaged=len(officers), partner_city_smes=sum(partner.values()),
         other_country_smes=sum(abroad.values()), eois=len(rows), departments=departments,
         partner_cities=dict(sorted(partner.items())), other_countries=dict(sorted(abroad.items())),
-        funnel=funnel, current={s: current[s] for s in (*STAGES, *END_STAGES) if s in current},
+        funnel=funnel, ended=ended, current={s: current[s] for s in (*STAGES, *END_STAGES) if s in current},
         over_time=_months(rows, start),
     )
+
+
+def furthest_stage(stages: list[str]) -> int:
+    """The index in STAGES of the furthest stage an EOI reached, its moves given in order (undone
+    ones already left out): a move back to an earlier stage corrects the ones above it."""
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    position = furthest = 0
+    for stage in stages:
+        if stage not in order:  # not selected or withdrawn: the stage reached stands
+            continue
+        furthest = order[stage] if order[stage] < position else max(furthest, order[stage])
+        position = order[stage]
+    return furthest
 
 
 def _months(rows: list[queries.EoiRow], start: datetime | None) -> list[MonthPoint]:

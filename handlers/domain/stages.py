@@ -2,6 +2,11 @@
 
 Stage one (challenge definition) belongs to the challenge; an EOI starts at "submitted"
 (invitation of solutions). Labels live in the wording catalogue (`stage.<name>`).
+
+`MOVES` is the one table of the moves an officer may make, used by /dips stage, the stage
+buttons and Slack's modal alike: forward one stage, or not selected. Withdrawing is the SME's
+own act; a mis-click is put right by undoing the move (handlers/domain/stage_moves.py), never by
+a move backwards.
 """
 
 from __future__ import annotations
@@ -12,14 +17,26 @@ STAGES = ("submitted", "exploration", "accelerator", "prototype", "pre-commercia
 END_STAGES = ("not-selected", "withdrawn")
 OFFICER_STAGES = (*STAGES, "not-selected")  # withdrawing is the SME's own act
 
+# from stage -> the stages an officer may move it to
+MOVES: dict[str, tuple[str, ...]] = {
+    "submitted": ("exploration", "not-selected"),
+    "exploration": ("accelerator", "not-selected"),
+    "accelerator": ("prototype", "not-selected"),
+    "prototype": ("pre-commercialisation", "not-selected"),
+    "pre-commercialisation": ("not-selected",),
+    "not-selected": (),
+    "withdrawn": (),
+}
+
 
 def stage_label(stage: str) -> str:
     return t(f"stage.{stage}") if stage in STAGES or stage in END_STAGES else stage
 
 
 def next_stages(current: str) -> list[str]:
-    """The moves worth a button: the next stages forward, and turning it down."""
-    if current == "not-selected":  # reconsidered
-        return list(STAGES[1:4])
-    forward = list(STAGES[STAGES.index(current) + 1:]) if current in STAGES else []
-    return [*forward[:3], "not-selected"]
+    """The moves an officer may make from `current` (one button each)."""
+    return list(MOVES.get(current, ()))
+
+
+def may_move(current: str, target: str) -> bool:
+    return target in MOVES.get(current, ())

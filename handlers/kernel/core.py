@@ -47,6 +47,7 @@ class CoreConfig:
     council_contact_url: str = "https://www.birmingham.gov.uk/contact"
     team_contact: str = "the DIPS team"
     idle_limit: timedelta = IDLE_LIMIT
+    undo_window: timedelta = timedelta(minutes=15)  # an officer's stage move (DIPS_UNDO_MINUTES)
 
 
 def cleaned(speaker: Speaker) -> Speaker:

@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "eois": STAFF,
     "eoi": STAFF,
     "stage": STAFF,
+    "undo": STAFF,  # an officer's own latest stage move, within the undo window
     "questions": STAFF,
     "export": STAFF,
     "impact": STAFF,

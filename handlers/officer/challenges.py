@@ -31,6 +31,10 @@ def counts_text(counts: dict[str, int]) -> str:
     return t("officer_challenges.count_many", total=total, stages=parts)
 
 
+def sample_tag(challenge: Challenge) -> str:
+    return " " + t("challenges.sample_tag") if challenge.sample else ""
+
+
 def deadline(challenge: Challenge) -> str:
     return (t("officer_challenges.closes", date=challenge.closes) if challenge.closes
             else t("officer_challenges.no_closing_date"))
@@ -48,7 +52,7 @@ async def overview(ctx: Ctx, args: str) -> None:
     for c in rows:
         status = (c.status if c.status != "open" or c.is_open(ctx.today)
                   else t("officer_challenges.past_deadline"))
-        lines.append(f"\u2022 {c.title} [{c.ref}], {c.department}\n"
+        lines.append(f"\u2022 {c.title}{sample_tag(c)} [{c.ref}], {c.department}\n"
                      f"   {status}, {deadline(c)}; {counts_text(counts.get(c.id, {}))}")
     ctx.say("\n".join(lines), *[[(c.ref[:40], OfficerChallenge(c.ref[:60]))] for c in rows[:20]],
             title=t("officer_challenges.title", n=len(rows)))
@@ -67,7 +71,8 @@ async def challenge_detail(ctx: Ctx, args: str) -> None:
     counts: dict[str, int] = {}
     for e in rows:
         counts[e.stage] = counts.get(e.stage, 0) + 1
-    lines = [t("challenges.department", department=challenge.department),
+    lines = ([t("challenges.sample")] if challenge.sample else []) + [
+             t("challenges.department", department=challenge.department),
              t("officer_challenges.status", status=challenge.status, deadline=deadline(challenge))
              + (t("officer_challenges.opened", date=challenge.opens) if challenge.opens else ""),
              t("challenges.tags", tags=", ".join(challenge.tags))]
@@ -86,7 +91,8 @@ async def challenge_detail(ctx: Ctx, args: str) -> None:
     eoi_rows = [[(e.reference, OfficerEoi(e.id))] for e in rows[:20]]
     ctx.say("\n".join(lines), *eoi_rows,
             [(t("officer_challenges.export_csv"), ExportCsv(challenge.ref[:60]))],
-            title=t("challenges.title", title=challenge.title, ref=challenge.ref))
+            title=t("challenges.title", title=challenge.title + sample_tag(challenge),
+                    ref=challenge.ref))
 
 
 @router.button(OfficerChallenge, action="dips")

@@ -16,7 +16,7 @@ from handlers.kernel.messages import Attachment, Reply, buttons
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
-from handlers.officer.challenges import counts_text, deadline
+from handlers.officer.challenges import counts_text, deadline, sample_tag
 from storage import challenges, eois
 from storage.audit import audit
 from storage.cases import open_cases
@@ -101,7 +101,7 @@ async def dashboard(ctx: Ctx, args: str) -> None:
 async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -> list[Reply]:
     open_rows = await challenges.list_challenges(session, open_on=today)
     counts = await challenges.eoi_counts_by_stage(session)
-    lines = [f"\u2022 {c.title} [{c.ref}]: {deadline(c)}; {counts_text(counts.get(c.id, {}))}"
+    lines = [f"\u2022 {c.title}{sample_tag(c)} [{c.ref}]: {deadline(c)}; {counts_text(counts.get(c.id, {}))}"
              for c in open_rows[:15]]
     if len(open_rows) > 15:
         lines.append(t("reports.more_open", n=len(open_rows) - 15))

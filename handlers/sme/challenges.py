@@ -36,7 +36,8 @@ async def list_open(ctx: Ctx, arg: str) -> None:
     pages = (len(rows) + PAGE - 1) // PAGE
     page = min(page, pages - 1)
     shown = rows[page * PAGE:(page + 1) * PAGE]
-    lines = [t("challenges.line", title=c.title, department=c.department, closes=_closes(c), ref=c.ref)
+    lines = [t("challenges.line", title=c.title, sample=sample_tag(c), department=c.department,
+               closes=_closes(c), ref=c.ref)
              for c in shown]
     nav = []
     if page > 0:
@@ -45,6 +46,11 @@ async def list_open(ctx: Ctx, arg: str) -> None:
         nav.append((t("challenges.next"), OpenList(page + 1)))
     ctx.say(t("challenges.page", page=page + 1, pages=pages, lines="\n".join(lines)),
             *[[(c.title[:60], ShowChallenge(c.ref))] for c in shown], *([nav] if nav else []))
+
+
+def sample_tag(challenge: Challenge) -> str:
+    """" [sample]" after a sample challenge's title wherever it is listed."""
+    return " " + t("challenges.sample_tag") if challenge.sample else ""
 
 
 def _closes(challenge: Challenge) -> str:
@@ -94,7 +100,8 @@ async def details(ctx: Ctx, ref: str) -> None:
         [[(t("button.register_interest"), Interest(challenge.ref))]] if is_open else [])
     rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58]))])
     rows.append([(t("button.open_challenges"), OPEN_LIST)])
-    ctx.say("\n".join(lines), *rows, title=t("challenges.title", title=challenge.title, ref=challenge.ref))
+    title = t("challenges.title", title=challenge.title + sample_tag(challenge), ref=challenge.ref)
+    ctx.say("\n".join(lines), *rows, title=title)
 
 
 @router.command("match")
@@ -113,8 +120,10 @@ async def show_matches(ctx: Ctx, text: str) -> None:
         ctx.say(t("challenges.no_match"),
                 [(t("button.open_challenges"), OPEN_LIST), (t("challenges.tell_me_new_ones"), SUBSCRIBE)])
         return
-    lines = [t("challenges.match_line", n=i, title=m.title, department=m.department,
-               matched=", ".join(m.matched))
+    samples = {c.ref for c in await challenges.list_challenges(ctx.session, open_on=ctx.today)
+               if c.sample}
+    lines = [t("challenges.match_line", n=i, department=m.department, matched=", ".join(m.matched),
+               title=m.title + (" " + t("challenges.sample_tag") if m.ref in samples else ""))
              for i, m in enumerate(found, 1)]
     rows = [[(t("challenges.details_n", n=i), ShowChallenge(m.ref)),
              (t("challenges.register_n", n=i), Interest(m.ref))]
