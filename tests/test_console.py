@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from handlers.app import build_core
+from handlers.app import build_core, seed_catalogue
 from storage import people, subscriptions
 from storage.store import open_store
 from tests.conftest import Chat
@@ -30,6 +30,8 @@ async def _read_until(stream: asyncio.StreamReader, marker: str, seen: list[str]
 
 
 async def test_a_stage_change_and_a_broadcast_appear_in_the_smes_terminal(db_url: str) -> None:
+    store = await open_store(db_url)
+    await seed_catalogue(store)  # the sample challenges, on any store
     env = {**os.environ, "DIPS_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "chat", cwd=ROOT, env=env, stdin=asyncio.subprocess.PIPE,
@@ -41,7 +43,6 @@ async def test_a_stage_change_and_a_broadcast_appear_in_the_smes_terminal(db_url
             process.stdin.write((line + "\n").encode())
         await process.stdin.drain()
         await _read_until(process.stdout, "EOI-000001", seen)
-        store = await open_store(db_url)
         core = build_core(store, with_faq=False, with_matching=False)
         async with store.session() as session:
             await people.set_role(session, "console", "boss", "admin")
@@ -50,14 +51,15 @@ async def test_a_stage_change_and_a_broadcast_appear_in_the_smes_terminal(db_url
             await subscriptions.set_subscription(session, sme.id, ["food"])
         officer = Chat(core, user="boss")
         await officer.send("/dips stage 1 exploration")
+        await officer.press_label("Confirm")
         await _read_until(process.stdout, "Exploration", seen)
         await officer.send("/broadcast food-hubs")
         await officer.press_label("All subscribers")
         await officer.press_label("Confirm")
         await _read_until(process.stdout, "New challenge", seen)
-        await store.close()
         text = "".join(seen)
         assert "(new message)" in text and "Update on EOI-000001" in text
     finally:
         process.stdin.close()
         await asyncio.wait_for(process.wait(), 20)
+        await store.close()
