@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.models import Challenge, Eoi, StageChange, utcnow
 from storage.sql import dialect_name
+from storage.versions import DETAILS, add_version
 
 
 class DuplicateEoi(Exception):
@@ -55,15 +58,18 @@ async def create_eoi(
     summary: str,
     actor: str,
     stage: str = "submitted",
+    details: dict[str, Any] | None = None,
 ) -> Eoi:
-    """Insert the EOI and its first stage; an existing one for the pair raises DuplicateEoi.
+    """Insert the EOI with its details as submitted (`details`: storage.versions.DETAILS),
+    its first version and its first stage; an existing one for the pair raises DuplicateEoi.
 
     ON CONFLICT DO NOTHING (both dialects) settles a concurrent duplicate in the same round
     trip as the insert, without the savepoint an IntegrityError would need on PostgreSQL.
     """
     values = {"organisation_id": organisation_id, "challenge_id": challenge_id,
               "contact_id": contact_id, "identity_id": identity_id, "summary": summary,
-              "stage": stage}
+              "stage": stage, "version": 1,
+              **{key: (details or {}).get(key) for key in DETAILS}}
     eoi = await session.scalar(_INSERT_EOI[dialect_name(session)].values(**values))
     if eoi is None:  # the pair has one already (perhaps a replica's, a moment ago)
         existing = await find_eoi(session, organisation_id, challenge_id)
@@ -71,6 +77,7 @@ async def create_eoi(
             raise StaleDataError("an EOI insert conflicted with a row that is gone")
         raise DuplicateEoi(existing)
     session.add(StageChange(eoi_id=eoi.id, from_stage=None, to_stage=stage, actor=actor))
+    await add_version(session, eoi, "submitted", actor)
     return eoi
 
 

@@ -16,7 +16,7 @@ from bot.cli.challenges import (
     cmd_match,
 )
 from bot.cli.common import Command
-from bot.cli.eois import cmd_eoi_export, cmd_eoi_list
+from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
 from bot.cli.faq import cmd_ask, cmd_faq_suggestions
 from bot.cli.impact import cmd_impact
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     el = add("list", cmd_eoi_list, "list expressions of interest", eoi)
     el.add_argument("--challenge", metavar="REF")
     el.add_argument("--json", action="store_true")
+    es = add("show", cmd_eoi_show, "one expression of interest: its submitted details, its "
+             "versions and its full history (stage moves, edits, who and when)", eoi)
+    es.add_argument("id", metavar="ID", help="12 or EOI-000012")
+    es.add_argument("--json", action="store_true")
     ex = add("export", cmd_eoi_export, "export expressions of interest as CSV", eoi)
     ex.add_argument("--csv", required=True, metavar="FILE")
     ex.add_argument("--challenge", metavar="REF")

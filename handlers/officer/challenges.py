@@ -78,8 +78,8 @@ async def challenge_detail(ctx: Ctx, args: str) -> None:
     if challenge.url:
         lines.append(t("officer_challenges.brief", url=challenge.url))
     lines += ["", challenge.summary[:1500], "", counts_text(counts)]
-    lines += [f"{e.reference} [{stage_label(e.stage)}] {e.organisation.name} "
-              f"({e.organisation.city}, {e.organisation.country}), {e.created_at:%d %b %Y}"
+    lines += [f"{e.reference} [{stage_label(e.stage)}] {e.org_name} "
+              f"({e.city}, {e.country}), {e.created_at:%d %b %Y}"
               for e in rows[:100]]
     if len(rows) > 100:
         lines.append(t("officer_challenges.first_100", total=len(rows), ref=challenge.ref))

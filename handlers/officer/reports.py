@@ -109,8 +109,8 @@ async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -
                      title=t("reports.open_title", n=len(open_rows)))]
     week_ago = now - timedelta(days=7)
     recent = [e for e in await eois.list_eois(session) if e.created_at >= week_ago]
-    lines = [t("reports.recent_line", reference=e.reference, organisation=e.organisation.name,
-               city=e.organisation.city, ref=e.challenge.ref, date=e.created_at)
+    lines = [t("reports.recent_line", reference=e.reference, organisation=e.org_name,
+               city=e.city, ref=e.challenge.ref, date=e.created_at)
              for e in recent[-10:]]
     replies.append(Reply("\n".join(lines) or t("reports.none_recent"),
                          buttons(*[[(e.reference, OfficerEoi(e.id))] for e in recent[-5:]]),

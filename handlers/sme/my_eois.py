@@ -79,11 +79,11 @@ async def show_eoi(ctx: Ctx, eoi_id: int) -> None:
     elif eoi.stage == "withdrawn" and eoi.challenge.is_open(ctx.today):
         rows.append([(t("my.register_again"), Interest(eoi.challenge.ref))])
     rows.append([(t("my.all"), EOI_LIST)])
-    contact = eoi.contact
     ctx.say(t("my.one", reference=eoi.reference, title=eoi.challenge.title,
               stage=stage_label(eoi.stage), registered=f"{eoi.created_at:%d %b %Y}",
-              contact=f"{contact.name}, {contact.email}" if contact else t("my.no_contact"),
-              proposal=eoi.summary), *rows)
+              contact=f"{eoi.contact_name}, {eoi.contact_email}" if eoi.contact_name
+              else t("my.no_contact"), proposal=eoi.summary)
+            + (t("my.version", version=eoi.version) if eoi.version > 1 else ""), *rows)
 
 
 # ---- editing the proposal ----
@@ -99,9 +99,15 @@ async def read_new_summary(ctx: Ctx, text: str) -> None:
         raise Invalid(error)
     eoi = await own_eoi(ctx, int(ctx.data.get("eoi_id", 0)))
     ctx.finish()
-    if eoi is None or not await domain_eois.edit_summary(eoi, str(value)):
+    if eoi is None:
         return
-    ctx.say(t("my.updated", reference=eoi.reference), [(t("button.view_it"), MyEois(eoi.id))])
+    version = await domain_eois.edit_summary(ctx.session, eoi, str(value), ctx.actor)
+    if version is None:
+        ctx.say(t("my.cant_edit", reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
+        return
+    ctx.say(t("my.amended" if version.kind == "amendment" else "my.updated",
+              reference=eoi.reference, number=version.number),
+            [(t("button.view_it"), MyEois(eoi.id))])
 
 
 EDIT = router.flow(Flow("eoi-edit", action="my", steps=(
@@ -121,7 +127,9 @@ async def start_edit(ctx: Ctx, pressed: EditProposal) -> None:
         return
     ctx.goto(EDIT.name, "summary", eoi_id=eoi.id)
     ctx.say(t("my.current", reference=eoi.reference, proposal=eoi.summary, low=SUMMARY_MIN,
-              high=SUMMARY_MAX), CANCEL_ROW)
+              high=SUMMARY_MAX)
+            + (t("my.amendment_note", reference=eoi.reference, stage=stage_label(eoi.stage))
+               if domain_eois.amending(eoi) else ""), CANCEL_ROW)
 
 
 # ---- withdrawing ----
