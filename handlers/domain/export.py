@@ -46,8 +46,9 @@ def eoi_csv(rows: list[Eoi]) -> bytes:
 def eoi_detail(e: Eoi, versions: list[EoiVersion], history: list[StageChange]) -> dict[str, Any]:
     """An EOI in full (`dips eoi show`): its current record, what was submitted first, every
     version, and its history: stage moves and versions, oldest first."""
-    events: list[dict[str, Any]] = [{"at": h.at.isoformat(), "event": "stage", "from": h.from_stage, "to": h.to_stage,
-               "by": h.actor, "note": h.note} for h in history]
+    events: list[dict[str, Any]] = [
+        {"at": h.at.isoformat(), "event": "stage", "from": h.from_stage, "to": h.to_stage,
+         "by": h.actor, "note": h.note} for h in history]
     events += [{"at": v.at.isoformat(), "event": "version", "number": v.number, "kind": v.kind,
                 "stage": v.stage, "by": v.actor} for v in versions]
     events.sort(key=lambda event: (event["at"], event["event"] == "version"))
