@@ -251,7 +251,7 @@ async def read_edit(ctx: Ctx, text: str) -> None:
 
 # ---- the form: every step, in order ----
 
-FORM = Flow("eoi", action="interest", return_to="confirm", steps=(
+FORM = Flow("eoi", action="interest", return_to="confirm", title="eoi.form_title", steps=(
     Step("profile", ask_profile, read_profile),
     field("org_name", asks("org_name", title=True), text_answer("org_name", 2, 200), "org.name"),
     Step("size", asks("size", *[[(t(f"eoi.size.{k}"), choice("size", k))] for k in SIZES]),
@@ -264,7 +264,7 @@ FORM = Flow("eoi", action="interest", return_to="confirm", steps=(
           website_answer, "org.website"),
     field("contact_name", asks("contact_name"), text_answer("contact_name", 2, 200), "contact.name"),
     field("email", asks("email"), email_answer, "contact.email"),
-    Step("summary", asks("summary", title=True), read_summary, asides=True),
+    Step("summary", asks("summary", title=True), read_summary, asides=True, guard=True),
     Step("consent", ask_consent, read_consent),
     Step("confirm", ask_confirm, read_confirm),
     Step("edit", ask_edit, read_edit),

@@ -110,8 +110,8 @@ async def read_new_summary(ctx: Ctx, text: str) -> None:
             [(t("button.view_it"), MyEois(eoi.id))])
 
 
-EDIT = router.flow(Flow("eoi-edit", action="my", steps=(
-    Step("summary", ask_new_summary, read_new_summary),)))
+EDIT = router.flow(Flow("eoi-edit", action="my", title="my.form_title", steps=(
+    Step("summary", ask_new_summary, read_new_summary, guard=True),)))
 
 
 @router.button(EditProposal, action="my")
