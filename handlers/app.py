@@ -48,7 +48,7 @@ async def import_catalogue(store: Store, path: Path, actor: str) -> tuple[int, i
 
 def routers() -> list[Router]:
     """Every feature's router, in the order their free-text fallbacks don't matter."""
-    from handlers.admin import audit, broadcast
+    from handlers.admin import audit, broadcast, faq_review
     from handlers.officer import cases, dips, eois, reports, versions
     from handlers.officer import challenges as officer_challenges
     from handlers.sme import alerts, assist, case_reply, eoi_form, menu, my_eois, privacy
@@ -57,7 +57,7 @@ def routers() -> list[Router]:
     return [menu.router, eoi_form.router, my_eois.router, sme_challenges.router, assist.router,
             alerts.router, privacy.router, case_reply.router, dips.router, eois.router,
             officer_challenges.router, reports.router, cases.router, broadcast.router,
-            audit.router, versions.router]
+            audit.router, versions.router, faq_review.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

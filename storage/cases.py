@@ -171,3 +171,15 @@ async def suggestions(session: AsyncSession, status: str | None = None) -> list[
     if status:
         query = query.where(FaqSuggestion.status == status)
     return list(await session.scalars(query))
+
+
+async def decide_suggestion(session: AsyncSession, suggestion_id: int,
+                            status: str) -> FaqSuggestion | None:
+    """Accept or reject a pending suggestion, once: None when there is none pending by that id."""
+    result = await session.execute(
+        update(FaqSuggestion).where(FaqSuggestion.id == suggestion_id,
+                                    FaqSuggestion.status == "pending")
+        .values(status=status).execution_options(synchronize_session=False))
+    if rowcount(result) != 1:
+        return None
+    return await session.get(FaqSuggestion, suggestion_id, populate_existing=True)

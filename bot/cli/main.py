@@ -17,7 +17,8 @@ from bot.cli.challenges import (
 )
 from bot.cli.common import Command
 from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
-from bot.cli.faq import cmd_ask, cmd_faq_suggestions
+from bot.cli.faq import cmd_ask
+from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
 from bot.cli.impact import cmd_impact
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
@@ -102,10 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--yes", action="store_true", help="send without asking to confirm")
     faq = sub.add_parser("faq", help="the FAQ knowledge base").add_subparsers(
         dest="sub", required=True)
-    fs = add("suggestions", cmd_faq_suggestions, "FAQ entries officers suggested from answered "
-             "questions, for review", faq)
+    fs = add("suggestions", cmd_faq_suggestions_or_review, "FAQ entries officers suggested "
+             "from answered questions, for review; `accept ID` writes a draft knowledge-base "
+             "file (never the live FAQ), `reject ID`", faq)
+    fs.add_argument("decision", nargs="?", choices=("accept", "reject"))
+    fs.add_argument("id", nargs="?", type=int, metavar="ID")
     fs.add_argument("--status", choices=("pending", "accepted", "rejected"))
     fs.add_argument("--json", action="store_true", help="one JSON object per line")
+    fs.add_argument("--drafts", default=str(DRAFTS), metavar="DIR",
+                    help=f"where an accepted suggestion's draft file goes (default {DRAFTS})")
     return parser
 
 

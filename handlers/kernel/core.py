@@ -47,6 +47,7 @@ class CoreConfig:
     council_contact_url: str = "https://www.birmingham.gov.uk/contact"
     team_contact: str = "the DIPS team"
     idle_limit: timedelta = IDLE_LIMIT
+    retention_days: int = 730  # DIPS_RETENTION_DAYS, as the privacy notice states it
 
 
 class Core:

@@ -68,7 +68,7 @@ async def ask_profile(ctx: Ctx) -> None:
 
 
 async def ask_consent(ctx: Ctx) -> None:
-    ctx.say(privacy().consent, [(t("eoi.agree"), choice("consent", "yes")),
+    ctx.say(privacy().consent(ctx.core.config.retention_days), [(t("eoi.agree"), choice("consent", "yes")),
                                 (t("button.no_thanks"), choice("consent", "no"))],
             [(t("eoi.read_notice"), choice("consent", "notice"))])
 
@@ -183,7 +183,7 @@ async def read_summary(ctx: Ctx, text: str) -> None:
 async def read_consent(ctx: Ctx, text: str) -> None:
     said = clean(text).lower()
     if ctx.pressed and text == "notice":  # the full notice, then the same question again
-        ctx.say(privacy().notice, title=t("privacy.title"))
+        ctx.say(privacy().notice(ctx.core.config.retention_days), title=t("privacy.title"))
         await ctx.ask()
     elif text == "yes" or (not ctx.pressed and said in ("yes", "y", "i agree", "agree")):
         ctx.data["consent"] = privacy().version
