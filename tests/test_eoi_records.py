@@ -183,3 +183,30 @@ async def test_dips_eoi_show_prints_snapshot_versions_and_history(core, store, d
     listing = run(["eoi", "list", "--json"], db_url)
     first = json.loads(listing.stdout.splitlines()[0])
     assert first["contact_email"] == "jane@acme.example.com"  # as submitted, not the profile
+
+
+async def test_slack_officers_channel_shows_the_amendment_beside_the_original(core, store):
+    """Finding 2 on Slack: the worker posts the amendment notice to the officers' channel."""
+    from bot.slack.adapter import SlackAdapter
+    from bot.slack.worker import SlackWorker
+    from tests.fake_slack import FakeSlack
+    from tests.test_slack import CHANNEL, slack_settings
+
+    chat = Chat(core)
+    await complete_eoi(chat)
+    await move_to_exploration(store)
+    await chat.press("my:1")
+    await chat.press_label("Edit proposal")
+    await chat.send(NEW_PROPOSAL)
+    fake = await FakeSlack().start()
+    try:
+        settings = slack_settings(fake)
+        worker = SlackWorker(core, settings, SlackAdapter(core, settings).client, per_channel=0.0)
+        assert await worker.drain_once() == 2  # the new EOI, then its amendment
+        posted = [json.dumps(p, ensure_ascii=False) for p in fake.calls_to("chat.postMessage")]
+    finally:
+        await fake.stop()
+    [amendment] = [p for p in posted if "amendment" in p]
+    assert all(json.loads(p)["channel"] == CHANNEL for p in posted)
+    assert SUMMARY in amendment and NEW_PROPOSAL in amendment and '"evv:1"' in amendment
+    assert [d.status for d in await officer_notices(store)] == ["sent"]
