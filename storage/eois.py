@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.models import Challenge, Eoi, StageChange, utcnow
+from storage.models import Challenge, Contact, Eoi, Organisation, StageChange, utcnow
 from storage.sql import dialect_name
-from storage.versions import DETAILS, add_version
+from storage.versions import DETAILS, add_version, details_of
 
 
 class DuplicateEoi(Exception):
@@ -66,10 +66,17 @@ async def create_eoi(
     ON CONFLICT DO NOTHING (both dialects) settles a concurrent duplicate in the same round
     trip as the insert, without the savepoint an IntegrityError would need on PostgreSQL.
     """
+    if details is None:  # a caller without a form: the profile as it is now
+        org = await session.get(Organisation, organisation_id)
+        contact = await session.get(Contact, contact_id)
+        details = details_of(
+            {"name": org.name, "size_band": org.size_band, "country": org.country,
+             "city": org.city, "website": org.website} if org else {},
+            {"name": contact.name, "email": contact.email} if contact else {})
     values = {"organisation_id": organisation_id, "challenge_id": challenge_id,
               "contact_id": contact_id, "identity_id": identity_id, "summary": summary,
               "stage": stage, "version": 1,
-              **{key: (details or {}).get(key) for key in DETAILS}}
+              **{key: details.get(key) for key in DETAILS}}
     eoi = await session.scalar(_INSERT_EOI[dialect_name(session)].values(**values))
     if eoi is None:  # the pair has one already (perhaps a replica's, a moment ago)
         existing = await find_eoi(session, organisation_id, challenge_id)

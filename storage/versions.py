@@ -29,6 +29,17 @@ def current_details(eoi: Eoi) -> dict[str, Any]:
     return {key: getattr(eoi, key) for key in DETAILS}
 
 
+def shown_details(eoi: Eoi) -> dict[str, Any]:
+    """The details to show for an EOI: as submitted; for a row written without them (by a
+    loader that skips create_eoi), its organisation and contact, which must be loaded."""
+    if eoi.org_name is not None:
+        return current_details(eoi)
+    org, contact = eoi.organisation, eoi.contact
+    return details_of({"name": org.name, "size_band": org.size_band, "country": org.country,
+                       "city": org.city, "website": org.website},
+                      {"name": contact.name, "email": contact.email} if contact else {})
+
+
 async def add_version(session: AsyncSession, eoi: Eoi, kind: str, actor: str, *,
                       summary: str | None = None,
                       details: dict[str, Any] | None = None) -> EoiVersion:

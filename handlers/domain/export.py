@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from storage.models import Eoi, EoiVersion, StageChange
+from storage.versions import shown_details
 
 EOI_FIELDS = ("reference", "challenge", "department", "organisation", "size_band", "country",
               "city", "website", "contact_name", "contact_email", "stage", "version", "summary",
@@ -24,11 +25,12 @@ def csv_safe(value: Any) -> Any:
 def eoi_record(e: Eoi) -> dict[str, Any]:
     """An EOI as plain values, one per EOI_FIELDS (JSON lines and CSV rows alike): the details
     as submitted (its latest version), never the SME's profile as it is today."""
+    d = shown_details(e)
     return {"reference": e.reference, "challenge": e.challenge.ref,
-            "department": e.challenge.department, "organisation": e.org_name,
-            "size_band": e.size_band, "country": e.country, "city": e.city,
-            "website": e.website, "contact_name": e.contact_name,
-            "contact_email": e.contact_email, "stage": e.stage, "version": e.version,
+            "department": e.challenge.department, "organisation": d["org_name"],
+            "size_band": d["size_band"], "country": d["country"], "city": d["city"],
+            "website": d["website"], "contact_name": d["contact_name"],
+            "contact_email": d["contact_email"], "stage": e.stage, "version": e.version,
             "summary": e.summary, "created_at": e.created_at.isoformat(),
             "updated_at": e.updated_at.isoformat()}
 

@@ -12,7 +12,7 @@ from handlers.kernel.messages import Reply, buttons
 from handlers.kernel.text import t
 from storage import eois
 from storage.models import Eoi, EoiVersion
-from storage.versions import DETAILS
+from storage.versions import DETAILS, shown_details
 
 FIELD = {"size_band": "size", "contact_email": "email"}  # a detail's label: eoi.field.<name>
 
@@ -30,9 +30,10 @@ async def new_eoi_notice(session: AsyncSession, eoi_ids: list[int]) -> list[Repl
         e = await eois.get_eoi(session, eoi_id)
         if e is None:  # deleted since it was queued
             continue
+        d = shown_details(e)
         replies.append(Reply(
-            t("officer_eois.new_notice", reference=e.reference, organisation=e.org_name,
-              size=e.size_band, city=e.city, country=e.country, title=e.challenge.title,
+            t("officer_eois.new_notice", reference=e.reference, organisation=d["org_name"],
+              size=d["size_band"], city=d["city"], country=d["country"], title=e.challenge.title,
               ref=e.challenge.ref, summary=e.summary[:500]),
             buttons([(t("button.details"), OfficerEoi(e.id)),
                      (stage_label("exploration"), StageMove(e.id, f"exploration@{e.stage}")),

@@ -14,6 +14,7 @@ from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MyEois
 from handlers.sme.eoi_form import SUMMARY_MAX, SUMMARY_MIN
 from storage import eois
 from storage.models import Eoi
+from storage.versions import shown_details
 
 router = Router("sme.my_eois")
 
@@ -79,9 +80,10 @@ async def show_eoi(ctx: Ctx, eoi_id: int) -> None:
     elif eoi.stage == "withdrawn" and eoi.challenge.is_open(ctx.today):
         rows.append([(t("my.register_again"), Interest(eoi.challenge.ref))])
     rows.append([(t("my.all"), EOI_LIST)])
+    d = shown_details(eoi)
     ctx.say(t("my.one", reference=eoi.reference, title=eoi.challenge.title,
               stage=stage_label(eoi.stage), registered=f"{eoi.created_at:%d %b %Y}",
-              contact=f"{eoi.contact_name}, {eoi.contact_email}" if eoi.contact_name
+              contact=f"{d['contact_name']}, {d['contact_email']}" if d["contact_name"]
               else t("my.no_contact"), proposal=eoi.summary)
             + (t("my.version", version=eoi.version) if eoi.version > 1 else ""), *rows)
 
