@@ -11,13 +11,17 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlparse
 
+from dotenv import dotenv_values
+
 
 class SettingsError(ValueError):
     """A `DIPS_*` variable is missing or malformed."""
 
 
 def default_database_url() -> str:
-    return f"sqlite+aiosqlite:///{Path('data').resolve() / 'dips.db'}"
+    """The embedded store in the user's data folder, the same whichever folder `dips` runs in."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite+aiosqlite:///{base / 'dips' / 'dips.db'}"
 
 
 @dataclass(frozen=True)
@@ -58,18 +62,16 @@ class Settings:
 _URLS = {"telegram_api_url", "telegram_webhook_url", "slack_api_url", "council_contact_url"}
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Numbers that must be above zero (a rate of 0 would never send; a lease of 0 never holds).
+_POSITIVE = {"telegram_rate", "delivery_lease", "delivery_max_attempts"}
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse KEY=VALUE lines; `#` comments and surrounding quotes are allowed."""
-    values: dict[str, str] = {}
+    """A `.env` file as python-dotenv reads it (comments, quotes, `export`, inline comments)."""
     if not path.is_file():
-        return values
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        values[key.strip()] = value.strip().strip("'\"")
-    return values
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -88,12 +90,18 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
             except ValueError:
                 kind = "a whole number" if field.type == "int" else "a number"
                 raise SettingsError(f"{name} must be {kind}, got {raw!r}") from None
-            if number < 0:
-                raise SettingsError(f"{name} must not be negative, got {raw!r}")
+            if number < 0 or (field.name in _POSITIVE and number <= 0):
+                bound = "above zero" if field.name in _POSITIVE else "zero or more"
+                raise SettingsError(f"{name} must be {bound}, got {raw!r}")
             values[field.name] = number
         else:
             if field.name in _URLS and urlparse(raw).scheme not in ("http", "https"):
                 raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
+            if field.name == "log_level":
+                raw = raw.upper()
+                if raw not in LOG_LEVELS:
+                    raise SettingsError(f"{name} must be one of {', '.join(LOG_LEVELS)}, "
+                                        f"got {raw.lower()!r}")
             values[field.name] = raw
     settings = Settings(**values)  # type: ignore[arg-type]
     if not settings.database_url:

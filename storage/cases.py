@@ -183,3 +183,10 @@ async def decide_suggestion(session: AsyncSession, suggestion_id: int,
     if rowcount(result) != 1:
         return None
     return await session.get(FaqSuggestion, suggestion_id, populate_existing=True)
+
+
+async def recent_cases(session: AsyncSession, identity_id: int, since: datetime) -> list[Question]:
+    """The cases one identity opened since a moment, newest first (for flood limits)."""
+    return list(await session.scalars(
+        select(Question).where(Question.identity_id == identity_id, Question.asked_at >= since)
+        .order_by(Question.id.desc())))

@@ -68,8 +68,10 @@ async def create_broadcast(
 async def claim(
     session: AsyncSession, platform: str, worker: str, limit: int,
     lease: timedelta = timedelta(seconds=60), now: datetime | None = None,
+    chat_id: str | None = None,
 ) -> list[Delivery]:
-    """Take up to `limit` due rows (pending, or sending with an expired lease) for `worker`."""
+    """Take up to `limit` due rows (pending, or sending with an expired lease) for `worker`,
+    all of the platform's or only one chat's (a terminal console shows only its own)."""
     now = now or utcnow()
     due = (
         select(Delivery.id)
@@ -80,6 +82,8 @@ async def claim(
         .order_by(Delivery.id)
         .limit(limit)
     )
+    if chat_id is not None:
+        due = due.where(Delivery.chat_id == chat_id)
     if dialect_name(session) == "postgresql":
         due = due.with_for_update(skip_locked=True)
     result = await session.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, upgrade
@@ -26,6 +27,13 @@ class Store:
         """A unit of work: committed when the block ends, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    async def checkpoint(self) -> None:
+        """After an erasure: SQLite copies the WAL into the file and truncates it, so no copy of
+        erased rows stays in the log (PostgreSQL: nothing to do here)."""
+        if self.dialect == "sqlite":
+            async with self.engine.connect() as conn:
+                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     async def close(self) -> None:
         await self.engine.dispose()

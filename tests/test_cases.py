@@ -241,7 +241,7 @@ async def test_the_smes_reply_goes_to_the_thread_and_reopens_the_case(store: Sto
     assert case.status == "open" and case.claimed_by == "console:alice"
     last = (await rows(store, kind="case_thread"))[-1]
     assert last.platform == "slack" and last.chat_id == "COFF"
-    assert last.payload["thread_ts"] == "111.222"
+    assert last.payload["case_id"] == case.id and last.payload["thread"] is True  # its thread
     assert "And is travel covered?" in last.payload["text"]
     # Someone else can't reply on this SME's case; nobody can once it is closed.
     assert "no longer available" in await Sme(core, "sme2", "1002", "Kai").press("csr:1")
@@ -305,7 +305,9 @@ async def published_case(store: Store) -> tuple[Core, Chat]:
 async def test_clarification_goes_once_to_every_interested_sme_without_personal_data(
         store: Store) -> None:
     core, alice = await published_case(store)
-    await alice.send("/dips clarify 1")
+    await alice.send("/dips clarify 1")  # a preview first: nothing is sent before Confirm
+    assert "jointly with a partner" in alice.text and not await rows(store, kind="clarification")
+    await alice.press_label("Confirm")
     assert "queued for 5 interested SMEs" in alice.text, alice.text
     sent = await rows(store, kind="clarification")
     chats = sorted(d.chat_id for d in sent)
@@ -341,6 +343,8 @@ async def test_clarification_needs_a_challenge_and_an_answer(store: Store) -> No
 async def test_officer_wording_is_kept_but_still_scrubbed(store: Store) -> None:
     _, alice = await published_case(store)
     await alice.send("/dips clarify 1 Will joint bids from Acme be accepted? --- Yes, they will.")
+    assert "Will joint bids from [organisation] be accepted?" in alice.text  # the preview
+    await alice.press_label("Confirm")
     sent = await rows(store, kind="clarification")
     assert "Question: Will joint bids from [organisation] be accepted?" in sent[0].payload["text"]
     assert "Answer: Yes, they will." in sent[0].payload["text"]

@@ -46,6 +46,24 @@ def test_match_bars(name: str) -> None:
     assert rate >= 0.90, f"hit@3 {rate:.1%}; misses:\n" + "\n".join(misses)
 
 
+def test_routing_set_match_cases() -> None:
+    """The routing set's `match` messages (long, friendly, often sharing no word with the
+    challenge) against its catalogue: hit@3, and nothing at all where `refs` is []."""
+    matcher = Matcher(load_catalogue(SHARED_EVAL / "routing_dev_challenges.yaml"))
+    cases = [c for c in yaml.safe_load((SHARED_EVAL / "routing_dev.yaml").read_text())["cases"]
+             if c["action"] == "match"]
+    assert cases
+    misses = []
+    for case in cases:
+        refs = [m.ref for m in matcher.match(case["q"])]
+        ok = bool(set(refs[:3]) & set(case["refs"])) if case["refs"] else refs == []
+        if not ok:
+            misses.append(f"{case['q']!r} -> {refs[:3]} (want {case['refs'] or 'nothing'})")
+    negatives = [c["q"] for c in cases if not c["refs"]]
+    assert negatives and not [m for m in misses if any(q[:40] in m for q in negatives)], misses
+    assert 1 - len(misses) / len(cases) >= 0.8, "\n".join(misses)
+
+
 def test_never_refs_are_really_not_open() -> None:
     """The holdout's `never` list must name challenges the catalogue marks closed/draft/expired."""
     catalogue, cases = SETS["holdout"]

@@ -125,8 +125,10 @@ def test_synonyms_widen_recall(matcher: Matcher) -> None:
 
 
 def test_synonyms_can_be_switched_off() -> None:
-    m = Matcher(CATALOGUE, synonyms=Synonyms(), today=TODAY)
+    m = Matcher(CATALOGUE, synonyms=Synonyms(), today=TODAY, meaning=False)
     assert m.match("elderly") == []
+    # Words alone no longer meet, but the meaning does.
+    assert refs(Matcher(CATALOGUE, synonyms=Synonyms(), today=TODAY).match("elderly"))[0] == "care"
 
 
 def test_short_queries(matcher: Matcher) -> None:

@@ -61,6 +61,7 @@ async def cmd_privacy_purge(args: argparse.Namespace, settings: Settings) -> int
         for identity in stale:
             await privacy.erase(session, await session.merge(identity), erased_by="retention")
         await audit(session, "cli", "privacy_purge", None, days=days, erased=len(stale))
+    await store.checkpoint()
     await store.close()
     print(f"erased the personal data of {len(stale)} SME(s) inactive for {days} days")
     return 0

@@ -5,9 +5,48 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Any, TextIO
+
+from tqdm import tqdm
 
 from bot.cli.common import open_cli_store
 from bot.settings import Settings
+from storage import deliveries
+from storage.models import Broadcast
+from storage.store import Store
+
+
+async def follow(store: Store, broadcast_id: int, every: float = 1.0,
+                 out: TextIO | None = None) -> int:
+    """Progress until every recipient is sent or given up: a live bar with rate and time left
+    on a terminal, a plain line at each change otherwise (logs, pipes)."""
+    out = out or sys.stdout
+    live = out.isatty()
+    bar: tqdm[Any] | None = None
+    last = None
+    while True:
+        async with store.session() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            counts = await deliveries.progress(session, broadcast_id)
+        assert broadcast is not None
+        sent, failed = counts.get("sent", 0), counts.get("failed", 0)
+        done = sent + failed
+        if live:
+            if bar is None:
+                bar = tqdm(total=broadcast.total, unit="msg", file=out, desc=f"broadcast {broadcast_id}")
+            bar.update(done - bar.n)
+            bar.set_postfix(failed=failed, refresh=True)
+        elif (sent, failed) != last:
+            out.write(f"broadcast {broadcast_id}: sent {sent}, failed {failed}, "
+                      f"pending {broadcast.total - done} of {broadcast.total}\n")
+            out.flush()
+        last = (sent, failed)
+        if done >= broadcast.total:
+            if bar is not None:
+                bar.close()
+            out.write(f"broadcast {broadcast_id} has finished: {sent} sent, {failed} failed\n")
+            return 0
+        await asyncio.sleep(every)
 
 
 async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
@@ -23,6 +62,8 @@ async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             async with store.session() as session:
                 text = await bc.status_text(session, int(target[1]))
+            if text and args.follow:
+                return await follow(store, int(target[1]))
             print(text or f"no broadcast {target[1]}")
             return 0 if text else 1
         ref = target[0].lower()

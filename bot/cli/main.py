@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from importlib import metadata
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.cli.admin import cmd_db_upgrade, cmd_privacy_purge, cmd_roles
 from bot.cli.broadcasts import cmd_broadcast
@@ -24,8 +27,16 @@ from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
 
 
+def _version() -> str:
+    try:
+        return metadata.version("dips-assistant")
+    except metadata.PackageNotFoundError:  # run from a checkout that isn't installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dips", description="DIPS Assistant")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Command, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
@@ -99,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
              "announce a challenge to subscribers (preview, then confirm), or "
              "`broadcast status ID` for a broadcast's progress")
     bc.add_argument("target", nargs="+", metavar="REF | status ID")
+    bc.add_argument("--follow", action="store_true",
+                    help="with status: show progress live until the broadcast has finished")
     bc.add_argument("--all", action="store_true", help="every subscriber, not only matching ones")
     bc.add_argument("--yes", action="store_true", help="send without asking to confirm")
     faq = sub.add_parser("faq", help="the FAQ knowledge base").add_subparsers(
@@ -129,9 +142,17 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(args.func(args, settings))
     except KeyboardInterrupt:
         return 130
-    except (OSError, ConnectionError) as exc:
-        print(f"dips: cannot reach the database ({exc.__class__.__name__}: {exc}); "
-              "check DIPS_DATABASE_URL", file=sys.stderr)
+    except OSError as exc:
+        if exc.filename:  # a file named on the command line, not the store
+            print(f"dips: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        else:
+            print(f"dips: cannot reach the database ({exc.__class__.__name__}: {exc}); "
+                  "check DIPS_DATABASE_URL", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:  # the server answered with an error: no such database, no access...
+        reason = str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__
+        print(f"dips: database error: {reason}; check DIPS_DATABASE_URL",
+              file=sys.stderr)
         return 1
 
 

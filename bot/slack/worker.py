@@ -119,16 +119,17 @@ class SlackWorker:
         if "text" not in payload:
             await self._finish(delivery, "failed", f"unknown payload for kind {delivery.kind}")
             return
+        # "thread_ts"/"reply_broadcast": rows queued by earlier versions, still honoured.
         channel, thread = self._channel(delivery.chat_id), payload.get("thread_ts")
         case_id = payload.get("case_id")
-        if case_id and payload.get("thread") and not thread:
-            # Queued before the case's notice was posted: find its thread now.
+        if case_id and payload.get("thread") and not thread:  # the case's thread, found now
             async with self.core.store.session() as session:
                 case = await get_case(session, int(case_id))
             if case is not None and case.slack_ts:
                 channel, thread = case.slack_channel or channel, case.slack_ts
         ts = await self._post([delivery], channel, [from_payload(payload)], thread_ts=thread,
-                              reply_broadcast=bool(payload.get("reply_broadcast")))
+                              reply_broadcast=bool(payload.get("also_in_channel")
+                                                   or payload.get("reply_broadcast")))
         if ts and case_id and not payload.get("thread"):  # a case's notice heads its thread
             async with self.core.store.session() as session:
                 await set_thread(session, int(case_id), channel, ts)

@@ -15,6 +15,19 @@ from storage.models import Identity, Organisation, Question
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|uk|eu|"
                   r"info|biz|dev|app|ai|tech)\b(?:/\S*)?", re.IGNORECASE)
+# Spelled out to dodge filters: "sam dot smith at acme dot co dot uk", "www dot acme dot com",
+# "sam (at) acme [dot] com".
+_DOT = r"\s*[\(\[]?\s*dot\s*[\)\]]?\s*"
+_AT = r"\s*[\(\[]?\s*(?:at|@)\s*[\)\]]?\s*"
+# "we are at acme dot com", "find us at ...": a place on the web, not someone's address.
+_NOT_A_MAILBOX = {"are", "is", "am", "be", "was", "were", "us", "me", "them", "him", "her", "it",
+                  "we", "you", "they", "look", "see", "find", "visit", "here", "there", "online",
+                  "website", "site", "available", "based", "found", "work", "works"}
+_SPELLED_EMAIL = re.compile(
+    rf"\b(?!(?:{'|'.join(sorted(_NOT_A_MAILBOX))})\b)[\w'-]+(?:{_DOT}[\w'-]+)*{_AT}"
+    rf"[\w-]+(?:{_DOT}[\w-]+)+\b", re.IGNORECASE)
+_SPELLED_URL = re.compile(rf"\b(?:www{_DOT})?[\w-]+(?:{_DOT}[\w-]+)*{_DOT}"
+                          r"(?:com|org|net|io|co|uk|eu|info|biz|dev|app|ai|tech)\b", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d ().-]{6,}\d(?![\w])")
 _LEGAL = re.compile(r"[\s,]+(?:ltd|limited|llc|llp|plc|inc|gmbh|sas|sa|srl|spa|ab|oy|as|bv|"
                     r"cic|co)\.?$", re.IGNORECASE)
@@ -53,6 +66,8 @@ def anonymise(text: str, asker: Asker, *, thorough: bool = True, patterns: bool 
     orgs = [*asker.organisations, *(_LEGAL.sub("", o) for o in asker.organisations)]
     text = _strip(text, list(asker.contacts), "[contact]")
     if patterns:
+        text = _SPELLED_EMAIL.sub("[email]", text)
+        text = _SPELLED_URL.sub("[link]", text)
         text = _EMAIL.sub("[email]", text)
         text = _URL.sub("[link]", text)
         text = _PHONE.sub(_phone, text)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 PERMISSION = "questions"  # every officer action on cases needs what listing them needs
 SEPARATOR = "\n---\n"  # between the question and the answer in `/dips clarify|suggest ID ...`
+FROM_FORM = "form:"  # before the case id: submitted from a form (or a preview's Confirm)
 MAX_TEXT = 3000
 
 
@@ -83,7 +84,7 @@ async def _for_officers(session: AsyncSession, case: Question, kind: str,
                         payload: dict[str, Any]) -> None:
     """Queue for the officers' channel (or the case's thread there). The row names the case's
     SME, though it goes to the channel, so erasing the SME (/forget) removes their words too."""
-    channel = case.slack_channel if payload.get("thread_ts") else deliveries.OFFICER_CHANNEL
+    channel = case.slack_channel if payload.get("thread") else None
     await deliveries.enqueue_to_chat(session, "slack", channel or deliveries.OFFICER_CHANNEL, kind,
                                      payload, identity_id=case.identity_id)
 
@@ -139,12 +140,11 @@ async def notice(session: AsyncSession, case: Question) -> Reply:
 
 async def to_thread(session: AsyncSession, case: Question, reply: Reply, kind: str = "case_thread",
                     also_in_channel: bool = False) -> None:
-    """Queue a message in the case's Slack thread (the worker finds the thread if not yet known)."""
+    """Queue a reply in the case's conversation (a thread where the platform has them): a
+    neutral payload naming the case; the Slack worker finds the thread from it."""
     payload: dict[str, Any] = {**to_payload(reply), "case_id": case.id, "thread": True}
     if also_in_channel:
-        payload["reply_broadcast"] = True
-    if case.slack_ts and case.slack_channel:
-        payload["thread_ts"] = case.slack_ts
+        payload["also_in_channel"] = True
     await _for_officers(session, case, kind, payload)
 
 
@@ -209,8 +209,9 @@ class Form:
     submit: str = field(default_factory=lambda: t("case.form.send"))
 
     def args(self, values: list[str]) -> str:
-        """The `/dips` arguments for the submitted values (in field order)."""
-        return f"{self.sub} {self.case_id}\n" + SEPARATOR.join(v.strip() for v in values)
+        """The `/dips` arguments for the submitted values (in field order), marked as coming
+        from a form, which showed the person the texts: a preview already confirmed."""
+        return f"{self.sub} {FROM_FORM}{self.case_id}\n" + SEPARATOR.join(v.strip() for v in values)
 
 
 async def case_form(core: Core, speaker: Speaker, data: str) -> Form | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from typing import Any
 
 from storage.models import Eoi, EoiVersion, StageChange
@@ -16,8 +17,10 @@ EOI_FIELDS = ("reference", "challenge", "department", "organisation", "size_band
 
 
 def csv_safe(value: Any) -> Any:
-    """Stop spreadsheet formula injection from user-typed text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Stop spreadsheet formula injection from user-typed text, look-alikes included (a
+    full-width ＝ or a small ﹦ is read as = by spreadsheets that normalise it)."""
+    if isinstance(value, str) and unicodedata.normalize("NFKC", value[:1])[:1] in (
+            "=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 IDLE_LIMIT = timedelta(days=1)
 STOP_WORDS = ("cancel", "stop", "quit", "exit")
+NAME_MAX = 100  # characters of a display name kept
 ASIDE_MAX = 120  # a short typed line ending in "?" is a question; a long one may be an answer
 UNAVAILABLE = t("kernel.unavailable")
 FAILED = t("kernel.failed")
@@ -48,6 +49,39 @@ class CoreConfig:
     team_contact: str = "the DIPS team"
     idle_limit: timedelta = IDLE_LIMIT
     retention_days: int = 730  # DIPS_RETENTION_DAYS, as the privacy notice states it
+
+
+def cleaned(speaker: Speaker) -> Speaker:
+    """Platform-supplied names are cleaned like typed text: no NUL, lone surrogate or
+    right-to-left override reaches the store or an officer's "From:" line."""
+    name = clean(speaker.display_name)[:NAME_MAX] if speaker.display_name else None
+    return Speaker(speaker.platform, speaker.user_id, speaker.chat_id, name or None)
+
+
+# What a driver says when the connection itself went (asyncpg's errors arrive as a plain DBAPIError).
+_LOST_WORDS = ("connection was closed", "connection is closed", "connection reset",
+               "terminating connection", "server closed the connection", "broken pipe")
+_LOST_NAMES = {"ConnectionDoesNotExistError", "ConnectionFailureError", "CannotConnectNowError",
+               "AdminShutdownError", "InterfaceError", "InternalClientError"}
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether an error means the connection went (reset, closed mid-operation, timed out):
+    transient, so the message is retried once on a fresh connection, then "temporarily
+    unavailable"; anything else is a real fault."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OperationalError | InterfaceError | OSError | ConnectionError
+                      | TimeoutError) or getattr(current, "connection_invalidated", False):
+            return True
+        if type(current).__name__ in _LOST_NAMES or any(
+                words in str(current).lower() for words in _LOST_WORDS):
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+    return False
 
 
 class Core:
@@ -85,9 +119,8 @@ class Core:
                 log.info("concurrent update for %s, retrying (%s)", message.speaker, type(exc).__name__)
                 if attempt == 2:
                     break
-            except (DBAPIError, OSError, ConnectionError) as exc:
-                lost = isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError)
-                if not (lost or getattr(exc, "connection_invalidated", False)):
+            except (DBAPIError, OSError, ConnectionError, TimeoutError) as exc:
+                if not connection_lost(exc):
                     log.exception("database error while handling a message")
                     break
                 if attempt == 0:  # a pooled connection dropped: the retry takes a fresh one
@@ -100,7 +133,7 @@ class Core:
         return [Reply(FAILED)]
 
     async def _handle_once(self, message: Incoming) -> list[Reply]:
-        speaker = message.speaker
+        speaker = cleaned(message.speaker)
         async with self.store.session() as session:
             if message.update_id is None:
                 loaded = await people.ensure_identity_with_state(
@@ -142,6 +175,12 @@ class Core:
         return current if current is not None and current.offer else None
 
     async def _dispatch(self, ctx: Ctx, message: Incoming) -> None:
+        try:
+            await self._route(ctx, message)
+        except Invalid as refused:  # a handler stopped before writing anything: say why
+            ctx.say(refused.text, *refused.rows)
+
+    async def _route(self, ctx: Ctx, message: Incoming) -> None:
         offer = self._offer(ctx.flow, ctx.step)
         action = message.command if message.command is not None else (
             message.button.partition(":")[0] if message.button is not None else None)
@@ -224,8 +263,8 @@ class Core:
             return
         try:
             await step.read(ctx, text)
-        except Invalid as problem:
-            ctx.say(problem.text, *(problem.rows or (CANCEL_ROW,)))
+        except Invalid as problem:  # asked again after this, so offer the way out
+            ctx.say(problem.text, *(problem.rows or ((CANCEL_ROW,) if ctx.flow else ())))
 
     async def _not_an_answer(self, ctx: Ctx, reads_stop_words: bool, step: Step,
                              text: str) -> bool:

@@ -22,6 +22,7 @@ from handlers.domain.buttons import (
     SuggestPreview,
 )
 from handlers.domain.cases import (
+    FROM_FORM,
     MAX_TEXT,
     PERMISSION,
     age,
@@ -32,7 +33,7 @@ from handlers.domain.cases import (
     to_thread,
 )
 from handlers.domain.outbound import notify, to_payload
-from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Dismiss, Resume
+from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Cancel, Dismiss, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
 from handlers.kernel.messages import Reply, buttons
@@ -65,7 +66,7 @@ class SuggestConfirm(CallbackData, prefix="csfy"):
 async def _case_arg(ctx: Ctx, args: str, usage: str) -> tuple[Question, str] | None:
     match = re.match(r"\s*(\S*)\s*(.*)\Z", args, re.DOTALL)
     ref, rest = (match.group(1), match.group(2)) if match else ("", "")
-    case_id = parse_id(ref.lstrip("#"))
+    case_id = parse_id(ref.removeprefix(FROM_FORM).lstrip("#"))
     if case_id is None:
         ctx.say(usage)
         return None
@@ -191,7 +192,10 @@ async def _answered_texts(ctx: Ctx, case: Question, rest: str) -> tuple[str, str
 
 
 async def clarify(ctx: Ctx, args: str) -> None:
-    """`/dips clarify CASE [question\\n---\\nanswer]`: publish to everyone interested."""
+    """`/dips clarify CASE [question\\n---\\nanswer]`: publish to everyone interested, once
+    the officer has seen exactly what will go (a preview to confirm, unless it came from a
+    form that showed it)."""
+    previewed = args.lstrip().startswith(FROM_FORM)
     found = await _case_arg(ctx, args, t("case.usage", command="clarify"))
     if found is None:
         return
@@ -206,6 +210,44 @@ async def clarify(ctx: Ctx, args: str) -> None:
     if published is None:
         return
     question, answer_text = published
+    if not previewed:
+        if ctx.flow is not None:
+            ctx.say(t("kernel.busy"), [(t("button.carry_on"), Resume())])
+            return
+        await ctx.begin(CONFIRM_CLARIFY, case=case.id, question=question, answer=answer_text)
+        return
+    await publish(ctx, case, question, answer_text)
+
+
+async def ask_confirm_clarify(ctx: Ctx) -> None:
+    ctx.say(t("case.preview_clarify", id=ctx.data.get("case"), question=ctx.data.get("question"),
+              answer=ctx.data.get("answer")),
+            [(t("case.confirm"), FlowChoice("confirm", "yes")), (t("button.cancel"), Cancel())])
+
+
+async def read_confirm_clarify(ctx: Ctx, text: str) -> None:
+    if not (ctx.pressed and text == "yes"):
+        ctx.say(t("case.press_confirm"))
+        await ctx.ask()
+        return
+    data = dict(ctx.data)
+    ctx.finish()
+    case = await store_cases.get_case(ctx.session, int(data.get("case", 0)))
+    if case is None:
+        ctx.say(t("case.expired"))
+    elif await store_cases.clarification_for_case(ctx.session, case.id) is not None:
+        ctx.say(t("case.already_published", id=case.id))
+    else:
+        await publish(ctx, case, str(data.get("question", "")), str(data.get("answer", "")))
+
+
+CONFIRM_CLARIFY = router.flow(Flow("clarify-confirm", action=PERMISSION, steps=(
+    Step("confirm", ask_confirm_clarify, read_confirm_clarify),)))
+
+
+async def publish(ctx: Ctx, case: Question, question: str, answer_text: str) -> None:
+    """Publish a confirmed clarification: recorded, queued once per interested SME, audited."""
+    assert case.challenge_id is not None
     challenge = await ctx.session.get(Challenge, case.challenge_id)
     assert challenge is not None
     recipients = await interested(ctx.session, challenge)
@@ -363,6 +405,7 @@ for _kind, _pressed, _prefix in ((Claim, claim, ""), (Answer, answer_button, "")
                                  (Details, show_case, ""), (Close, close_case, ""),
                                  (PublishPreview, preview_button, "p:"),
                                  (SuggestPreview, preview_button, "f:"),
-                                 (PublishConfirm, clarify, ""), (SuggestConfirm, suggest, "")):
+                                 (PublishConfirm, clarify, FROM_FORM),  # after its preview
+                                 (SuggestConfirm, suggest, "")):
     router.button(_kind, PERMISSION)(_by_id(_pressed, _prefix))
 router.flow(Flow(ANSWER_FLOW, action=PERMISSION, steps=(Step("text", prompt_answer, step_answer),)))

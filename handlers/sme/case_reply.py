@@ -7,13 +7,14 @@ handlers/officer/cases.py.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from handlers.domain import cases
 from handlers.domain.buttons import SmeReply
 from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
-from handlers.kernel.flows import Flow, Step
+from handlers.kernel.flows import Flow, Invalid, Step
 from handlers.kernel.messages import Reply
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
@@ -28,9 +29,24 @@ ASK_FLOW = "ask-officer"  # an SME's question on its way to an officer (handlers
 router = Router("sme.case_reply")
 
 
+FLOOD_WINDOW = timedelta(hours=1)
+FLOOD_LIMIT = 5  # questions an SME may pass to officers in FLOOD_WINDOW
+
+
 async def open_case(ctx: Ctx, text: str, related: tuple[Any, ...] = (),
                     challenge_ref: str | None = None, asked_for_person: bool = False) -> Question:
-    """File the SME's question as a case and queue its notice for the officers' channel."""
+    """File the SME's question as a case and queue its notice for the officers' channel.
+
+    Officers are people: the same question asked again while it is waiting is not filed twice,
+    and at most FLOOD_LIMIT questions an hour reach them from one SME (raises Invalid, which
+    the kernel says, before anything is written)."""
+    recent = await store_cases.recent_cases(ctx.session, ctx.identity.id,
+                                            ctx.core.clock() - FLOOD_WINDOW)
+    same = clean(text).casefold()
+    if any(c.status != "closed" and clean(c.text).casefold() == same for c in recent):
+        raise Invalid(t("case_reply.already_asked"))
+    if len(recent) >= FLOOD_LIMIT:
+        raise Invalid(t("case_reply.too_many"))
     return await cases.open_case(ctx.session, ctx.identity.id, text, related, challenge_ref,
                                  asked_for_person, ctx.core.answerer)
 

@@ -50,5 +50,6 @@ async def forget_button(ctx: Ctx, pressed: Forget) -> None:
     await records.erase(ctx.session, ctx.identity, erased_by="self")
     await audit(ctx.session, "self", "erasure", f"{ctx.identity.platform} identity")
     ctx.forget_state()  # the state row went with the identity
+    ctx.after_commit.append(ctx.core.store.checkpoint)  # no copy left in SQLite's log
     ctx.say(t("privacy.erased"))
 

@@ -14,6 +14,13 @@ from handlers.engines.matching.index import Matcher
 from storage.challenges import catalogue_stamp, list_challenges
 
 
+def _build(rows: Any, synonyms: Synonyms | None, today: date) -> Matcher:
+    """A new matcher with its meaning index built too, so no SME's query waits for it."""
+    matcher = Matcher(rows, synonyms, today)
+    matcher.meaning()
+    return matcher
+
+
 class CatalogueIndex:
     """A Matcher kept fresh for a running bot: rebuilt only when the catalogue changes.
 
@@ -55,8 +62,8 @@ class CatalogueIndex:
             else:
                 rows = None
             if rows is not None:
-                # Building is CPU work (up to ~1 s at 10,000 challenges); keep the loop free.
-                current = await asyncio.to_thread(Matcher, rows, self.synonyms, today)
+                # Building is CPU work (seconds at 10,000 challenges); keep the loop free.
+                current = await asyncio.to_thread(_build, rows, self.synonyms, today)
                 self._matcher, self._stamp = current, stamp
                 self.builds += 1
             self._checked = time.monotonic()
