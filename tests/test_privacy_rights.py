@@ -37,7 +37,8 @@ async def test_forget_erases_the_question_from_faq_suggestions_and_clarification
     """Finding 8: after /forget an FAQ suggestion no longer holds the SME's question."""
     core, alice = await published_case(store)
     await alice.send("/dips suggest 1")
-    await alice.send("/dips clarify 1")
+    await alice.send("/dips clarify 1")  # a preview, then Confirm
+    await alice.press_label("Confirm")
     assert "queued for" in alice.text
     assert any(THE_QUESTION in v for v in await every_value(store))
 
