@@ -11,11 +11,20 @@ import yaml
 PATH = Path(__file__).parent / "privacy.yaml"
 
 
+RETENTION_DAYS = 730  # DIPS_RETENTION_DAYS's default
+
+
 @dataclass(frozen=True)
 class Privacy:
     version: str
-    consent: str
-    notice: str
+    consent_text: str  # with {retention_days} to fill in: see consent() and notice()
+    notice_text: str
+
+    def consent(self, retention_days: int = RETENTION_DAYS) -> str:
+        return self.consent_text.format(retention_days=retention_days)
+
+    def notice(self, retention_days: int = RETENTION_DAYS) -> str:
+        return self.notice_text.format(retention_days=retention_days)
 
 
 @cache
@@ -24,4 +33,5 @@ def privacy() -> Privacy:
     missing = [k for k in ("version", "consent", "notice") if not str(data.get(k, "")).strip()]
     if missing:
         raise ValueError(f"{PATH}: missing {', '.join(missing)}")
-    return Privacy(str(data["version"]), data["consent"].strip(), data["notice"].strip())
+    texts = [str(data[k]).strip().replace("\n", "\n\n") for k in ("consent", "notice")]
+    return Privacy(str(data["version"]), *texts)

@@ -173,6 +173,18 @@ async def suggestions(session: AsyncSession, status: str | None = None) -> list[
     return list(await session.scalars(query))
 
 
+async def decide_suggestion(session: AsyncSession, suggestion_id: int,
+                            status: str) -> FaqSuggestion | None:
+    """Accept or reject a pending suggestion, once: None when there is none pending by that id."""
+    result = await session.execute(
+        update(FaqSuggestion).where(FaqSuggestion.id == suggestion_id,
+                                    FaqSuggestion.status == "pending")
+        .values(status=status).execution_options(synchronize_session=False))
+    if rowcount(result) != 1:
+        return None
+    return await session.get(FaqSuggestion, suggestion_id, populate_existing=True)
+
+
 async def recent_cases(session: AsyncSession, identity_id: int, since: datetime) -> list[Question]:
     """The cases one identity opened since a moment, newest first (for flood limits)."""
     return list(await session.scalars(

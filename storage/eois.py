@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.models import Challenge, Eoi, StageChange, utcnow
+from storage.models import Challenge, Contact, Eoi, Organisation, StageChange, utcnow
 from storage.sql import dialect_name
+from storage.versions import DETAILS, add_version, details_of
 
 
 class DuplicateEoi(Exception):
@@ -55,15 +58,25 @@ async def create_eoi(
     summary: str,
     actor: str,
     stage: str = "submitted",
+    details: dict[str, Any] | None = None,
 ) -> Eoi:
-    """Insert the EOI and its first stage; an existing one for the pair raises DuplicateEoi.
+    """Insert the EOI with its details as submitted (`details`: storage.versions.DETAILS),
+    its first version and its first stage; an existing one for the pair raises DuplicateEoi.
 
     ON CONFLICT DO NOTHING (both dialects) settles a concurrent duplicate in the same round
     trip as the insert, without the savepoint an IntegrityError would need on PostgreSQL.
     """
+    if details is None:  # a caller without a form: the profile as it is now
+        org = await session.get(Organisation, organisation_id)
+        contact = await session.get(Contact, contact_id)
+        details = details_of(
+            {"name": org.name, "size_band": org.size_band, "country": org.country,
+             "city": org.city, "website": org.website} if org else {},
+            {"name": contact.name, "email": contact.email} if contact else {})
     values = {"organisation_id": organisation_id, "challenge_id": challenge_id,
               "contact_id": contact_id, "identity_id": identity_id, "summary": summary,
-              "stage": stage}
+              "stage": stage, "version": 1,
+              **{key: details.get(key) for key in DETAILS}}
     eoi = await session.scalar(_INSERT_EOI[dialect_name(session)].values(**values))
     if eoi is None:  # the pair has one already (perhaps a replica's, a moment ago)
         existing = await find_eoi(session, organisation_id, challenge_id)
@@ -71,6 +84,7 @@ async def create_eoi(
             raise StaleDataError("an EOI insert conflicted with a row that is gone")
         raise DuplicateEoi(existing)
     session.add(StageChange(eoi_id=eoi.id, from_stage=None, to_stage=stage, actor=actor))
+    await add_version(session, eoi, "submitted", actor)
     return eoi
 
 

@@ -141,6 +141,16 @@ class Eoi(Base):
     stage: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The organisation and contact as submitted (its latest version, see EoiVersion): a later
+    # change to the SME's profile doesn't rewrite them unless the SME says so.
+    org_name: Mapped[str | None] = mapped_column(String(200))
+    size_band: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    website: Mapped[str | None] = mapped_column(String(300))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
     challenge: Mapped[Challenge] = relationship(lazy="raise")
@@ -182,6 +192,29 @@ class PendingStageMove(Base):
     note: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EoiVersion(Base):
+    """One version of an EOI's submitted details: 1 as first submitted, then each edit, an
+    amendment (from Exploration on), a re-submission or new organisation details applied."""
+
+    __tablename__ = "eoi_versions"
+    __table_args__ = (UniqueConstraint("eoi_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    eoi_id: Mapped[int] = mapped_column(ForeignKey("eois.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # submitted | edit | amendment | resubmitted | details
+    stage: Mapped[str] = mapped_column(String(30))  # the EOI's stage when this version was made
+    org_name: Mapped[str | None] = mapped_column(String(200))
+    size_band: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    website: Mapped[str | None] = mapped_column(String(300))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    summary: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Subscription(Base):

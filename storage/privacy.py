@@ -16,11 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     AuditEntry,
     CaseMessage,
+    Clarification,
     Consent,
     Contact,
     ConversationState,
     Delivery,
     Eoi,
+    EoiVersion,
+    FaqSuggestion,
     Identity,
     Organisation,
     Question,
@@ -51,6 +54,9 @@ async def export(session: AsyncSession, identity: Identity) -> dict[str, Any]:
         data["expressions_of_interest"] = [_row(e) for e in eois]
         data["stage_history"] = [_row(h) for h in await session.scalars(
             select(StageChange).where(StageChange.eoi_id.in_([e.id for e in eois])))]
+        data["eoi_versions"] = [_row(v) for v in await session.scalars(
+            select(EoiVersion).where(EoiVersion.eoi_id.in_([e.id for e in eois]))
+            .order_by(EoiVersion.eoi_id, EoiVersion.number))]
     data["subscription"] = [_row(s) for s in await session.scalars(
         select(Subscription).where(Subscription.identity_id == identity.id))]
     data["consents"] = [_row(c) for c in await session.scalars(
@@ -70,12 +76,15 @@ async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> No
     """Erase one identity and, when no other identity shares it, its organisation's details."""
     actor = f"{identity.platform}:{identity.external_id}"
     org_id = identity.organisation_id
+    await _erase_case_copies(session, identity.id)
     await session.execute(delete(Question).where(Question.identity_id == identity.id))
     await session.execute(update(Consent).where(Consent.identity_id == identity.id)
                           .values(identity_id=None, contact_id=None))
     await session.execute(update(Eoi).where(Eoi.identity_id == identity.id)
                           .values(identity_id=None))
     await session.execute(update(StageChange).where(StageChange.actor == actor)
+                          .values(actor="sme"))
+    await session.execute(update(EoiVersion).where(EoiVersion.actor == actor)
                           .values(actor="sme"))
     await session.execute(update(AuditEntry).where(AuditEntry.actor == actor)
                           .values(actor="sme"))
@@ -88,8 +97,21 @@ async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> No
         select(func.count()).select_from(Identity).where(Identity.organisation_id == org_id))
     if others:
         return
+    erased_name = f"{ERASED} #{org_id}"
+    org_eois = select(Eoi.id).where(Eoi.organisation_id == org_id)
+    # The details as submitted, on the EOI and in every version: the name, website, contact and
+    # proposal go; size, country and city stay for the impact figures.
     await session.execute(update(Eoi).where(Eoi.organisation_id == org_id)
-                          .values(summary=ERASED, contact_id=None))
+                          .values(summary=ERASED, contact_id=None, org_name=erased_name,
+                                  website=None, contact_name=None, contact_email=None))
+    await session.execute(update(EoiVersion).where(EoiVersion.eoi_id.in_(org_eois))
+                          .values(summary=ERASED, org_name=erased_name, website=None,
+                                  contact_name=None, contact_email=None))
+    eoi_ids = set(await session.scalars(org_eois))
+    for notice in await session.scalars(select(Delivery).where(
+            Delivery.kind == "eoi_version", Delivery.identity_id.is_(None))):
+        if notice.payload.get("eoi_id") in eoi_ids:  # the officers' notice quoted the proposal
+            await session.delete(notice)
     await session.execute(update(StageChange)
                           .where(StageChange.eoi_id.in_(select(Eoi.id).where(
                               Eoi.organisation_id == org_id)))
@@ -98,9 +120,27 @@ async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> No
         select(Contact.id).where(Contact.organisation_id == org_id))).values(contact_id=None))
     await session.execute(delete(Contact).where(Contact.organisation_id == org_id))
     await session.execute(update(Organisation).where(Organisation.id == org_id)
-                          .values(name=f"{ERASED} #{org_id}", website=None))
+                          .values(name=erased_name, website=None))
     session.add(AuditEntry(actor=erased_by, action="erasure", target=f"organisation:{org_id}",
                            detail={}))
+    await session.flush()
+
+
+async def _erase_case_copies(session: AsyncSession, identity_id: int) -> None:
+    """Copies of the SME's questions outside their cases: an officer's FAQ suggestion and a
+    published clarification keep the answer (the officer's words) but not the question, and
+    the clarification's announcements drop it too."""
+    cases = select(Question.id).where(Question.identity_id == identity_id)
+    await session.execute(update(FaqSuggestion).where(FaqSuggestion.case_id.in_(cases))
+                          .values(question=ERASED))
+    published = list(await session.scalars(
+        select(Clarification).where(Clarification.case_id.in_(cases))))
+    for row in published:
+        for sent in await session.scalars(select(Delivery).where(Delivery.kind == "clarification")):
+            text = str(sent.payload.get("text", ""))
+            if row.question and row.question in text:
+                sent.payload = {**sent.payload, "text": text.replace(row.question, ERASED)}
+        row.question = ERASED
     await session.flush()
 
 

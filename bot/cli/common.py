@@ -17,7 +17,8 @@ Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(council_contact_url=settings.council_contact_url,
                       team_contact=settings.team_contact,
-                      undo_window=timedelta(minutes=settings.undo_minutes))
+                      undo_window=timedelta(minutes=settings.undo_minutes),
+                      retention_days=settings.retention_days)
 
 
 async def open_cli_store(settings: Settings) -> Store:

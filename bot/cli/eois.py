@@ -1,15 +1,17 @@
-"""Expressions of interest: `dips eoi list` and `dips eoi export` (the officers' one export)."""
+"""Expressions of interest: `dips eoi list`, `dips eoi show` and `dips eoi export` (the
+officers' one export)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from bot.cli.common import open_cli_store
 from bot.settings import Settings
-from handlers.domain.export import eoi_csv, eoi_record
-from storage import eois
+from handlers.domain.export import eoi_csv, eoi_detail, eoi_record
+from storage import eois, versions
 from storage.audit import audit
 
 
@@ -36,4 +38,35 @@ async def cmd_eoi_export(args: argparse.Namespace, settings: Settings) -> int:
         await audit(session, "cli", "export", args.challenge, rows=len(rows))
     await store.close()
     print(f"wrote {len(rows)} expressions of interest to {args.csv}")
+    return 0
+
+
+async def cmd_eoi_show(args: argparse.Namespace, settings: Settings) -> int:
+    """One EOI: its submitted snapshot, its versions and its full history."""
+    digits = args.id.upper().removeprefix("EOI-").lstrip("0")
+    store = await open_cli_store(settings)
+    async with store.session() as session:
+        eoi = await eois.get_eoi(session, int(digits)) if digits.isdigit() else None
+        detail = None if eoi is None else eoi_detail(
+            eoi, await versions.versions(session, eoi.id), await eois.stage_history(session, eoi.id))
+    await store.close()
+    if detail is None:
+        print(f"dips: no expression of interest {args.id}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(detail, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{detail['reference']}  {detail['challenge']} ({detail['department']})  "
+          f"stage {detail['stage']}, version {detail['version']}")
+    for v in detail["versions"]:
+        print(f"\nVersion {v['number']} ({v['kind']}, at {v['stage']}, {v['at'][:16]}, by {v['by']})")
+        print(f"  Organisation: {v['organisation']} ({v['size_band']}), {v['city']}, {v['country']}"
+              f"; website {v['website'] or 'none'}")
+        print(f"  Contact: {v['contact_name'] or 'none'}, {v['contact_email'] or '-'}")
+        print(f"  Proposal: {v['summary']}")
+    print("\nHistory:")
+    for h in detail["history"]:
+        what = (f"{h['from'] or 'new'} -> {h['to']}" + (f": {h['note']}" if h["note"] else "")
+                if h["event"] == "stage" else f"version {h['number']} ({h['kind']})")
+        print(f"  {h['at'][:16]}  {what}  by {h['by']}")
     return 0

@@ -20,8 +20,9 @@ from bot.cli.challenges import (
     cmd_match,
 )
 from bot.cli.common import Command
-from bot.cli.eois import cmd_eoi_export, cmd_eoi_list
-from bot.cli.faq import cmd_ask, cmd_faq_suggestions
+from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
+from bot.cli.faq import cmd_ask
+from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
 from bot.cli.impact import cmd_impact
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
@@ -75,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     el = add("list", cmd_eoi_list, "list expressions of interest", eoi)
     el.add_argument("--challenge", metavar="REF")
     el.add_argument("--json", action="store_true")
+    es = add("show", cmd_eoi_show, "one expression of interest: its submitted details, its "
+             "versions and its full history (stage moves, edits, who and when)", eoi)
+    es.add_argument("id", metavar="ID", help="12 or EOI-000012")
+    es.add_argument("--json", action="store_true")
     ex = add("export", cmd_eoi_export, "export expressions of interest as CSV", eoi)
     ex.add_argument("--csv", required=True, metavar="FILE")
     ex.add_argument("--challenge", metavar="REF")
@@ -119,10 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--yes", action="store_true", help="send without asking to confirm")
     faq = sub.add_parser("faq", help="the FAQ knowledge base").add_subparsers(
         dest="sub", required=True)
-    fs = add("suggestions", cmd_faq_suggestions, "FAQ entries officers suggested from answered "
-             "questions, for review", faq)
+    fs = add("suggestions", cmd_faq_suggestions_or_review, "FAQ entries officers suggested "
+             "from answered questions, for review; `accept ID` writes a draft knowledge-base "
+             "file (never the live FAQ), `reject ID`", faq)
+    fs.add_argument("decision", nargs="?", choices=("accept", "reject"))
+    fs.add_argument("id", nargs="?", type=int, metavar="ID")
     fs.add_argument("--status", choices=("pending", "accepted", "rejected"))
     fs.add_argument("--json", action="store_true", help="one JSON object per line")
+    fs.add_argument("--drafts", default=str(DRAFTS), metavar="DIR",
+                    help=f"where an accepted suggestion's draft file goes (default {DRAFTS})")
     return parser
 
 

@@ -8,10 +8,11 @@ import io
 import unicodedata
 from typing import Any
 
-from storage.models import Eoi
+from storage.models import Eoi, EoiVersion, StageChange
+from storage.versions import shown_details
 
 EOI_FIELDS = ("reference", "challenge", "department", "organisation", "size_band", "country",
-              "city", "website", "contact_name", "contact_email", "stage", "summary",
+              "city", "website", "contact_name", "contact_email", "stage", "version", "summary",
               "created_at", "updated_at")
 
 
@@ -25,13 +26,14 @@ def csv_safe(value: Any) -> Any:
 
 
 def eoi_record(e: Eoi) -> dict[str, Any]:
-    """An EOI as plain values, one per EOI_FIELDS (JSON lines and CSV rows alike)."""
-    org, contact = e.organisation, e.contact
+    """An EOI as plain values, one per EOI_FIELDS (JSON lines and CSV rows alike): the details
+    as submitted (its latest version), never the SME's profile as it is today."""
+    d = shown_details(e)
     return {"reference": e.reference, "challenge": e.challenge.ref,
-            "department": e.challenge.department, "organisation": org.name,
-            "size_band": org.size_band, "country": org.country, "city": org.city,
-            "website": org.website, "contact_name": contact.name if contact else None,
-            "contact_email": contact.email if contact else None, "stage": e.stage,
+            "department": e.challenge.department, "organisation": d["org_name"],
+            "size_band": d["size_band"], "country": d["country"], "city": d["city"],
+            "website": d["website"], "contact_name": d["contact_name"],
+            "contact_email": d["contact_email"], "stage": e.stage, "version": e.version,
             "summary": e.summary, "created_at": e.created_at.isoformat(),
             "updated_at": e.updated_at.isoformat()}
 
@@ -44,3 +46,24 @@ def eoi_csv(rows: list[Eoi]) -> bytes:
     writer.writerows({k: csv_safe("" if v is None else v) for k, v in eoi_record(e).items()}
                      for e in rows)
     return out.getvalue().encode("utf-8")
+
+
+def eoi_detail(e: Eoi, versions: list[EoiVersion], history: list[StageChange]) -> dict[str, Any]:
+    """An EOI in full (`dips eoi show`): its current record, what was submitted first, every
+    version, and its history: stage moves and versions, oldest first."""
+    events: list[dict[str, Any]] = [
+        {"at": h.at.isoformat(), "event": "stage", "from": h.from_stage, "to": h.to_stage,
+         "by": h.actor, "note": h.note} for h in history]
+    events += [{"at": v.at.isoformat(), "event": "version", "number": v.number, "kind": v.kind,
+                "stage": v.stage, "by": v.actor} for v in versions]
+    events.sort(key=lambda event: (event["at"], event["event"] == "version"))
+    return {**eoi_record(e), "submitted": _version(versions[0]) if versions else None,
+            "versions": [_version(v) for v in versions], "history": events}
+
+
+def _version(v: EoiVersion) -> dict[str, Any]:
+    return {"number": v.number, "kind": v.kind, "stage": v.stage, "organisation": v.org_name,
+            "size_band": v.size_band, "country": v.country, "city": v.city,
+            "website": v.website, "contact_name": v.contact_name,
+            "contact_email": v.contact_email, "summary": v.summary, "by": v.actor,
+            "at": v.at.isoformat()}

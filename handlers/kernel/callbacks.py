@@ -115,6 +115,13 @@ class Resume(CallbackData, prefix="resume"):
     """"Carry on": ask the current step again."""
 
 
+class Held(CallbackData, prefix="held"):
+    """The answer to "is that your answer?" about a typed line held at `step`: use | leave."""
+
+    step: str
+    answer: str = ""
+
+
 class Cancel(CallbackData, prefix="cancel"):
     """Cancel whatever flow is open."""
 

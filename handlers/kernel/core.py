@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from handlers.kernel import callbacks
-from handlers.kernel.callbacks import CANCEL_ROW, Dismiss, FlowChoice, Resume
+from handlers.kernel.callbacks import CANCEL_ROW, Dismiss, FlowChoice, Held, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Invalid, Step
+from handlers.kernel.guard import COMMAND, REQUEST, odd_answer, wanted_command
 from handlers.kernel.messages import Incoming, Outbox, Reply, Speaker
 from handlers.kernel.roles import allowed, who_may
 from handlers.kernel.router import TOP, Registry, Router
@@ -48,6 +49,7 @@ class CoreConfig:
     team_contact: str = "the DIPS team"
     idle_limit: timedelta = IDLE_LIMIT
     undo_window: timedelta = timedelta(minutes=15)  # an officer's stage move (DIPS_UNDO_MINUTES)
+    retention_days: int = 730  # DIPS_RETENTION_DAYS, as the privacy notice states it
 
 
 def cleaned(speaker: Speaker) -> Speaker:
@@ -237,8 +239,15 @@ class Core:
         elif self.permitted(ctx, route.action):
             await route.handler(ctx, pressed)
 
-    async def answer_step(self, ctx: Ctx, text: str, pressed: bool = False) -> None:
-        """Hand typed text (or a pressed choice's value) to the current step of the flow."""
+    def describe(self, ctx: Ctx) -> str:
+        """The open form in words ("your expression of interest in “Food hubs”")."""
+        flow = self.registry.flows.get(ctx.flow or "")
+        return t(flow.title, **ctx.data) if flow is not None and flow.title else t("kernel.a_form")
+
+    async def answer_step(self, ctx: Ctx, text: str, pressed: bool = False,
+                          confirmed: bool = False) -> None:
+        """Hand typed text (or a pressed choice's value) to the current step of the flow;
+        `confirmed` is a held line the user said was their answer after all."""
         flow = self.registry.flows.get(ctx.flow or "")
         step = flow.step(ctx.step) if flow is not None else None
         if flow is None or step is None:  # a flow or step removed by an upgrade
@@ -249,23 +258,43 @@ class Core:
             ctx.finish()
             return
         ctx.pressed = pressed
-        said = clean(text)
-        if not pressed and said.strip(".!").lower() in STOP_WORDS and not flow.reads_stop_words:
-            await self.run_command(ctx, "cancel", "")
-            return
-        if (step.asides and not pressed and self.registry.aside is not None
-                and said.endswith("?") and len(said) <= ASIDE_MAX):
-            await self.registry.aside(ctx, said)  # answered where it can be; never stored
-            ctx.say(t("kernel.aside_retype"))
-            await ctx.ask()
+        ctx.data.pop("_held", None)  # a line held earlier: this one is what counts now
+        if not (pressed or confirmed) and await self._not_an_answer(ctx, flow.reads_stop_words,
+                                                                    step, text):
             return
         try:
             await step.read(ctx, text)
         except Invalid as problem:  # asked again after this, so offer the way out
             ctx.say(problem.text, *(problem.rows or ((CANCEL_ROW,) if ctx.flow else ())))
 
+    async def _not_an_answer(self, ctx: Ctx, reads_stop_words: bool, step: Step,
+                             text: str) -> bool:
+        """A typed line that is dealt with as something other than the step's answer: a stop
+        word, a short question (answered, never stored), or a line held to be confirmed."""
+        said = clean(text)
+        if said.strip(".!").lower() in STOP_WORDS and not reads_stop_words:
+            await self.run_command(ctx, "cancel", "")
+            return True
+        if (step.asides and self.registry.aside is not None and said.endswith("?")
+                and len(said) <= ASIDE_MAX):
+            await self.registry.aside(ctx, said)  # answered where it can be; never stored
+            ctx.say(t("kernel.aside_retype"))
+            await ctx.ask()
+            return True
+        if step.guard and (kind := odd_answer(said)) is not None:
+            self._hold(ctx, text, kind)  # never swallowed: confirmed before it is stored
+            return True
+        return False
 
-# ---- what the kernel answers itself: a choice in a flow, and "carry on" ----
+    def _hold(self, ctx: Ctx, text: str, kind: str) -> None:
+        ctx.data["_held"] = {"step": ctx.step, "text": text[:4000], "kind": kind}
+        step = ctx.step or ""
+        ctx.say(t(f"kernel.hold.{kind}", text=clean(text)[:200], form=self.describe(ctx)),
+                [(t("kernel.hold.use"), Held(step, "use"))],
+                [(t("kernel.hold.leave"), Held(step, "leave")), (t("button.carry_on"), Resume())])
+
+
+# ---- what the kernel answers itself: a choice in a flow, "carry on", a held line ----
 
 KERNEL = Router("kernel")
 
@@ -293,3 +322,24 @@ async def resume(ctx: Ctx, _: Resume) -> None:
 @KERNEL.button(Dismiss, action="dismiss")  # anyone shown a preview may drop it
 async def dismiss(ctx: Ctx, _: Dismiss) -> None:
     ctx.say(t("kernel.dismissed"))
+
+
+@KERNEL.button(Held, action="resume")  # the flow's own action is checked on the step
+async def held(ctx: Ctx, pressed: Held) -> None:
+    line = ctx.data.get("_held")
+    if ctx.flow is None or not isinstance(line, dict) or pressed.step != ctx.step \
+            or line.get("step") != ctx.step:
+        await flow_choice(ctx, FlowChoice("", ""))  # stale: say so, then where they are
+        return
+    if pressed.answer == "use":
+        await ctx.core.answer_step(ctx, str(line["text"]), confirmed=True)
+        return
+    form = ctx.core.describe(ctx)
+    ctx.finish()
+    ctx.say(t("kernel.hold.left", form=form))
+    text = str(line["text"])
+    name = wanted_command(text) if line.get("kind") in (COMMAND, REQUEST) else None
+    if name and ctx.core.registry.command(name) is not None:
+        await ctx.run(name)
+    elif ctx.core.registry.text is not None:
+        await ctx.core.registry.text(ctx, text)

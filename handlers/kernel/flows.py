@@ -3,7 +3,8 @@
 A flow is an ordered tuple of steps. The kernel asks a step (`Step.ask`), hands it the typed
 text or a pressed button's value (`Step.read`), checks the flow's action on every step, and
 owns what is common to all of them: resume, stale buttons, a question typed into a field
-(`asides`), stop words and offers that lapse. "What comes next" is the following step unless
+(`asides`), a typed line that may not be an answer at all (`guard`), stop words and offers
+that lapse. "What comes next" is the following step unless
 a step says otherwise (`ctx.next("consent")`); while one field is being edited, the flow goes
 back to `return_to` instead.
 """
@@ -39,6 +40,8 @@ class Step:
     asides: bool = False  # a short typed question is answered (FAQ), the step asked again
     offer: bool = False  # an offer: lapses quietly when the user does something else...
     keeps: tuple[str, ...] = ()  # ...except these commands or button prefixes
+    guard: bool = False  # free text: a line that reads as a command, a question, a change of
+    # mind or a request for something else is confirmed before it is stored (kernel/guard.py)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Flow:
     steps: tuple[Step, ...]
     reads_stop_words: bool = False  # "stop"/"cancel" typed are an answer, not a cancel
     return_to: str | None = None  # where an edit of one field goes back to
+    title: str = ""  # the wording key naming the form ("your EOI for {title}"), from its data
 
     def step(self, name: str | None) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
@@ -57,7 +61,8 @@ class Flow:
         return names[names.index(name) + 1] if name in names[:-1] else None
 
 
-def field(name: str, ask: Ask, parse: Parse, into: str, *, asides: bool = True) -> Step:
+def field(name: str, ask: Ask, parse: Parse, into: str, *, asides: bool = True,
+          guard: bool = True) -> Step:
     """A step that stores one checked value at `into` ("org.name") and goes on to the next."""
 
     async def read(ctx: Ctx, text: str) -> None:
@@ -69,7 +74,7 @@ def field(name: str, ask: Ask, parse: Parse, into: str, *, asides: bool = True) 
         target[key] = value
         await ctx.next()
 
-    return Step(name, ask, read, asides=asides)
+    return Step(name, ask, read, asides=asides, guard=guard)
 
 
 async def _maybe_await(value: Any) -> Any:

@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit": ADMINS,
     "publish": ADMINS,
     "broadcast": ADMINS,
+    "faq_review": ADMINS,  # accept (as a draft file) or reject officers' FAQ suggestions
 }
 
 

@@ -12,6 +12,7 @@ from handlers.kernel.validation import clean
 from handlers.officer.eois import ExportCsv
 from storage import challenges, eois
 from storage.models import Challenge
+from storage.versions import shown_details
 
 router = Router("officer.challenges")
 
@@ -83,9 +84,9 @@ async def challenge_detail(ctx: Ctx, args: str) -> None:
     if challenge.url:
         lines.append(t("officer_challenges.brief", url=challenge.url))
     lines += ["", challenge.summary[:1500], "", counts_text(counts)]
-    lines += [f"{e.reference} [{stage_label(e.stage)}] {e.organisation.name} "
-              f"({e.organisation.city}, {e.organisation.country}), {e.created_at:%d %b %Y}"
-              for e in rows[:100]]
+    shown = [(e, shown_details(e)) for e in rows[:100]]
+    lines += [f"{e.reference} [{stage_label(e.stage)}] {d['org_name']} "
+              f"({d['city']}, {d['country']}), {e.created_at:%d %b %Y}" for e, d in shown]
     if len(rows) > 100:
         lines.append(t("officer_challenges.first_100", total=len(rows), ref=challenge.ref))
     eoi_rows = [[(e.reference, OfficerEoi(e.id))] for e in rows[:20]]

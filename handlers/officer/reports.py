@@ -20,6 +20,7 @@ from handlers.officer.challenges import counts_text, deadline, sample_tag
 from storage import challenges, eois
 from storage.audit import audit
 from storage.cases import open_cases
+from storage.versions import shown_details
 
 router = Router("officer.reports")
 
@@ -109,9 +110,9 @@ async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -
                      title=t("reports.open_title", n=len(open_rows)))]
     week_ago = now - timedelta(days=7)
     recent = [e for e in await eois.list_eois(session) if e.created_at >= week_ago]
-    lines = [t("reports.recent_line", reference=e.reference, organisation=e.organisation.name,
-               city=e.organisation.city, ref=e.challenge.ref, date=e.created_at)
-             for e in recent[-10:]]
+    shown = [(e, shown_details(e)) for e in recent[-10:]]
+    lines = [t("reports.recent_line", reference=e.reference, organisation=d["org_name"],
+               city=d["city"], ref=e.challenge.ref, date=e.created_at) for e, d in shown]
     replies.append(Reply("\n".join(lines) or t("reports.none_recent"),
                          buttons(*[[(e.reference, OfficerEoi(e.id))] for e in recent[-5:]]),
                          title=t("reports.recent_title", n=len(recent))))

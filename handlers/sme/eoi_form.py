@@ -21,7 +21,7 @@ from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import check_email, check_text, check_website, clean
 from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MenuPick, MyEois
-from storage import challenges, eois, people
+from storage import challenges, eois, people, versions
 from storage.models import Challenge, eoi_reference
 
 SUMMARY_MIN, SUMMARY_MAX = 20, 1500
@@ -68,7 +68,7 @@ async def ask_profile(ctx: Ctx) -> None:
 
 
 async def ask_consent(ctx: Ctx) -> None:
-    ctx.say(privacy().consent, [(t("eoi.agree"), choice("consent", "yes")),
+    ctx.say(privacy().consent(ctx.core.config.retention_days), [(t("eoi.agree"), choice("consent", "yes")),
                                 (t("button.no_thanks"), choice("consent", "no"))],
             [(t("eoi.read_notice"), choice("consent", "notice"))])
 
@@ -150,6 +150,7 @@ def size_from_text(text: str) -> str | None:
 
 async def read_profile(ctx: Ctx, text: str) -> None:
     if text in ("use", "update"):
+        ctx.data["updating"] = text == "update"
         await ctx.next("summary" if text == "use" else "org_name")
     else:
         ctx.say(t("eoi.choose_button"))
@@ -182,7 +183,7 @@ async def read_summary(ctx: Ctx, text: str) -> None:
 async def read_consent(ctx: Ctx, text: str) -> None:
     said = clean(text).lower()
     if ctx.pressed and text == "notice":  # the full notice, then the same question again
-        ctx.say(privacy().notice, title=t("privacy.title"))
+        ctx.say(privacy().notice(ctx.core.config.retention_days), title=t("privacy.title"))
         await ctx.ask()
     elif text == "yes" or (not ctx.pressed and said in ("yes", "y", "i agree", "agree")):
         ctx.data["consent"] = privacy().version
@@ -197,11 +198,43 @@ async def read_consent(ctx: Ctx, text: str) -> None:
 
 async def read_confirm(ctx: Ctx, text: str) -> None:
     if text == "submit":
+        if ctx.data.get("updating") and "apply" not in ctx.data:
+            others = await others_to_ask(ctx)
+            if others:  # new details: for this EOI only, unless the SME says otherwise
+                ctx.data["others"] = others
+                await ctx.next("apply")
+                return
         await submit(ctx)
     elif text == "edit":
         await ctx.next("edit")
     else:
         ctx.say(t("eoi.use_confirm_buttons"))
+        await ctx.ask()
+
+
+async def others_to_ask(ctx: Ctx) -> list[list]:
+    """The SME's other open EOIs whose submitted details differ from the form's new ones."""
+    new = versions.details_of(ctx.data["org"], ctx.data["contact"])
+    return [[e.id, e.reference, e.challenge.title[:80]]
+            for e in await domain_eois.other_open_eois(ctx.session, ctx.identity.organisation_id)
+            if e.challenge.ref != ctx.data.get("ref") and versions.current_details(e) != new]
+
+
+async def ask_apply(ctx: Ctx) -> None:
+    lines = "\n".join(t("eoi.apply_line", reference=ref, title=title)
+                      for _, ref, title in ctx.data.get("others", []))
+    ctx.say(t("eoi.ask.apply", lines=lines),
+            [(t("eoi.apply_no"), choice("apply", "no"))],
+            [(t("eoi.apply_yes"), choice("apply", "yes"))], CANCEL_ROW)
+
+
+async def read_apply(ctx: Ctx, text: str) -> None:
+    said = clean(text).lower().strip(" .!")
+    if text in ("yes", "no") or said in ("yes", "y", "no", "n"):
+        ctx.data["apply"] = said.startswith("y")
+        await submit(ctx)
+    else:
+        ctx.say(t("eoi.choose_button"))
         await ctx.ask()
 
 
@@ -218,7 +251,7 @@ async def read_edit(ctx: Ctx, text: str) -> None:
 
 # ---- the form: every step, in order ----
 
-FORM = Flow("eoi", action="interest", return_to="confirm", steps=(
+FORM = Flow("eoi", action="interest", return_to="confirm", title="eoi.form_title", steps=(
     Step("profile", ask_profile, read_profile),
     field("org_name", asks("org_name", title=True), text_answer("org_name", 2, 200), "org.name"),
     Step("size", asks("size", *[[(t(f"eoi.size.{k}"), choice("size", k))] for k in SIZES]),
@@ -231,10 +264,11 @@ FORM = Flow("eoi", action="interest", return_to="confirm", steps=(
           website_answer, "org.website"),
     field("contact_name", asks("contact_name"), text_answer("contact_name", 2, 200), "contact.name"),
     field("email", asks("email"), email_answer, "contact.email"),
-    Step("summary", asks("summary", title=True), read_summary, asides=True),
+    Step("summary", asks("summary", title=True), read_summary, asides=True, guard=True),
     Step("consent", ask_consent, read_consent),
     Step("confirm", ask_confirm, read_confirm),
     Step("edit", ask_edit, read_edit),
+    Step("apply", ask_apply, read_apply),
 ))
 router.flow(FORM)
 # The fields an SME can change from the summary before submitting (labels: eoi.field.<name>).
@@ -304,7 +338,9 @@ async def submit(ctx: Ctx) -> None:
     if challenge is None:
         ctx.finish()
         return
-    form = Submission(data["org"], data["contact"], data["summary"], data.get("consent"))
+    apply_to = tuple(other[0] for other in data.get("others", [])) if data.get("apply") else ()
+    form = Submission(data["org"], data["contact"], data["summary"], data.get("consent"),
+                      apply_to)
     try:
         eoi = await domain_eois.submit(ctx.session, ctx.identity, challenge, form, ctx.actor)
     except domain_eois.DuplicateEoi as dup:

@@ -27,6 +27,9 @@ def menu_rows(ctx: Ctx) -> tuple[Row, ...]:
 
 @router.command("start")
 async def start(ctx: Ctx, args: str) -> None:
+    if ctx.flow is not None:  # coming back to an open form: name it, never a fresh start
+        await menu(ctx, "")
+        return
     if args:  # deep link from an announcement: /start <challenge-ref>
         from handlers.sme.challenges import details, visible_challenge
 
@@ -45,7 +48,7 @@ async def help_(ctx: Ctx, args: str) -> None:
 @router.command("menu")
 async def menu(ctx: Ctx, args: str) -> None:
     if ctx.flow is not None:
-        ctx.say(t("menu.in_the_middle"),
+        ctx.say(t("menu.in_the_middle", form=ctx.core.describe(ctx)),
                 [(t("button.carry_on"), Resume()), (t("menu.cancel_it"), Cancel())])
         return
     ctx.say(t("menu.what_next"), *menu_rows(ctx))

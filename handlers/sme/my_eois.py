@@ -14,6 +14,7 @@ from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MyEois
 from handlers.sme.eoi_form import SUMMARY_MAX, SUMMARY_MIN
 from storage import eois
 from storage.models import Eoi
+from storage.versions import shown_details
 
 router = Router("sme.my_eois")
 
@@ -79,11 +80,12 @@ async def show_eoi(ctx: Ctx, eoi_id: int) -> None:
     elif eoi.stage == "withdrawn" and eoi.challenge.is_open(ctx.today):
         rows.append([(t("my.register_again"), Interest(eoi.challenge.ref))])
     rows.append([(t("my.all"), EOI_LIST)])
-    contact = eoi.contact
+    d = shown_details(eoi)
     ctx.say(t("my.one", reference=eoi.reference, title=eoi.challenge.title,
               stage=stage_label(eoi.stage), registered=f"{eoi.created_at:%d %b %Y}",
-              contact=f"{contact.name}, {contact.email}" if contact else t("my.no_contact"),
-              proposal=eoi.summary), *rows)
+              contact=f"{d['contact_name']}, {d['contact_email']}" if d["contact_name"]
+              else t("my.no_contact"), proposal=eoi.summary)
+            + (t("my.version", version=eoi.version) if eoi.version > 1 else ""), *rows)
 
 
 # ---- editing the proposal ----
@@ -99,13 +101,19 @@ async def read_new_summary(ctx: Ctx, text: str) -> None:
         raise Invalid(error)
     eoi = await own_eoi(ctx, int(ctx.data.get("eoi_id", 0)))
     ctx.finish()
-    if eoi is None or not await domain_eois.edit_summary(eoi, str(value)):
+    if eoi is None:
         return
-    ctx.say(t("my.updated", reference=eoi.reference), [(t("button.view_it"), MyEois(eoi.id))])
+    version = await domain_eois.edit_summary(ctx.session, eoi, str(value), ctx.actor)
+    if version is None:
+        ctx.say(t("my.cant_edit", reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
+        return
+    ctx.say(t("my.amended" if version.kind == "amendment" else "my.updated",
+              reference=eoi.reference, number=version.number),
+            [(t("button.view_it"), MyEois(eoi.id))])
 
 
-EDIT = router.flow(Flow("eoi-edit", action="my", steps=(
-    Step("summary", ask_new_summary, read_new_summary),)))
+EDIT = router.flow(Flow("eoi-edit", action="my", title="my.form_title", steps=(
+    Step("summary", ask_new_summary, read_new_summary, guard=True),)))
 
 
 @router.button(EditProposal, action="my")
@@ -121,7 +129,9 @@ async def start_edit(ctx: Ctx, pressed: EditProposal) -> None:
         return
     ctx.goto(EDIT.name, "summary", eoi_id=eoi.id)
     ctx.say(t("my.current", reference=eoi.reference, proposal=eoi.summary, low=SUMMARY_MIN,
-              high=SUMMARY_MAX), CANCEL_ROW)
+              high=SUMMARY_MAX)
+            + (t("my.amendment_note", reference=eoi.reference, stage=stage_label(eoi.stage))
+               if domain_eois.amending(eoi) else ""), CANCEL_ROW)
 
 
 # ---- withdrawing ----

@@ -24,7 +24,8 @@ class Forget(CallbackData, prefix="forget"):
 
 @router.command("privacy")
 async def notice(ctx: Ctx, args: str) -> None:
-    ctx.say(t("privacy.notice", notice=privacy().notice), title=t("privacy.title"))
+    ctx.say(t("privacy.notice", notice=privacy().notice(ctx.core.config.retention_days)),
+            title=t("privacy.title"))
 
 
 @router.command("mydata")

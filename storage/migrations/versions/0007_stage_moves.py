@@ -6,7 +6,7 @@ stage_changes gains `message` (what the SME was told, apart from the standard no
 pending_stage_moves holds a move an officer has previewed and not yet confirmed.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
