@@ -18,7 +18,8 @@ close behind it. Measured before keeping each use (dev, holdout and routing sets
 the words already match): as a re-ranker of the lexical results (score + a * similarity) it
 bought nothing (top-1 71/71 with a = 0 and 0.5) and cost top-1 hits as its weight grew (70/71 at
 a = 1, 69/71 at a = 2), so it is not used that way. As the fallback where the words find
-nothing it recovers 6 of the routing set's 8 colloquial descriptions; at this floor one
+nothing it recovers 7 of the routing set's 8 colloquial descriptions (one through the long-description
+floor below); at this floor one
 holdout description that should match nothing ("blockchain payments for crypto exchanges",
 0.47 to the council-tax challenge, carried by "payments") is matched, and raising the floor
 above it would lose half of the recoveries.
@@ -37,6 +38,15 @@ from handlers.engines.matching.text import GENERIC, STOPWORDS, stem, words
 MIN_SIMILARITY = 0.39  # the best challenge's cosine similarity to the query, topic words only
 CLOSE_BEHIND = 0.04  # further challenges only within this of the best
 MIN_WORDS = 1  # topic words the query needs (after the drops above) to be matched by meaning
+# A long description averages many words, most of them about the business rather than the
+# challenge, so its cosine to the right challenge is lower however right it is ("our platform
+# matches people who need support at home with vetted personal assistants paid through direct
+# payments", 0.35 to adult social care). From LONG_WORDS topic words on, a lower floor is enough
+# when the best challenge is also clearly ahead of the runner-up. The short off-topic
+# descriptions in the sets (3-5 topic words, up to 0.37) stay under the ordinary floor.
+LONG_WORDS = 8
+LONG_MIN_SIMILARITY = 0.34
+LONG_LEAD = 0.04  # the best challenge's lead over the runner-up needed at the lower floor
 # Words of conversation rather than topic: asking whether something fits, not what we do.
 FILLER = frozenset(
     """anything something everything list ours us like thing things kind sort stuff bit lot
@@ -101,7 +111,10 @@ class MeaningIndex:
         top = top[np.argsort(-sims[top])]
         best = float(sims[top[0]])
         if best < MIN_SIMILARITY:
-            return []
+            runner_up = float(sims[top[1]]) if k > 1 else 0.0
+            if not (len(said) >= LONG_WORDS and best >= LONG_MIN_SIMILARITY
+                    and best - runner_up >= LONG_LEAD):
+                return []
         keep = [int(i) for i in top if sims[i] >= best - CLOSE_BEHIND]
         # Why: the SME's own words that lean most towards each challenge (at most three).
         unique = list(dict.fromkeys(said))
