@@ -19,10 +19,10 @@ the words already match): as a re-ranker of the lexical results (score + a * sim
 bought nothing (top-1 71/71 with a = 0 and 0.5) and cost top-1 hits as its weight grew (70/71 at
 a = 1, 69/71 at a = 2), so it is not used that way. As the fallback where the words find
 nothing it recovers 7 of the routing set's 8 colloquial descriptions (one through the long-description
-floor below); at this floor one
-holdout description that should match nothing ("blockchain payments for crypto exchanges",
-0.47 to the council-tax challenge, carried by "payments") is matched, and raising the floor
-above it would lose half of the recoveries.
+floor below). At this floor one holdout description that should match nothing ("blockchain
+payments for crypto exchanges", 0.47 to the council-tax challenge, carried by "payments") would
+be matched, and raising the floor above it would lose half of the recoveries: the one-word
+check below (SHORT_KEEP) refuses it instead.
 """
 
 from __future__ import annotations
@@ -47,6 +47,13 @@ MIN_WORDS = 1  # topic words the query needs (after the drops above) to be match
 LONG_WORDS = 8
 LONG_MIN_SIMILARITY = 0.34
 LONG_LEAD = 0.04  # the best challenge's lead over the runner-up needed at the lower floor
+# A short description must not rest on one word: "blockchain payments for crypto exchanges" is
+# 0.47 to the council-tax challenge through "payments" alone, 0.26 without it. Up to SHORT_WORDS
+# topic words (from 2), the query less its word leaning most to the best challenge must keep
+# this share of the similarity. The right challenge for a colloquial description is found by
+# several of its words together, and a long one may well hinge on its one specific word.
+SHORT_WORDS = 5
+SHORT_KEEP = 0.6
 # Words of conversation rather than topic: asking whether something fits, not what we do.
 FILLER = frozenset(
     """anything something everything list ours us like thing things kind sort stuff bit lot
@@ -119,6 +126,12 @@ class MeaningIndex:
         # Why: the SME's own words that lean most towards each challenge (at most three).
         unique = list(dict.fromkeys(said))
         leaning = self.model.embed(unique) @ self.matrix[keep].T
+        if 2 <= len(unique) <= SHORT_WORDS:
+            strongest = unique[int(np.argmax(leaning[:, 0]))]
+            rest = [w for w in said if w != strongest]
+            without = self.model.embed([" ".join(rest)])[0]
+            if float(self.matrix[keep[0]] @ without) < SHORT_KEEP * best:
+                return []
         hits = []
         for col, i in enumerate(keep):
             order = np.argsort(-leaning[:, col])[:3]
