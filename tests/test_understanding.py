@@ -48,10 +48,15 @@ async def test_selling_to_the_council_gets_the_finding_opportunities_answer(chat
     assert "Conflicts of interest" not in chat.text
 
 
-async def test_a_description_of_the_business_is_matched(chat):
-    await chat.send("we make apps for care homes, anything for us?")
+@pytest.mark.parametrize(("said", "ref"), [
+    ("we make apps for care homes, anything for us?", "adult-social-care"),
+    ("we run a minibus hire firm with an online booking system", "community-transport-hubs"),
+    ("our community kitchen turns surplus veg into cheap meals", "food-hubs"),
+])
+async def test_a_description_of_the_business_is_matched(chat, said, ref):
+    await chat.send(said)
     assert "matched on:" in chat.text
-    assert "ch:adult-social-care" in buttons(chat)
+    assert f"ch:{ref}" in buttons(chat)
     assert "Source:" not in chat.text
 
 
