@@ -73,6 +73,12 @@ async def test_new_details_for_a_second_eoi_leave_the_first_as_submitted(core, s
     await chat.send("/my 1")
     assert "Jane Smith, jane@acme.example.com" in chat.text
     assert await officer_notices(store) == []  # nothing changed on the first: nothing to tell
+    async with store.session() as session:  # officers see it as submitted too
+        await set_role(session, "console", "officer-1", "officer")
+    officer = Chat(core, user="officer-1")
+    await officer.send("/dips eoi 1")
+    assert "Jane Smith, jane@acme.example.com" in officer.text and "Bob Jones" not in officer.text
+    assert "acme.example.com" in officer.text
 
 
 async def test_new_details_applied_to_other_open_eois_when_the_sme_says_so(core, store):

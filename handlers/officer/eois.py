@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers.domain.buttons import OfficerEoi, StageMove
 from handlers.domain.export import eoi_csv
+from handlers.domain.notices import EoiVersions
 from handlers.domain.stages import next_stages, stage_label
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
@@ -15,6 +16,7 @@ from handlers.kernel.validation import clean
 from handlers.officer.stages import eoi_id as eoi_id_of
 from storage import challenges, eois
 from storage.audit import audit
+from storage.versions import shown_details
 
 router = Router("officer.eois")
 
@@ -30,10 +32,11 @@ async def list_eois(ctx: Ctx, args: str) -> None:
     if not rows:
         ctx.say(t("officer_eois.none_for", ref=ref) if ref else t("officer_eois.none"))
         return
+    shown = [(e, shown_details(e)) for e in rows[-50:]]  # as submitted, not the latest profile
     lines = [t("officer_eois.line", reference=e.reference, stage=stage_label(e.stage),
-               organisation=e.organisation.name, city=e.organisation.city,
-               country=e.organisation.country, ref=e.challenge.ref)
-             for e in rows[-50:]]
+               organisation=d["org_name"], city=d["city"], country=d["country"],
+               ref=e.challenge.ref)
+             for e, d in shown]
     if len(rows) > 50:
         lines.append(t("officer_eois.latest", shown=50, total=len(rows)))
     ctx.say(t("officer_eois.list", lines="\n".join(lines)))
@@ -48,15 +51,16 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
         ctx.say(t("officer_eois.not_found_usage", ref=clean(args)[:20], usage=usage)
                 if args.strip() else usage)
         return
-    org, contact = eoi.organisation, eoi.contact
+    d = shown_details(eoi)  # the details as submitted (or as the SME last amended them)
     history = await eois.stage_history(ctx.session, eoi.id)
     none = t("my.no_contact")
     lines = [f"{eoi.reference}: {eoi.challenge.title} [{eoi.challenge.ref}]",
              t("officer_eois.stage", stage=stage_label(eoi.stage)),
-             t("officer_eois.organisation", name=org.name, size=org.size_band, city=org.city,
-               country=org.country),
-             t("officer_eois.website", website=org.website or none),
-             t("contact", contact=contact.name + ", " + contact.email if contact else none),
+             t("officer_eois.organisation", name=d["org_name"], size=d["size_band"],
+               city=d["city"], country=d["country"]),
+             t("officer_eois.website", website=d["website"] or none),
+             t("contact", contact=f"{d['contact_name']}, {d['contact_email']}"
+               if d["contact_name"] else none),
              t("officer_eois.proposal", summary=eoi.summary), "", t("history")]
     for h in history:
         lines.append(t("officer_eois.history_line", at=h.at,
@@ -70,7 +74,7 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
             lines.append("   " + t("stage_move.history_undone", at=h.undone_at, actor=h.undone_by))
     moves = [(stage_label(s)[:30], StageMove(eoi.id, f"{s}@{eoi.stage}"))
              for s in next_stages(eoi.stage)]
-    ctx.say("\n".join(lines), moves)
+    ctx.say("\n".join(lines), moves, [(t("versions.button"), EoiVersions(eoi.id))])
 
 
 @router.button(OfficerEoi, action="eoi")
