@@ -48,3 +48,22 @@ async def test_a_fed_up_message_offers_an_officer(tg: Harness) -> None:
     text = await tg.say("this is useless, who do i actually talk to")
     assert "DIPS officer" in text
     assert tg.fake.button(USER, "Yes, ask an officer")
+
+
+@pytest.mark.parametrize(("said", "expect"), [
+    ("how do i bid for council work", "Where to find contract opportunities"),
+    ("how do i sell to the council", "Where to find contract opportunities"),
+    ("hello, hope you are well, we are a small design agency and wanted to ask how long the "
+     "accelerator lasts and whether it costs anything", "accelerator"),
+    ("we run a minibus hire firm with an online booking system", "community transport"),
+    ("our community kitchen turns surplus veg into cheap meals", "food hubs"),
+])
+async def test_the_issues_other_examples_through_telegram(tg: Harness, said: str, expect: str) -> None:
+    text = await tg.say(said)
+    assert expect.lower() in text.lower(), text
+    assert "Conflicts of interest" not in text and "didn't catch" not in text
+
+
+async def test_two_questions_get_two_answers_through_telegram(tg: Harness) -> None:
+    text = await tg.say("how long does the accelerator last? and how do i register on find a tender?")
+    assert text.count("Source:") >= 2, text
