@@ -32,7 +32,8 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.settings import Settings
 from bot.telegram.inbound import PLATFORM, PerUserOrder, to_incoming
-from bot.telegram.intake import MAX_BODY, UNAVAILABLE, BadUpdate, Intake, parse_update
+from bot.telegram.intake import MAX_BODY, BadUpdate, Intake, parse_update
+from bot.telegram.intake import UNAVAILABLE as STORE_UNAVAILABLE
 from bot.telegram.pacing import retry_seconds
 from bot.telegram.render import NO_PREVIEW, Part, keyboard, render
 from bot.telegram.transport import AiohttpRequest
@@ -178,7 +179,7 @@ class TelegramAdapter:
         # Answered once handled: a process that dies first never said it had the update, so
         # Telegram sends it again; a store that could not take it asks for it again too.
         outcome = await self.intake.through_webhook(update, self.app.update_queue)
-        return web.Response(status=503 if outcome == UNAVAILABLE else 200)
+        return web.Response(status=503 if outcome == STORE_UNAVAILABLE else 200)
 
     # ---- one update ----
 
@@ -205,7 +206,7 @@ class TelegramAdapter:
         finally:
             if answering is not None:
                 await answering
-            self.intake.finished(update, UNAVAILABLE if unavailable else outcome)
+            self.intake.finished(update, STORE_UNAVAILABLE if unavailable else outcome)
             for observer in self.observers:
                 observer(update.update_id, outcome)
 

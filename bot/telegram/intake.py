@@ -21,6 +21,7 @@ import collections
 import contextlib
 import json
 import logging
+from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
@@ -47,6 +48,8 @@ def parse_update(body: bytes, bot: Bot) -> Update:
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise BadUpdate("no integer update_id")
+    if not 0 <= update_id < 2**63:  # the store keeps it in a signed 64-bit column
+        raise BadUpdate("an update_id out of range")
     try:
         update = Update.de_json(data, bot)
     except RecursionError as exc:
@@ -55,7 +58,50 @@ def parse_update(body: bytes, bot: Bot) -> Update:
         raise BadUpdate(f"malformed update {update_id} ({type(exc).__name__})") from exc
     if update is None:
         raise BadUpdate("empty update")
+    if not _well_formed(update):
+        raise BadUpdate(f"malformed update {update_id} (fields of the wrong type)")
     return update
+
+
+def _user(user: Any, optional: bool = True) -> bool:
+    if user is None:
+        return optional
+    return isinstance(user.id, int) and all(
+        isinstance(getattr(user, name, None), str | None)
+        for name in ("first_name", "last_name", "username"))
+
+
+def _chat(chat: Any) -> bool:
+    return chat is not None and isinstance(chat.id, int) and isinstance(chat.type, str)
+
+
+def _message(message: Any) -> bool:
+    """PTB builds objects without checking Telegram's required fields or their types."""
+    if message is None:
+        return True
+    try:
+        entities = list(message.entities or ()) + list(message.caption_entities or ())
+        return (_chat(message.chat) and _user(message.from_user)
+                and isinstance(message.text, str | None) and isinstance(message.caption, str | None)
+                and all(isinstance(e.offset, int) and isinstance(e.length, int)
+                        and isinstance(e.type, str) for e in entities))
+    except (AttributeError, TypeError):
+        return False
+
+
+def _well_formed(update: Update) -> bool:
+    try:
+        query, member = update.callback_query, update.my_chat_member
+        return (all(_message(m) for m in (update.message, update.edited_message,
+                                          update.channel_post, update.edited_channel_post))
+                and (query is None or (_user(query.from_user, optional=False)
+                                       and _message(query.message)
+                                       and isinstance(query.id, str)))
+                and (member is None or (_chat(member.chat)
+                                        and _user(member.from_user, optional=False)
+                                        and isinstance(member.new_chat_member.status, str))))
+    except (AttributeError, TypeError):
+        return False
 
 
 class Intake:
