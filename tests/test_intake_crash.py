@@ -89,6 +89,7 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(
         webhook = (f"http://127.0.0.1:{port}/telegram/hook", port)
     sent: list[dict[str, Any]] = []
     senders: list[asyncio.Task[None]] = []
+    first = second = None
     try:
         first = await start_run(tmp_path, db_url, fake, "first.log", webhook)
         await until(lambda: _ready(fake, mode), 60, "the first process to start")
@@ -127,6 +128,10 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(
     finally:
         for task in senders:
             task.cancel()
+        for process in (first, second):  # never leave a process behind a failed test
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
         await fake.stop()
     async with store.session() as session:
         ids = set(await session.scalars(select(ProcessedUpdate.update_id)
