@@ -42,6 +42,7 @@ class Step:
     keeps: tuple[str, ...] = ()  # ...except these commands or button prefixes
     guard: bool = False  # free text: a line that reads as a command, a question, a change of
     # mind or a request for something else is confirmed before it is stored (kernel/guard.py)
+    editable: bool = False  # the user may come back to it from a summary (a form's "edit" menu)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Flow:
 
 
 def field(name: str, ask: Ask, parse: Parse, into: str, *, asides: bool = True,
-          guard: bool = True) -> Step:
+          guard: bool = True, editable: bool = True) -> Step:
     """A step that stores one checked value at `into` ("org.name") and goes on to the next."""
 
     async def read(ctx: Ctx, text: str) -> None:
@@ -74,7 +75,7 @@ def field(name: str, ask: Ask, parse: Parse, into: str, *, asides: bool = True,
         target[key] = value
         await ctx.next()
 
-    return Step(name, ask, read, asides=asides, guard=guard)
+    return Step(name, ask, read, asides=asides, guard=guard, editable=editable)
 
 
 async def _maybe_await(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """The expression-of-interest form: every step declared once, in FORM, in the order asked.
 
-Adding a field is one entry in FORM (a `field(...)`, with its question and, if SMEs may edit
-it from the summary, `EDITABLE`) plus its sentences in content/wording/sme.yaml.
+Adding a field is one entry in FORM (a `field(...)`: its question, how its answer is read and
+checked, where it is stored; editable from the summary unless it says otherwise) plus its
+sentences in content/wording/sme.yaml.
 """
 
 from __future__ import annotations
@@ -255,7 +256,7 @@ FORM = Flow("eoi", action="interest", return_to="confirm", title="eoi.form_title
     Step("profile", ask_profile, read_profile),
     field("org_name", asks("org_name", title=True), text_answer("org_name", 2, 200), "org.name"),
     Step("size", asks("size", *[[(t(f"eoi.size.{k}"), choice("size", k))] for k in SIZES]),
-         read_size, asides=True),
+         read_size, asides=True, editable=True),
     field("country", asks("country", [(c, choice("country", c)) for c in COUNTRIES[:3]],
                           [(c, choice("country", c)) for c in COUNTRIES[3:]]),
           country_answer, "org.country"),
@@ -264,7 +265,8 @@ FORM = Flow("eoi", action="interest", return_to="confirm", title="eoi.form_title
           website_answer, "org.website"),
     field("contact_name", asks("contact_name"), text_answer("contact_name", 2, 200), "contact.name"),
     field("email", asks("email"), email_answer, "contact.email"),
-    Step("summary", asks("summary", title=True), read_summary, asides=True, guard=True),
+    Step("summary", asks("summary", title=True), read_summary, asides=True, guard=True,
+         editable=True),
     Step("consent", ask_consent, read_consent),
     Step("confirm", ask_confirm, read_confirm),
     Step("edit", ask_edit, read_edit),
@@ -272,7 +274,7 @@ FORM = Flow("eoi", action="interest", return_to="confirm", title="eoi.form_title
 ))
 router.flow(FORM)
 # The fields an SME can change from the summary before submitting (labels: eoi.field.<name>).
-EDITABLE = ("org_name", "size", "country", "city", "website", "contact_name", "email", "summary")
+EDITABLE = tuple(s.name for s in FORM.steps if s.editable)
 
 
 # ---- starting and submitting ----
