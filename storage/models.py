@@ -125,7 +125,19 @@ class Challenge(Base):
         return self.status == "open" and (self.closes is None or self.closes >= today)
 
 
-class Eoi(Base):
+class SubmittedDetails:
+    """The organisation and contact fields an EOI keeps as submitted, and each version too."""
+
+    org_name: Mapped[str | None] = mapped_column(String(200))
+    size_band: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    website: Mapped[str | None] = mapped_column(String(300))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+
+
+class Eoi(SubmittedDetails, Base):
     """An expression of interest: one organisation, one challenge."""
 
     __tablename__ = "eois"
@@ -141,15 +153,8 @@ class Eoi(Base):
     stage: Mapped[str] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # The organisation and contact as submitted (its latest version, see EoiVersion): a later
-    # change to the SME's profile doesn't rewrite them unless the SME says so.
-    org_name: Mapped[str | None] = mapped_column(String(200))
-    size_band: Mapped[str | None] = mapped_column(String(20))
-    country: Mapped[str | None] = mapped_column(String(100))
-    city: Mapped[str | None] = mapped_column(String(100))
-    website: Mapped[str | None] = mapped_column(String(300))
-    contact_name: Mapped[str | None] = mapped_column(String(200))
-    contact_email: Mapped[str | None] = mapped_column(String(254))
+    # The organisation and contact as submitted (SubmittedDetails; its latest version, see
+    # EoiVersion): a later change to the SME's profile doesn't rewrite them unless the SME says so.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship(lazy="raise")
@@ -194,7 +199,7 @@ class PendingStageMove(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EoiVersion(Base):
+class EoiVersion(SubmittedDetails, Base):
     """One version of an EOI's submitted details: 1 as first submitted, then each edit, an
     amendment (from Exploration on), a re-submission or new organisation details applied."""
 
@@ -205,13 +210,6 @@ class EoiVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))  # submitted | edit | amendment | resubmitted | details
     stage: Mapped[str] = mapped_column(String(30))  # the EOI's stage when this version was made
-    org_name: Mapped[str | None] = mapped_column(String(200))
-    size_band: Mapped[str | None] = mapped_column(String(20))
-    country: Mapped[str | None] = mapped_column(String(100))
-    city: Mapped[str | None] = mapped_column(String(100))
-    website: Mapped[str | None] = mapped_column(String(300))
-    contact_name: Mapped[str | None] = mapped_column(String(200))
-    contact_email: Mapped[str | None] = mapped_column(String(254))
     summary: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
