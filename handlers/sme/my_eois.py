@@ -70,6 +70,15 @@ async def own_eoi(ctx: Ctx, eoi_id: int) -> Eoi | None:
     return eoi
 
 
+async def live_eoi(ctx: Ctx, eoi_id: int, ended: str) -> Eoi | None:
+    """One of the SME's own EOIs that hasn't ended; otherwise say why (`ended`: a my.* key)."""
+    eoi = await own_eoi(ctx, eoi_id)
+    if eoi is not None and eoi.stage in END_STAGES:
+        ctx.say(t(ended, reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
+        return None
+    return eoi
+
+
 async def show_eoi(ctx: Ctx, eoi_id: int) -> None:
     eoi = await own_eoi(ctx, eoi_id)
     if eoi is None:
@@ -118,11 +127,8 @@ EDIT = router.flow(Flow("eoi-edit", action="my", title="my.form_title", steps=(
 
 @router.button(EditProposal, action="my")
 async def start_edit(ctx: Ctx, pressed: EditProposal) -> None:
-    eoi = await own_eoi(ctx, pressed.eoi_id)
+    eoi = await live_eoi(ctx, pressed.eoi_id, "my.cant_edit")
     if eoi is None:
-        return
-    if eoi.stage in END_STAGES:
-        ctx.say(t("my.cant_edit", reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
         return
     if ctx.flow is not None:
         ctx.say(t("kernel.busy"), [(t("button.carry_on"), Resume())])
@@ -138,11 +144,8 @@ async def start_edit(ctx: Ctx, pressed: EditProposal) -> None:
 
 @router.button(Withdraw, action="my")
 async def ask_withdraw(ctx: Ctx, pressed: Withdraw) -> None:
-    eoi = await own_eoi(ctx, pressed.eoi_id)
+    eoi = await live_eoi(ctx, pressed.eoi_id, "my.already")
     if eoi is None:
-        return
-    if eoi.stage in END_STAGES:
-        ctx.say(t("my.already", reference=eoi.reference, stage=stage_label(eoi.stage).lower()))
         return
     ctx.say(t("my.confirm_withdraw", reference=eoi.reference, title=eoi.challenge.title),
             [(t("my.yes_withdraw"), WithdrawYes(eoi.id)), (t("button.no_keep_it"), MyEois(eoi.id))])
