@@ -49,10 +49,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": STAFF,
     "impact": STAFF,
     "dashboard": STAFF,
+    "draft": STAFF,  # draft a challenge, edit it, submit it for approval
+    "assess": STAFF,  # score an EOI of their departments' challenges
+    "ranking": STAFF,
+    "feedback": STAFF,  # review, then send, feedback to an SME not selected
     # admins
     "audit": ADMINS,
     "publish": ADMINS,
     "broadcast": ADMINS,
+    "approve": ADMINS,  # approve or send back a draft challenge (never one's own)
     "faq_review": ADMINS,  # accept (as a draft file) or reject officers' FAQ suggestions
 }
 
