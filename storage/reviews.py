@@ -23,7 +23,7 @@ async def drafts(session: AsyncSession) -> list[tuple[Challenge, ChallengeReview
         select(Challenge, ChallengeReview)
         .join(ChallengeReview, ChallengeReview.challenge_id == Challenge.id)
         .where(ChallengeReview.state != "published").order_by(ChallengeReview.drafted_at))
-    return [(c, r) for c, r in rows.tuples()]
+    return [(row[0], row[1]) for row in rows]
 
 
 async def reviews(session: AsyncSession) -> list[tuple[Challenge, ChallengeReview]]:
@@ -31,4 +31,4 @@ async def reviews(session: AsyncSession) -> list[tuple[Challenge, ChallengeRevie
     rows = await session.execute(
         select(Challenge, ChallengeReview)
         .join(ChallengeReview, ChallengeReview.challenge_id == Challenge.id))
-    return [(c, r) for c, r in rows.tuples()]
+    return [(row[0], row[1]) for row in rows]

@@ -96,7 +96,8 @@ async def ranking(session: AsyncSession, challenge_id: int, ref: str) -> list[Ra
     for a in await assessments.assessments_for(session, challenge_id):
         if a.eoi_id in rows and all(c.key in a.scores for c in criteria):
             rows[a.eoi_id].totals.append(total(criteria, a.scores))
-    return sorted(rows.values(), key=lambda r: (r.score is None, -(r.score or 0), r.eoi.id))
+    # Rounded for ordering: equal scores reached by different sums tie exactly (then EOI number).
+    return sorted(rows.values(), key=lambda r: (r.score is None, -round(r.score or 0, 9), r.eoi.id))
 
 
 # ---- feedback to an SME not selected ----

@@ -49,7 +49,7 @@ def _preview(c: Challenge) -> str:
               "tags": ", ".join(c.tags)}
     return "\n".join((
         t("drafts.shown", title=c.title, ref=c.ref, department=c.department,
-          closes=c.closes.isoformat() if c.closes else t("drafts.no_date"),
+          closes=c.closes.isoformat() if c.closes else t("officer_challenges.no_closing_date"),
           budget=c.budget or "-", contact=c.contact or "-", tags=", ".join(c.tags)),
         t("drafts.matched_by", terms=", ".join(drafts.derived_terms(fields)) or "-")))
 

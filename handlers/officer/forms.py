@@ -53,7 +53,7 @@ def draft_form(challenge_fields: dict[str, str] | None = None, ref: str = "") ->
                          multiline=name == "summary", optional=name not in drafts.REQUIRED,
                          max_length=drafts.LIMITS.get(name, 600), hint=t(f"drafts.hint.{name}"))
                    for name in drafts.FIELDS)
-    return OfficerForm("draft", ref, t("drafts.form_title"), t("drafts.form_save"), fields,
+    return OfficerForm("draft", ref, t("drafts.new_button"), t("drafts.form_save"), fields,
                        t("drafts.form_intro"))
 
 
@@ -94,8 +94,8 @@ async def form_for(core: Core, speaker: Speaker, kind: str, context: str) -> Off
             found = await drafts.find(session, context)
             if found.challenge is None:
                 return None
-            return OfficerForm("sendback", found.challenge.ref, t("drafts.sendback_title"),
-                               t("drafts.sendback_submit"),
+            return OfficerForm("sendback", found.challenge.ref, t("drafts.sendback_button"),
+                               t("drafts.sendback_button"),
                                (Field("comment", t("drafts.sendback_label"), multiline=True,
                                       max_length=1000),),
                                t("drafts.sendback_intro", title=found.challenge.title))
