@@ -17,8 +17,8 @@ from storage.officer_models import Assessment
 from storage.store import Store
 from tests.fake_slack import action_body, command_body
 from tests.test_impact import seed
-from tests.test_slack import Harness
 from tests.test_slack import (
+    Harness,
     fake,  # noqa: F401 (fixture)
     slack,  # noqa: F401 (fixture)
 )
@@ -104,6 +104,7 @@ async def test_score_modal_and_forged_scores_from_another_department(
                                 "errors": {"s_team": "Give a whole number from 1 to 5."}}
     status, body = await slack.post(submission(view["private_metadata"],
                                                {**scores, "c_fit": "Right on the brief"}, "UFOOD"))
+    assert status == 200 and "errors" not in body
     await slack.fake.wait_for(lambda: [c for c in slack.fake.calls_to("chat.postEphemeral")
                                        if "scores for EOI" in json.dumps(c)])
     async with store.session() as session:
