@@ -117,7 +117,8 @@ class SlackAdapter:
         speaker = Speaker(PLATFORM, body["user_id"], chat_id=body.get("channel_id"),
                           display_name=body.get("user_name"))
         sub, _, rest = str(body.get("text", "")).strip().partition(" ")
-        if sub.lower() in ("draft", "score") and (sub.lower() == "score") == bool(rest.strip()) \
+        if sub.lower() in ("draft", "score", "workshop") \
+                and (sub.lower() != "draft") == bool(rest.strip()) \
                 and " " not in rest.strip() and await open_form(
                     self, self.client, str(body.get("trigger_id", "")), speaker,
                     body.get("channel_id"), sub.lower(), rest.strip()):

@@ -95,7 +95,7 @@ def register(adapter: SlackAdapter) -> None:
         state = view.get("state", {}).get("values", {})
         values = {block: str((fields.get(block) or {}).get("value") or "")
                   for block, fields in state.items() if isinstance(fields, dict)}
-        found = problems(kind, values, adapter.core.today())
+        found = problems(kind, values, adapter.core.clock())
         if found:  # shown under each field; the modal stays open and nothing is written
             await ack(response_action="errors", errors={k: v[:150] for k, v in found.items()})
             return

@@ -29,3 +29,19 @@ class AssessEoi(CallbackData, prefix="asx"):
 # prefix -> the form kind (handlers/officer/forms.py) a press opens.
 FORM_KINDS = {DraftNew.prefix: "draft", DraftEdit.prefix: "draft",
               DraftSendBack.prefix: "sendback", AssessEoi.prefix: "score"}
+
+
+class WorkshopNew(CallbackData, prefix="wsn"):
+    """Create an exploration workshop for a challenge."""
+
+    ref: str
+
+
+FORM_KINDS[WorkshopNew.prefix] = "workshop"
+
+
+class WorkshopAnswer(CallbackData, prefix="wsa"):
+    """An SME's answer to a workshop invitation: yes | no | maybe (handlers/sme/workshops.py)."""
+
+    invite_id: int
+    answer: str

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "mydata": EVERYONE,
     "forget": EVERYONE,
     "dismiss": EVERYONE,  # Cancel on a preview: nothing to undo
+    "workshop_answer": EVERYONE,  # an invited SME's answer (only theirs: checked on the invite)
     # council officers (and admins)
     "dips": STAFF,
     "eois": STAFF,
@@ -53,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "assess": STAFF,  # score an EOI of their departments' challenges
     "ranking": STAFF,
     "feedback": STAFF,  # review, then send, feedback to an SME not selected
+    "workshop": STAFF,  # exploration workshops: create, invite, attendance
     # admins
     "audit": ADMINS,
     "publish": ADMINS,

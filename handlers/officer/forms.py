@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
-from handlers.domain import assessment, drafts
-from handlers.domain.departments import may_see_eoi
+from handlers.domain import assessment, drafts, workshops
+from handlers.domain.departments import may_see_eoi, scope_of
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Speaker
 from handlers.kernel.roles import allowed
 from handlers.kernel.text import t
-from storage import eois, people
+from storage import challenges, eois, people
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class OfficerForm:
     intro: str = ""
 
 
-ACTIONS = {"draft": "draft", "sendback": "approve", "score": "assess"}
+ACTIONS = {"draft": "draft", "sendback": "approve", "score": "assess", "workshop": "workshop"}
+WORKSHOP_FIELDS = ("date", "time", "place", "capacity")
 
 
 def draft_form(challenge_fields: dict[str, str] | None = None, ref: str = "") -> OfficerForm:
@@ -90,6 +91,15 @@ async def form_for(core: Core, speaker: Speaker, kind: str, context: str) -> Off
                                "tags": ", ".join(c.tags),
                                "closes": c.closes.isoformat() if c.closes else "",
                                "budget": c.budget or "", "contact": c.contact or ""}, c.ref)
+        if kind == "workshop":
+            challenge = await challenges.get_challenge(session, context)
+            if challenge is None or not (await scope_of(session, identity)).covers(
+                    challenge.department):
+                return None
+            return OfficerForm("workshop", challenge.ref, t("workshops.form_title"),
+                               t("workshops.form_save"),
+                               tuple(Field(k, t(f"workshops.field.{k}"), max_length=300)
+                                     for k in WORKSHOP_FIELDS), t("workshops.form_intro"))
         if kind == "sendback":
             found = await drafts.find(session, context)
             if found.challenge is None:
@@ -106,10 +116,15 @@ async def form_for(core: Core, speaker: Speaker, kind: str, context: str) -> Off
         return score_form(eoi.id, eoi.reference, criteria)
 
 
-def problems(form_kind: str, values: dict[str, str], today: date) -> dict[str, str]:
+def problems(form_kind: str, values: dict[str, str], now: datetime) -> dict[str, str]:
     """{field key: the problem in words}; empty when the answers can be submitted."""
+    today = now.date()
     if form_kind == "draft":
         return {k: t(v) for k, v in drafts.problems(values, today).items()}
+    if form_kind == "workshop":
+        found = workshops.problems(values.get("date", ""), values.get("time", ""),
+                                   values.get("place", ""), values.get("capacity", ""), now)
+        return {k: t(v) for k, v in found.items()}
     if form_kind == "sendback":
         return {} if values.get("comment", "").strip() else {"comment": t("drafts.comment_needed")}
     if form_kind == "score":
@@ -123,6 +138,9 @@ def to_args(form_kind: str, context: str, values: dict[str, str]) -> str:
     if form_kind == "draft":
         return ("draft " + (f"edit {context} " if context else "")
                 + json.dumps({k: v for k, v in values.items() if k in drafts.FIELDS}))
+    if form_kind == "workshop":
+        day, at, place, capacity = (" ".join(values.get(k, "").split()) for k in WORKSHOP_FIELDS)
+        return f"workshop {context} {day} {at} {capacity} {place}"
     if form_kind == "sendback":
         return f"sendback {context} {values.get('comment', '')}"
     scores = {k[2:]: v for k, v in values.items() if k.startswith("s_")}
