@@ -245,3 +245,45 @@ async def test_scores_outside_1_to_5_are_refused(store: Store) -> None:
     assert "Fit to the challenge" in one.text
     async with store.session() as session:
         assert await session.scalar(select(func.count()).select_from(Challenge)) > 0
+
+
+# ---- the impact report's early-stage measures ----
+
+async def test_the_impact_report_counts_the_early_stages(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from handlers.domain.impact import build_report
+    from storage.officer_models import ChallengeReview, Workshop, WorkshopInvite
+
+    core = await _core(store)
+    author = await _staff(store, core, "author", "officer", "Planning and Development")
+    approver = await _staff(store, core, "approver", "admin")
+    await author.send(DRAFT)
+    await author.send("/dips submit cleaner-air-near-schools")
+    await approver.send("/dips approve cleaner-air-near-schools")
+    scorer = await _staff(store, core, "scorer", "officer", FOOD)
+    await scorer.send("/dips score 1 fit=4 innovation=3 feasibility=2 team=4 social=3")
+    now = datetime.now(UTC)
+    async with store.session() as session:
+        review = await session.get(ChallengeReview, (await challenges.get_challenge(
+            session, "cleaner-air-near-schools")).id)  # type: ignore[union-attr]
+        assert review is not None
+        review.drafted_at = now - timedelta(days=3)  # drafted three days before publication
+        food = await challenges.get_challenge(session, "food-hubs")
+        assert food is not None
+        held = Workshop(challenge_id=food.id, starts_at=now - timedelta(days=1), place="Room 1",
+                        capacity=10, created_by="console:scorer")
+        later = Workshop(challenge_id=food.id, starts_at=now + timedelta(days=9), place="Room 2",
+                         capacity=10, created_by="console:scorer")
+        session.add_all([held, later])
+        await session.flush()
+        session.add_all([WorkshopInvite(workshop_id=held.id, eoi_id=1, answer="yes", attended=True),
+                         WorkshopInvite(workshop_id=later.id, eoi_id=1, answer="yes")])
+    async with store.session() as session:
+        report = await build_report(session)
+    early = report.early
+    assert early.challenges_by_department == {"Planning and Development": 1}  # samples left out
+    assert early.published_from_drafts == 1 and early.median_days_to_publication == 3.0
+    assert early.eois_assessed == 1 and early.workshops_held == 1 and early.smes_attending == 1
+    assert "Exploration workshops held: 1, SMEs attending: 1" in report.to_text()
+    assert "eois_assessed,,1" in report.to_csv().decode()
