@@ -162,6 +162,15 @@ async def test_approved_for_a_date_is_published_when_it_comes(store: Store) -> N
     async with store.session() as session:
         c = await challenges.get_challenge(session, "cleaner-air-near-schools")
         assert c is not None and c.status == "draft"
+        from datetime import UTC, datetime
+
+        from handlers.domain.drafts import publish_due
+        assert await publish_due(session, datetime(2098, 12, 31, tzinfo=UTC)) == []
+        assert [p.ref for p in await publish_due(session, datetime(2099, 1, 1, tzinfo=UTC))] == [
+            "cleaner-air-near-schools"]
+    async with store.session() as session:
+        c = await challenges.get_challenge(session, "cleaner-air-near-schools")
+        assert c is not None and c.status == "open"
 
 
 # ---- assessment, ranking, feedback ----
@@ -216,6 +225,12 @@ async def test_feedback_never_includes_a_comment_the_officer_removed(store: Stor
     await two.send("/dips score 1 " + json.dumps(form))
     await one.send("/dips ranking food-hubs")
     assert "EOI-000001" in one.text and "spread 1.90" in one.text  # .3*3 + .2*2 + .2*3
+    await one.send("/dips export food-hubs")
+    files = [r.attachment for r in one.replies if r.attachment is not None]
+    assert len(files) == 2 and files[1].filename.startswith("dips-ranking-food-hubs")
+    ranking_rows = files[1].content.decode().splitlines()
+    assert ranking_rows[1].startswith("1,EOI-000001,Other Org Ltd,submitted,")
+    assert ranking_rows[1].endswith(",2,1.90,yes")
     await one.send("/dips feedback 1")
     assert "hasn't been marked not selected" in one.text
     async with store.session() as session:

@@ -15,7 +15,7 @@ from storage import departments, people
 from storage.models import Challenge
 from storage.officer_models import Assessment
 from storage.store import Store
-from tests.fake_slack import action_body, command_body
+from tests.fake_slack import action_body, command_body, event_body
 from tests.test_impact import seed
 from tests.test_slack import (
     Harness,
@@ -110,3 +110,22 @@ async def test_score_modal_and_forged_scores_from_another_department(
     async with store.session() as session:
         rows = list(await session.scalars(select(Assessment)))
     assert [(r.assessor, r.comments) for r in rows] == [("slack:UFOOD", {"fit": "Right on the brief"})]
+
+
+async def test_app_home_offers_drafting_and_the_button_opens_the_form(
+        slack: Harness, store: Store) -> None:  # noqa: F811
+    await seed(store)
+    await _grant(store, "UHOME", "officer", "Environment")
+    status, _ = await slack.post(event_body({"type": "app_home_opened", "user": "UHOME",
+                                             "channel": "D1", "tab": "home"}, event_id="EvHOME17"))
+    assert status == 200
+    published = await slack.fake.wait_for(lambda: slack.fake.calls_to("views.publish"))
+    buttons = [e for b in published[-1]["view"]["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if e["value"] == "drn:"]
+    assert buttons and buttons[0]["action_id"].startswith(FORM_ACTION)
+    payload = json.loads(urllib.parse.parse_qs(action_body("drn:", action_id=buttons[0]["action_id"],
+                                                           user="UHOME"))["payload"][0])
+    payload["container"] = {"type": "view", "view_id": "V1"}  # pressed in App Home
+    await slack.post(urllib.parse.urlencode({"payload": json.dumps(payload)}))
+    opened = await slack.fake.wait_for(lambda: slack.fake.calls_to("views.open"))
+    assert opened[-1]["view"]["callback_id"] == FORM_CALLBACK

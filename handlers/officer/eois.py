@@ -3,9 +3,10 @@ CSV export. Stage moves themselves are handlers/officer/stages.py."""
 
 from __future__ import annotations
 
+from handlers.domain import assessment
 from handlers.domain.buttons import OfficerEoi, StageMove
 from handlers.domain.departments import may_see_eoi, scope_of
-from handlers.domain.export import eoi_csv
+from handlers.domain.export import eoi_csv, ranking_csv
 from handlers.domain.notices import EoiVersions
 from handlers.domain.stages import next_stages, stage_label
 from handlers.kernel.callbacks import CallbackData
@@ -108,6 +109,12 @@ async def export(ctx: Ctx, args: str) -> None:
     else:
         text = t("officer_eois.exported_one", n=n) if n == 1 else t("officer_eois.exported_many", n=n)
     ctx.say(text, attachment=Attachment(name, eoi_csv(rows), "text/csv"))
+    challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
+    ranked = await assessment.ranking(ctx.session, challenge.id, challenge.ref) if challenge else []
+    if any(r.score is not None for r in ranked):  # assessed: the ranking goes with it
+        ctx.say(t("assess.ranking_export", ref=ref),
+                attachment=Attachment(f"dips-ranking-{ref}-{ctx.today:%Y%m%d}.csv",
+                                      ranking_csv(ranked), "text/csv"))
 
 
 @router.button(ExportCsv, action="export")
