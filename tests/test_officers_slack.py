@@ -129,3 +129,22 @@ async def test_app_home_offers_drafting_and_the_button_opens_the_form(
     await slack.post(urllib.parse.urlencode({"payload": json.dumps(payload)}))
     opened = await slack.fake.wait_for(lambda: slack.fake.calls_to("views.open"))
     assert opened[-1]["view"]["callback_id"] == FORM_CALLBACK
+
+
+async def test_workshop_form_checks_its_fields(slack: Harness, store: Store) -> None:  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    await seed(store)
+    await _grant(store, "UWS", "officer", "Public Health")
+    await slack.post(command_body("workshop food-hubs", user="UWS"))
+    opened = await slack.fake.wait_for(lambda: slack.fake.calls_to("views.open"))
+    metadata = opened[-1]["view"]["private_metadata"]
+    day = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
+    good = {"date": day, "time": "14:00", "place": "https://meet.example/dips", "capacity": "12"}
+    _, body = await slack.post(submission(metadata, {**good, "time": "2pm", "capacity": "0"}, "UWS"))
+    assert set(json.loads(body)["errors"]) == {"time", "capacity"}
+    _, body = await slack.post(submission(metadata, good, "UWS"))
+    assert "errors" not in body
+    await slack.fake.wait_for(lambda: [c for c in slack.fake.calls_to("chat.postMessage")
+                                       + slack.fake.calls_to("chat.postEphemeral")
+                                       if "Workshop #1" in json.dumps(c)])

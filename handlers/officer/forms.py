@@ -96,7 +96,7 @@ async def form_for(core: Core, speaker: Speaker, kind: str, context: str) -> Off
             if challenge is None or not (await scope_of(session, identity)).covers(
                     challenge.department):
                 return None
-            return OfficerForm("workshop", challenge.ref, t("workshops.form_title"),
+            return OfficerForm("workshop", challenge.ref, t("workshops.new_button"),
                                t("workshops.form_save"),
                                tuple(Field(k, t(f"workshops.field.{k}"), max_length=300)
                                      for k in WORKSHOP_FIELDS), t("workshops.form_intro"))

@@ -32,7 +32,8 @@ async def answer(ctx: Ctx, pressed: WorkshopAnswer) -> None:
     problem = await rules.answer(ctx.session, invite, workshop, ctx.identity, pressed.answer,
                                  ctx.core.clock(), reminder)
     if problem:
-        ctx.say(t(f"sme_workshop.{problem}", title=title))
+        ctx.say(t("sme_workshop.full", title=title) if problem == "full"
+                else t("sme_workshop.past", title=title))
         return
     if pressed.answer == "no":
         ctx.say(t("sme_workshop.thanks_no", title=title))
