@@ -16,6 +16,7 @@ from storage import assessments, challenges, departments, eois, people
 from storage.models import AuditEntry, Challenge, Delivery, Organisation
 from storage.store import Store
 from tests.conftest import Chat
+from tests.test_cli import cli_db  # noqa: F401 (fixture)
 from tests.test_permissions import _someone_elses_eoi_and_case
 
 REFUSED = "only available to"
@@ -302,3 +303,17 @@ async def test_the_impact_report_counts_the_early_stages(store: Store) -> None:
     assert early.eois_assessed == 1 and early.workshops_held == 1 and early.smes_attending == 1
     assert "Exploration workshops held: 1, SMEs attending: 1" in report.to_text()
     assert "eois_assessed,,1" in report.to_csv().decode()
+
+
+def test_granting_an_officer_names_their_departments(cli_db: str) -> None:  # noqa: F811
+    from tests.test_cli import run, with_samples
+
+    db = with_samples(cli_db)
+    granted = run(["roles", "grant", "slack:UDEPT", "officer", "--department",
+                   "public health food team", "--department", "Nowhere"], db)
+    assert granted.returncode == 0, granted.stderr
+    assert "slack:UDEPT is now officer in Nowhere, Public Health Food Team" in granted.stdout
+    assert "no challenge names Nowhere yet" in granted.stdout
+    refused = run(["roles", "grant", "slack:UADM", "admin", "--department", "X"], db)
+    assert refused.returncode == 2 and "admins see every department" in refused.stderr
+    assert run(["roles", "revoke", "slack:UDEPT"], db).returncode == 0

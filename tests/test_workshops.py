@@ -100,7 +100,7 @@ async def test_a_full_workshop_refuses_another_attendee(store: Store) -> None:
     from handlers.app import seed_catalogue
     from handlers.kernel.messages import Reply
     from storage import challenges
-    from storage.models import Organisation
+    from storage.models import Contact, Organisation
 
     await seed_catalogue(store)
     now = datetime.now(UTC)
@@ -115,8 +115,11 @@ async def test_a_full_workshop_refuses_another_attendee(store: Store) -> None:
             org = Organisation(name=f"Org {n}", size_band="small", country="UK", city="B")
             session.add(org)
             await session.flush()
+            contact = Contact(organisation_id=org.id, name="C", email=f"c{n}@example.org")
+            session.add(contact)
+            await session.flush()
             eoi = await eois.create_eoi(session, organisation_id=org.id, challenge_id=challenge.id,
-                                        contact_id=None, identity_id=sme.id, summary="s",
+                                        contact_id=contact.id, identity_id=sme.id, summary="s",
                                         actor="t", stage="exploration")
             invite = WorkshopInvite(workshop_id=workshop.id, eoi_id=eoi.id)
             session.add(invite)

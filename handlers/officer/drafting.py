@@ -8,6 +8,7 @@ are handlers/domain/drafts.py; approving for today publishes and offers the broa
 from __future__ import annotations
 
 from handlers.domain import drafts
+from handlers.domain.departments import scope_of
 from handlers.domain.officer_buttons import DraftEdit, DraftNew, DraftSendBack
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import CallbackData
@@ -17,7 +18,7 @@ from handlers.kernel.roles import ADMIN
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
-from storage import deliveries, people
+from storage import deliveries, people, reviews
 from storage.models import Challenge
 from storage.officer_models import ChallengeReview
 
@@ -122,11 +123,8 @@ async def drafts_rows(ctx: Ctx) -> list[tuple[Challenge, ChallengeReview]]:
 
 
 async def drafts_for(ctx: Ctx) -> list[tuple[Challenge, ChallengeReview]]:
-    from handlers.domain.departments import scope_of
-
+    """An officer's own drafts and their departments' (admins: all)."""
     scope = await scope_of(ctx.session, ctx.identity)
-    from storage import reviews
-
     return [(c, r) for c, r in await reviews.drafts(ctx.session)
             if r.author == ctx.actor or scope.covers(c.department)]
 

@@ -83,8 +83,10 @@ async def form_for(core: Core, speaker: Speaker, kind: str, context: str) -> Off
             if not context:
                 return draft_form()
             found = await drafts.find(session, context)
+            actor = f"{identity.platform}:{identity.external_id}"
             if found.challenge is None or found.review is None \
-                    or found.review.state not in drafts.EDITABLE:
+                    or found.review.state not in drafts.EDITABLE \
+                    or (found.review.author != actor and identity.role != "admin"):
                 return None
             c = found.challenge
             return draft_form({"title": c.title, "department": c.department, "summary": c.summary,
