@@ -6,7 +6,7 @@ second person's approval. challenge_criteria, assessments, feedback: scoring EOI
 weighted criteria and the reviewed feedback to SMEs not selected. workshops and
 workshop_invites: exploration workshops, answers and attendance.
 
-Revision ID: 0011
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03 11:00:00
 """
@@ -14,7 +14,7 @@ Create Date: 2026-12-03 11:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
