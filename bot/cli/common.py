@@ -11,6 +11,9 @@ from bot.settings import Settings
 from handlers.kernel.core import CoreConfig
 from storage.store import Store, open_store
 
+# Written first in CSV files: without it, Excel reads UTF-8 as a legacy code page ("GÃ¤vle").
+BOM = "\ufeff".encode()
+
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 

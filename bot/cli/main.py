@@ -104,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--until", metavar="DATE", help="YYYY-MM-DD, excluded")
     imp.add_argument("--json", action="store_true", help="one JSON object")
     imp.add_argument("--csv", metavar="FILE", help="also write the figures as CSV")
-    imp.add_argument("--chart", metavar="FILE", help="also write the PNG chart")
+    imp.add_argument("--chart", metavar="FILE",
+                     help="also write the charts (funnel, engagement over time) as a PNG image")
+    imp.add_argument("--pdf", metavar="FILE",
+                     help="also write a one-page PDF report (figures, the three measures, charts)")
 
     ask = add("ask", cmd_ask, "answer a question from the FAQ ('-' reads one per line)")
     ask.add_argument("text", nargs="+")
