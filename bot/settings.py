@@ -50,6 +50,8 @@ class Settings:
     delivery_max_attempts: int = 5  # transient failures before a message is given up
     case_reminder_hours: float = 24.0  # an unanswered case is reminded in the channel once; 0: never
     undo_minutes: float = 15.0  # how long an officer may undo their last stage move
+    health_port: int = 8081  # /healthz, /readyz, /metrics of every serving mode; 0: none
+    health_listen: str = "0.0.0.0"
 
     @property
     def telegram_enabled(self) -> bool:

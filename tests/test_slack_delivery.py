@@ -198,7 +198,8 @@ async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: St
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIPS_")}
     env.update({"DIPS_DATABASE_URL": db_url, "DIPS_SLACK_BOT_TOKEN": BOT_TOKEN,
                 "DIPS_SLACK_SIGNING_SECRET": SIGNING_SECRET, "DIPS_SLACK_API_URL": fake.api_url,
-                "DIPS_SLACK_CHANNEL": CHANNEL, "DIPS_SLACK_PORT": str(port)})
+                "DIPS_SLACK_CHANNEL": CHANNEL, "DIPS_SLACK_PORT": str(port),
+                "DIPS_HEALTH_PORT": str(free_port())})
     granted = subprocess.run([sys.executable, "-m", "bot.cli", "roles", "grant", f"slack:{OFFICER}",
                               "officer"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert granted.returncode == 0, granted.stderr
@@ -211,8 +212,8 @@ async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: St
             while True:
                 assert process.poll() is None, process.communicate()[1].decode()[-2000:]
                 with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{url}/health") as response:
-                        if response.status == 200:
+                    async with http.get(f"{url}/slack/events") as response:
+                        if response.status == 405:  # listening (events are POSTed)
                             break
                 assert time.monotonic() < deadline, "dips run did not start"
                 await asyncio.sleep(0.2)

@@ -31,6 +31,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import health
 from bot.settings import Settings
 from bot.telegram.inbound import PLATFORM, PerUserOrder, to_incoming
 from bot.telegram.pacing import retry_seconds
@@ -170,6 +171,7 @@ class TelegramAdapter:
     # ---- one update ----
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        started = time.monotonic()
         outcome = "handled"
         answering: asyncio.Task[None] | None = None
         try:
@@ -190,6 +192,8 @@ class TelegramAdapter:
         finally:
             if answering is not None:
                 await answering
+            if outcome in ("handled", "error"):  # not duplicates, nor updates with nothing to say
+                health.count_update(PLATFORM, outcome == "error", started)
             for observer in self.observers:
                 observer(update.update_id, outcome)
 
