@@ -105,3 +105,22 @@ def test_progress_on_a_terminal_is_a_live_bar() -> None:
     shown = out.getvalue()
     assert "importing:" in shown and "/50 [" in shown and "challenge/s" in shown and "\r" in shown
 
+
+
+# ---- message defaults, set once ----
+
+def test_message_defaults_are_set_once_on_the_application_and_the_workers_bot() -> None:
+    import inspect
+
+    from bot.telegram import adapter, render, worker
+    from bot.telegram.adapter import build_application
+
+    settings = Settings(telegram_token=TOKEN, telegram_api_url="http://127.0.0.1:9/bot")
+    for bot in (build_application(settings).bot, make_bot(settings)):
+        assert bot.defaults is not None
+        assert bot.defaults.parse_mode == "HTML"
+        assert bot.defaults.link_preview_options is not None
+        assert bot.defaults.link_preview_options.is_disabled
+    for module in (adapter, render, worker):  # the senders no longer repeat them
+        source = inspect.getsource(module)
+        assert "parse_mode=" not in source and "link_preview_options=" not in source

@@ -19,12 +19,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select
-from telegram import Bot
 
 from bot.slack.adapter import SlackAdapter
 from bot.slack.render import escape, home_view, render, split_text
 from bot.slack.worker import SlackWorker
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from handlers.domain.outbound import to_payload
 from handlers.kernel.messages import Button, Reply
@@ -173,7 +172,7 @@ async def test_stage_change_on_slack_reaches_the_sme_on_telegram(fake: FakeSlack
                                  headers=signed_headers(body)) as response:
                 assert response.status == 200
         assert "The SME will be told" in json.dumps(fake.responses)
-        bot = Bot(TOKEN, base_url=telegram.api_url, request=AiohttpRequest(pool_size=8))
+        bot = telegram_bot(TOKEN, telegram.api_url, 8)
         worker = Worker(store, bot, rate=50.0, idle_poll=0.05, backoff_base=0.05)
         async with bot:
             await asyncio.wait_for(worker.run(until_idle=True), 30)
