@@ -31,6 +31,7 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
+    telegram_username: str = ""  # the bot's @name for deep links (else asked of Telegram)
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""

@@ -24,6 +24,7 @@ from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
 from bot.cli.faq import cmd_ask
 from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
 from bot.cli.impact import cmd_impact
+from bot.cli.links import cmd_challenges_link
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
 
@@ -67,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls = add("list", cmd_challenges_list, "list open challenges", ch)
     ls.add_argument("--all", action="store_true", help="include draft, closed and expired ones")
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
+    link = add("link", cmd_challenges_link, "print a challenge's Telegram deep link "
+               "(t.me/<bot>?start=REF) and write its QR code image for posters", ch)
+    link.add_argument("ref", help="the challenge's reference, e.g. food-hubs")
+    link.add_argument("--qr", metavar="FILE", help="where the QR code PNG goes "
+                      "(default dips-REF-qr.png here)")
     for status, verb in (("open", "publish"), ("closed", "close")):
         st = add(verb, cmd_challenges_status, f"{verb} a challenge (status {status})", ch)
         st.add_argument("ref", help="the challenge's reference, e.g. food-hubs")
