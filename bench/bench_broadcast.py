@@ -23,9 +23,8 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
-from telegram import Bot
 
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from storage.store import open_store
 from tests.fake_telegram import TOKEN, FakeTelegram
@@ -84,7 +83,7 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
         started = time.perf_counter()
         await queue_broadcast(store, args.recipients)
         queued = time.perf_counter() - started
-        bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(pool_size=64))
+        bot = telegram_bot(TOKEN, f"http://127.0.0.1:{port}/bot", 64)
         worker = Worker(store, bot, rate=args.rate, idle_poll=0.2)
         cpu = time.process_time()
         async with bot:

@@ -31,6 +31,7 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
+    telegram_username: str = ""  # the bot's @name for deep links (else asked of Telegram)
     slack_bot_token: str = ""
     slack_signing_secret: str = ""
     slack_app_token: str = ""
@@ -50,6 +51,8 @@ class Settings:
     delivery_max_attempts: int = 5  # transient failures before a message is given up
     case_reminder_hours: float = 24.0  # an unanswered case is reminded in the channel once; 0: never
     undo_minutes: float = 15.0  # how long an officer may undo their last stage move
+    health_port: int = 8081  # /healthz, /readyz, /metrics of every serving mode; 0: none
+    health_listen: str = "0.0.0.0"
 
     @property
     def telegram_enabled(self) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -63,7 +65,8 @@ class ImportResult:
 
 
 async def import_catalogue(store: Store, path: Path, actor: str, *, statuses: bool = False,
-                           close_samples: bool = False) -> ImportResult:
+                           close_samples: bool = False,
+                           each: Callable[[list[Any]], Iterable[Any]] = iter) -> ImportResult:
     """Validate the whole file first, then upsert it in one transaction (all or nothing).
 
     An existing challenge that is published or closed keeps its status unless `statuses`; a
@@ -72,7 +75,8 @@ async def import_catalogue(store: Store, path: Path, actor: str, *, statuses: bo
     kept: list[tuple[str, str, str]] = []
     async with store.session() as session:
         created, updated, unchanged = await challenges.upsert_challenges(
-            session, [dataclasses.asdict(s) for s in specs], keep_status=not statuses, kept=kept)
+            session, [dataclasses.asdict(s) for s in specs], keep_status=not statuses, kept=kept,
+            each=each)
         samples: list[str] = []
         closed: list[str] = []
         if not all(s.sample for s in specs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ FIELDS = ("title", "department", "summary", "tags", "status", "opens", "closes",
 async def upsert_challenges(
     session: AsyncSession, specs: Iterable[Mapping[str, Any]], *, keep_status: bool = False,
     kept: list[tuple[str, str, str]] | None = None,
+    each: Callable[[list[Mapping[str, Any]]], Iterable[Mapping[str, Any]]] = iter,
 ) -> tuple[int, int, int]:
     """Insert or update by `ref` (never deletes). Returns (created, updated, unchanged).
 
@@ -31,7 +32,7 @@ async def upsert_challenges(
         )
     }
     created = updated = 0
-    for spec in specs:
+    for spec in each(specs):  # `each` may show progress (dips challenges import)
         values = {f: (list(spec[f]) if f == "tags" else spec[f]) for f in FIELDS}
         row = existing.get(spec["ref"])
         if row is None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Broadcast, Delivery, Identity, utcnow
+from storage.models import Broadcast, Delivery, Identity, UtcDateTime, utcnow
 from storage.sql import dialect_name, rowcount
 
 
@@ -151,6 +151,33 @@ async def pending_count(session: AsyncSession, platform: str | None = None) -> i
     if platform:
         query = query.where(Delivery.platform == platform)
     return await session.scalar(query) or 0
+
+
+async def queue_summary(session: AsyncSession) -> dict[str, tuple[int, datetime | None]]:
+    """{platform: (messages not yet sent or given up, when the oldest due one became due)}.
+
+    A row scheduled for later (a reminder, a retry's back-off) is pending but not yet late, so
+    the age counts from `not_before`, over rows already due only.
+    """
+    unsent = Delivery.status.in_(("pending", "sending"))
+    counts = await session.execute(
+        select(Delivery.platform, func.count()).where(unsent).group_by(Delivery.platform))
+    summary: dict[str, tuple[int, datetime | None]] = {p: (n, None) for p, n in counts}
+    oldest = await session.execute(
+        select(Delivery.platform, func.min(Delivery.not_before))
+        .where(unsent, Delivery.not_before <= utcnow()).group_by(Delivery.platform))
+    for platform, due in oldest:
+        if due is not None:
+            summary[platform] = (summary.get(platform, (0, None))[0], _as_utc(due))
+    return summary
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    """func.min loses the column's type on SQLite (a naive string comes back): restore it."""
+    at = UtcDateTime().process_result_value(
+        datetime.fromisoformat(value) if isinstance(value, str) else value, None)
+    assert at is not None  # None comes back only for None
+    return at
 
 
 # ---- used by the delivery workers and the broadcast flow ----

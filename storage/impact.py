@@ -88,23 +88,26 @@ async def stages_reached(session: AsyncSession, eoi_ids: list[int],
 
 
 async def actors_in_period(session: AsyncSession, since: datetime | None,
-                           until: datetime | None) -> list[tuple[str, str]]:
-    """(actor, action) for every audit entry in [since, until)."""
+                           until: datetime | None) -> list[tuple[str, str, datetime]]:
+    """(actor, action, at) for every audit entry in [since, until)."""
     rows = await session.execute(
-        select(AuditEntry.actor, AuditEntry.action).where(*_period(AuditEntry.at, since, until))
+        select(AuditEntry.actor, AuditEntry.action, AuditEntry.at)
+        .where(*_period(AuditEntry.at, since, until))
     )
-    return [(actor, action) for actor, action in rows]
+    return [(actor, action, at) for actor, action, at in rows]
 
 
 async def stage_change_actors(session: AsyncSession, since: datetime | None,
-                              until: datetime | None) -> set[str]:
-    """Actors of stage changes made after submission in [since, until) (undone ones left out)."""
-    rows = await session.scalars(
-        select(StageChange.actor).distinct()
+                              until: datetime | None) -> dict[str, datetime]:
+    """{actor: their first stage change} for stage changes made after submission in
+    [since, until) (undone ones left out)."""
+    rows = await session.execute(
+        select(StageChange.actor, func.min(StageChange.at))
         .where(StageChange.from_stage.is_not(None), StageChange.undone_at.is_(None),
                *_period(StageChange.at, since, until))
+        .group_by(StageChange.actor)
     )
-    return set(rows)
+    return {actor: _as_utc(first) for actor, first in rows}
 
 
 async def staff_identities(session: AsyncSession) -> set[str]:

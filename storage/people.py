@@ -190,3 +190,13 @@ async def record_consent(
     session.add(consent)
     await session.flush()
     return consent
+
+
+async def staff_chats(session: AsyncSession, platform: str) -> list[tuple[str, str]]:
+    """(chat id, role) of every active officer and admin on `platform` with a known chat."""
+    rows = await session.execute(
+        select(Identity.chat_id, Identity.role)
+        .where(Identity.platform == platform, Identity.role.in_(("officer", "admin")),
+               Identity.active.is_(True), Identity.chat_id.is_not(None))
+        .order_by(Identity.id))
+    return [(str(chat), role) for chat, role in rows if chat]

@@ -36,6 +36,11 @@ class Store:
             async with self.engine.connect() as conn:
                 await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
+    async def ping(self) -> None:
+        """One cheap round trip (readiness): raises while the store can't be reached."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     async def close(self) -> None:
         await self.engine.dispose()
 

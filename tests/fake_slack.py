@@ -45,12 +45,14 @@ class FakeSlack:
         self._news = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
 
     async def start(self, port: int = 0) -> FakeSlack:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -59,6 +61,8 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -156,10 +160,24 @@ class FakeSlack:
             files = params.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method == "apps.connections.open":  # Socket Mode: the app connects back here
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         if method == "files.upload":
             file_id = f"F{next(self._files):06d}"
             return {"ok": True, "file": {"id": file_id, "title": params.get("title")}}
         return {"ok": True}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: says hello, as Slack does, then keeps it open."""
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await self._notify()
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A0TEST"}})
+        async for _ in ws:  # acknowledgements; nothing to do with them
+            pass
+        return ws
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()

@@ -119,10 +119,15 @@ def test_export_csv_escapes_formulas(cli_db, tmp_path):
     assert "EOI-000001" in run(["chat"], with_samples(cli_db), script).stdout
     out = tmp_path / "eois.csv"
     result = run(["eoi", "export", "--csv", str(out)], cli_db)
-    assert result.returncode == 0 and "1 expressions" in result.stdout
-    text = out.read_text()
+    assert result.returncode == 0 and "1 expressions" in result.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a byte-order mark: Excel reads UTF-8 as written
+    text = raw.decode("utf-8-sig")
     assert text.startswith("reference,challenge,department,organisation")  # the one export
     assert "'=HYPERLINK" in text
+    shown = run(["eoi", "export"], cli_db)  # no file: the CSV on standard output, no BOM
+    assert shown.returncode == 0 and shown.stdout.startswith("reference,challenge,")
+    assert "'=HYPERLINK" in shown.stdout and shown.stdout.count("\n") == 2
 
 
 def test_bad_setting_gives_one_clear_line(tmp_path):

@@ -16,12 +16,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select, update
-from telegram import Bot
 
 from bot.slack.adapter import SlackAdapter
 from bot.slack.cases import plain_text
 from bot.slack.worker import SlackWorker
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from handlers.app import build_core, seed_catalogue
 from handlers.kernel.core import Core
@@ -60,7 +59,7 @@ class Both:
             core, slack, slack_worker, tg, store)
 
     async def telegram_worker(self) -> None:
-        bot = Bot(TOKEN, base_url=self.tg.api_url, request=AiohttpRequest(pool_size=8))
+        bot = telegram_bot(TOKEN, self.tg.api_url, 8)
         worker = Worker(self.store, bot, rate=50.0, idle_poll=0.05, backoff_base=0.05)
         async with bot:
             await asyncio.wait_for(worker.run(until_idle=True), 30)

@@ -1,4 +1,4 @@
-"""The impact report against a hand count on a seeded store, its CSV, PNG and CLI."""
+"""The impact report against a hand count on a seeded store, its CSV, charts, PDF and CLI."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import os
 import struct
 import subprocess
 import sys
-import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from handlers.domain.chart import chart_png
+from pypdf import PdfReader
+
 from handlers.domain.impact import build_report, fold, is_uk, partner_city
+from handlers.domain.impact_chart import chart_png
 from storage import challenges
 from storage.models import AuditEntry, Eoi, Identity, Organisation, StageChange
 from storage.store import Store
@@ -121,6 +122,10 @@ async def test_figures_match_the_hand_count(store: Store) -> None:
                               "withdrawn": 1}
     assert [(p.month, p.active, p.new, p.cumulative) for p in report.over_time] == [
         ("2025-01", 2, 2, 2), ("2025-02", 2, 1, 3), ("2025-03", 2, 2, 5)]
+    # Running totals: departments (Environment, then Public Health), officers by their first
+    # action (UOFF1 1 Feb, off2 5 Feb, UOFF3 25 Mar), partner-city SMEs (Gävle, Tartu, Nyír).
+    assert [(p.departments, p.officers, p.partner_smes) for p in report.over_time] == [
+        (1, 0, 1), (2, 2, 2), (2, 3, 3)]
 
 
 async def test_whole_history_and_open_ended_periods(store: Store) -> None:
@@ -157,14 +162,12 @@ async def test_csv_and_png(store: Store) -> None:
     assert rows[0] == ["measure", "key", "value"]
     assert ["smes_engaged", "", "5"] in rows and ["funnel", "exploration", "3"] in rows
     assert ["partner_city", "Gävle", "1"] in rows and ["smes_cumulative", "2025-03", "5"] in rows
-    png = chart_png(report, 640, 400)
+    assert ["officers_cumulative", "2025-02", "2"] in rows
+    assert ["partner_smes_cumulative", "2025-03", "3"] in rows
+    png = chart_png(report)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (640, 400)
-    idat = png[png.index(b"IDAT") + 4:png.index(b"IEND") - 8]
-    raw = zlib.decompress(idat)
-    assert len(raw) == height * (1 + width * 3)
-    assert bytes((0, 94, 165)) in raw  # the funnel bars were drawn
+    assert (width, height) == (2000, 1500)  # 10 x 7.5 inches at 200 dpi: print resolution
     assert json.loads(json.dumps(report.to_dict()))["funnel"]["accelerator"] == 1
 
 
@@ -174,16 +177,71 @@ async def test_cli_impact(store: Store, db_url: str, tmp_path: Path) -> None:
     env.pop("DIPS_SLACK_BOT_TOKEN", None)
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "impact", "--since", "2025-01-01", "--until", "2025-04-01",
-         "--json", "--csv", str(tmp_path / "i.csv"), "--chart", str(tmp_path / "i.png")],
+         "--json", "--csv", str(tmp_path / "i.csv"), "--chart", str(tmp_path / "i.png"),
+         "--pdf", str(tmp_path / "i.pdf")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["smes_engaged"] == 5 and data["since"] == "2025-01-01" and data["officers_engaged"] == 3
     assert (tmp_path / "i.png").read_bytes().startswith(b"\x89PNG")
-    assert "smes_engaged,,5" in (tmp_path / "i.csv").read_text()
+    csv_bytes = (tmp_path / "i.csv").read_bytes()
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads "Gävle" as written
+    assert "smes_engaged,,5" in csv_bytes.decode("utf-8-sig")
+    pages = PdfReader(tmp_path / "i.pdf").pages
+    assert len(pages) == 1 and "SMEs engaged: 5" in pages[0].extract_text()
     text = subprocess.run([sys.executable, "-m", "bot.cli", "impact"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert text.returncode == 0 and "SMEs engaged: 7" in text.stdout
     bad = subprocess.run([sys.executable, "-m", "bot.cli", "impact", "--since", "31/01/2025"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
+
+
+# ---- the charts and the one-page report, read back ----
+
+async def test_the_charts_show_every_outcome_and_engagement_by_month(store: Store) -> None:
+    from matplotlib.text import Text
+
+    from handlers.domain.impact_chart import chart_figure
+
+    await seed(store)
+    async with store.session() as session:
+        report = await build_report(session, date(2025, 1, 1), date(2025, 4, 1))
+    figure = chart_figure(report)
+    funnel, over_time = figure.axes
+    assert figure.get_suptitle() == "DIPS impact report, from 01 Jan 2025 to 01 Apr 2025"
+    labels = [tick.get_text() for tick in funnel.get_yticklabels()]
+    widths = [round(bar.get_width()) for bar in funnel.patches]
+    assert dict(zip(labels, widths, strict=True)) == {
+        "Submitted (invitation of solutions)": 6, "Exploration": 3, "Business accelerator": 1, "Prototype": 0,
+        "Pre-commercialisation": 0, "Not selected": 1, "Withdrawn": 1}
+    assert funnel.get_xlabel() == "Expressions of interest"
+    assert [tick.get_text() for tick in over_time.get_xticklabels()] == ["Jan 2025", "Feb 2025", "Mar 2025"]
+    lines = {line.get_label(): list(line.get_ydata()) for line in over_time.get_lines()}
+    assert lines == {"SMEs": [2, 3, 5], "Council departments": [1, 2, 2], "Officers": [0, 2, 3],
+                     "SMEs from BETTER partner cities": [1, 2, 3]}
+    assert over_time.get_ylabel() == "Running total"
+    assert any("Birmingham City Council" in text.get_text() for text in figure.findobj(Text))
+
+
+async def test_the_pdf_is_one_page_with_the_three_measures_and_the_charts(store: Store) -> None:
+    from handlers.domain.impact_pdf import report_pdf
+
+    await seed(store)
+    async with store.session() as session:
+        report = await build_report(session, date(2025, 1, 1), date(2025, 4, 1))
+    reader = PdfReader(io.BytesIO(report_pdf(report, date(2025, 4, 2))))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    for expected in (
+        "DIPS impact report, from 01 Jan 2025 to 01 Apr 2025", "Prepared on 02 April 2025",
+        "1. SMEs engaged in innovative procurement with the council",
+        "SMEs engaged: 5 (with 6 expressions of interest)",
+        "2. Council service departments and officers engaged",
+        "Council departments engaged: 2 (Environment, Public Health)", "Officers engaged: 3",
+        "3. SMEs from the BETTER partnership engaged internationally",
+        "SMEs from BETTER partner cities: 3 (Gävle 1, Nyíregyháza 1, Tartu 1)",
+        "Not selected", "Withdrawn", "Jan 2025", "Mar 2025",
+    ):
+        assert expected in text, expected
+    assert reader.metadata is not None and reader.metadata.title.startswith("DIPS impact report")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 import time
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.settings import Settings
@@ -183,8 +185,10 @@ async def test_every_subcommand(slack: Harness, store: Store) -> None:
     assert "SMEs engaged: 5" in text and "Officers engaged:" in text
     assert '"value": "imp:2025-01-01:2025-04-01"' in text
     assert "use YYYY-MM-DD" in await slack.dips("impact since yesterday")
-    files = await slack.fake.wait_for(lambda: [f for f in slack.fake.files() if f[0].endswith(".png")])
-    assert files[0][1].startswith(b"\x89PNG") and files[0][2] == f"D{OFFICER}"  # to them alone
+    files = await slack.fake.wait_for(lambda: [f for f in slack.fake.files() if f[0].endswith(".pdf")])
+    assert files[0][1].startswith(b"%PDF") and files[0][2] == f"D{OFFICER}"  # to them alone
+    page = PdfReader(io.BytesIO(files[0][1])).pages[0].extract_text()  # the one-page report
+    assert "SMEs engaged: 5" in page and "Officers engaged: 3" in page
 
     text = await slack.dips("export food-hubs")
     assert "4 expressions of interest for food-hubs" in text

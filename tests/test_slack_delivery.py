@@ -19,12 +19,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select
-from telegram import Bot
 
 from bot.slack.adapter import SlackAdapter
 from bot.slack.render import escape, home_view, render, split_text
 from bot.slack.worker import SlackWorker
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from handlers.domain.outbound import to_payload
 from handlers.kernel.messages import Button, Reply
@@ -173,7 +172,7 @@ async def test_stage_change_on_slack_reaches_the_sme_on_telegram(fake: FakeSlack
                                  headers=signed_headers(body)) as response:
                 assert response.status == 200
         assert "The SME will be told" in json.dumps(fake.responses)
-        bot = Bot(TOKEN, base_url=telegram.api_url, request=AiohttpRequest(pool_size=8))
+        bot = telegram_bot(TOKEN, telegram.api_url, 8)
         worker = Worker(store, bot, rate=50.0, idle_poll=0.05, backoff_base=0.05)
         async with bot:
             await asyncio.wait_for(worker.run(until_idle=True), 30)
@@ -198,7 +197,8 @@ async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: St
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIPS_")}
     env.update({"DIPS_DATABASE_URL": db_url, "DIPS_SLACK_BOT_TOKEN": BOT_TOKEN,
                 "DIPS_SLACK_SIGNING_SECRET": SIGNING_SECRET, "DIPS_SLACK_API_URL": fake.api_url,
-                "DIPS_SLACK_CHANNEL": CHANNEL, "DIPS_SLACK_PORT": str(port)})
+                "DIPS_SLACK_CHANNEL": CHANNEL, "DIPS_SLACK_PORT": str(port),
+                "DIPS_HEALTH_PORT": str(free_port())})
     granted = subprocess.run([sys.executable, "-m", "bot.cli", "roles", "grant", f"slack:{OFFICER}",
                               "officer"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert granted.returncode == 0, granted.stderr
@@ -211,8 +211,8 @@ async def test_dips_run_serves_slack_against_the_fake(fake: FakeSlack, store: St
             while True:
                 assert process.poll() is None, process.communicate()[1].decode()[-2000:]
                 with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{url}/health") as response:
-                        if response.status == 200:
+                    async with http.get(f"{url}/slack/events") as response:
+                        if response.status == 405:  # listening (events are POSTed)
                             break
                 assert time.monotonic() < deadline, "dips run did not start"
                 await asyncio.sleep(0.2)

@@ -133,9 +133,29 @@ async def walk_eoi(bot: Harness, ref: str, until: str = "submit") -> str:
 async def test_startup_registers_commands_and_polls(bot: Harness) -> None:
     [call] = bot.fake.sent(method="setMyCommands")
     names = [c["command"] for c in call.params["commands"]]
-    assert names == ["start", "help", "challenges", "match", "interest", "my", "subscribe",
-                     "unsubscribe", "cancel"]
+    assert names == ["start", "menu", "help", "challenges", "match", "interest", "my", "subscribe",
+                     "unsubscribe", "human", "privacy", "mydata", "forget", "cancel"]
+    assert "scope" not in call.params  # the default scope: everyone, SMEs included
     assert bot.fake.sent(method="deleteWebhook")
+
+
+async def test_officers_and_admins_get_their_menu_in_their_own_chat(fake: FakeTelegram,
+                                                                   store: Store) -> None:
+    async with store.session() as session:
+        for user, role in (("501", "officer"), ("502", "admin")):
+            await people.ensure_identity(session, "telegram", user, chat_id=user)
+            await people.set_role(session, "telegram", user, role)
+    bot = await start_bot(fake, Core(store))
+    try:
+        calls = fake.sent(method="setMyCommands")
+        scoped = {c.params["scope"]["chat_id"]: [x["command"] for x in c.params["commands"]]
+                  for c in calls if "scope" in c.params}
+        assert all(c.params["scope"]["type"] == "chat" for c in calls if "scope" in c.params)
+        assert set(scoped) == {501, 502}
+        assert "dips" in scoped[501] and "broadcast" not in scoped[501] and "human" in scoped[501]
+        assert {"dips", "broadcast", "audit"} <= set(scoped[502])
+    finally:
+        await bot.adapter.stop()
 
 
 async def test_whole_sme_journey(bot: Harness, store: Store) -> None:
@@ -151,6 +171,7 @@ async def test_whole_sme_journey(bot: Harness, store: Store) -> None:
     assert "EOI-000001" in await bot.say("/my")
     sends = bot.fake.sent(USER)
     assert all(c.params["parse_mode"] == "HTML" for c in sends)
+    assert all(c.params["link_preview_options"] == {"is_disabled": True} for c in sends)
     assert len(bot.fake.sent(method="answerCallbackQuery")) >= 6  # one per button pressed
     assert all(o == "handled" for _, o in bot.outcomes)
 

@@ -12,10 +12,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select
-from telegram import Bot
 
 from bot.telegram.pacing import Pacer
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from handlers.app import build_core, seed_catalogue
 from handlers.domain import broadcasts as bc
@@ -38,7 +37,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 def make_worker(store: Store, fake: FakeTelegram, **kw: object) -> Worker:
-    bot = Bot(TOKEN, base_url=fake.api_url, request=AiohttpRequest(pool_size=64))
+    bot = telegram_bot(TOKEN, fake.api_url, 64)
     options: dict[str, object] = {"rate": 200.0, "idle_poll": 0.05, "backoff_base": 0.05,
                                   "lease": timedelta(seconds=5)}
     options.update(kw)

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli.common import input_lines, open_cli_store
+from bot.cli.common import input_lines, open_cli_store, progress
 from bot.settings import Settings
 from content.challenges import CatalogueError
 from handlers.kernel.text import t
@@ -20,7 +20,8 @@ async def cmd_challenges_import(args: argparse.Namespace, settings: Settings) ->
     store = await open_cli_store(settings)
     try:
         result = await import_catalogue(store, Path(args.file), "cli", statuses=args.statuses,
-                                        close_samples=args.close_samples)
+                                        close_samples=args.close_samples,
+                                        each=lambda specs: progress(specs, "importing", "challenge"))
     except CatalogueError as exc:
         print(f"{args.file}: {len(exc.problems)} problem(s), nothing was imported:",
               file=sys.stderr)

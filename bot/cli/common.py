@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
+from typing import TextIO, TypeVar
+
+from tqdm import tqdm
 
 from bot.settings import Settings
 from handlers.kernel.core import CoreConfig
 from storage.store import Store, open_store
+
+# Written first in CSV files: without it, Excel reads UTF-8 as a legacy code page ("GÃ¤vle").
+BOM = "\ufeff".encode()
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
@@ -29,3 +36,30 @@ def input_lines(args: argparse.Namespace) -> list[str]:
     if args.text == ["-"]:
         return [line.rstrip("\n") for line in sys.stdin]
     return [" ".join(args.text)]
+
+
+T = TypeVar("T")
+PROGRESS_AFTER = 1.0  # seconds: quick work shows no progress at all
+PLAIN_EVERY = 5.0  # seconds between plain progress lines when the output is not a terminal
+
+
+def progress(items: Sequence[T], what: str, unit: str = "item", out: TextIO | None = None,
+             after: float = PROGRESS_AFTER) -> Iterator[T]:
+    """`items`, with progress on standard error once the work takes more than `after` seconds:
+    a live bar (rate, time left) on a terminal, a plain line every few seconds otherwise."""
+    out = out or sys.stderr
+    if out.isatty():
+        yield from tqdm(items, desc=what, unit=unit, file=out, delay=after, leave=False)
+        return
+    started = last = time.monotonic()
+    shown = False
+    for i, item in enumerate(items):
+        now = time.monotonic()
+        if now - started >= after and (not shown or now - last >= PLAIN_EVERY):
+            out.write(f"{what}: {i} of {len(items)} {unit}s\n")
+            out.flush()
+            shown, last = True, now
+        yield item
+    if shown:
+        out.write(f"{what}: {len(items)} of {len(items)} {unit}s, done\n")
+        out.flush()

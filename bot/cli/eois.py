@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli.common import open_cli_store
+from bot.cli.common import BOM, open_cli_store, progress
 from bot.settings import Settings
 from handlers.domain.export import eoi_csv, eoi_detail, eoi_record
 from storage import eois, versions
@@ -31,13 +31,23 @@ async def cmd_eoi_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_eoi_export(args: argparse.Namespace, settings: Settings) -> int:
+    """CSV to standard output (for a pipe or a look), or to a file with --csv (with a BOM, so
+    Excel reads "Gävle" as written)."""
     store = await open_cli_store(settings)
-    async with store.session() as session:
-        rows = await eois.list_eois(session, challenge_ref=args.challenge)
-        Path(args.csv).write_bytes(eoi_csv(rows))
-        await audit(session, "cli", "export", args.challenge, rows=len(rows))
-    await store.close()
-    print(f"wrote {len(rows)} expressions of interest to {args.csv}")
+    try:
+        async with store.session() as session:
+            rows = await eois.list_eois(session, challenge_ref=args.challenge)
+            content = eoi_csv(progress(rows, "exporting", unit="EOI"))
+            if args.csv:
+                Path(args.csv).write_bytes(BOM + content)
+            await audit(session, "cli", "export", args.challenge, rows=len(rows))
+    finally:
+        await store.close()
+    if args.csv:
+        print(f"wrote {len(rows)} expressions of interest to {args.csv}", file=sys.stderr)
+    else:
+        sys.stdout.write(content.decode("utf-8"))
+        sys.stdout.flush()
     return 0
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.cli.common import open_cli_store
+from bot.cli.common import BOM, open_cli_store
 from bot.settings import Settings
 from handlers.kernel.text import t
 
@@ -15,8 +15,9 @@ from handlers.kernel.text import t
 async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from handlers.domain.chart import chart_png
     from handlers.domain.impact import build_report
+    from handlers.domain.impact_chart import chart_png
+    from handlers.domain.impact_pdf import report_pdf
 
     try:
         since = date.fromisoformat(args.since) if args.since else None
@@ -35,9 +36,11 @@ async def cmd_impact(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await store.close()
     if args.csv:
-        Path(args.csv).write_bytes(report.to_csv())
+        Path(args.csv).write_bytes(BOM + report.to_csv())  # Excel reads UTF-8 only after a BOM
     if args.chart:
         Path(args.chart).write_bytes(chart_png(report))
+    if args.pdf:
+        Path(args.pdf).write_bytes(report_pdf(report, date.today()))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

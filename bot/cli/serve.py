@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable
 from typing import Any
 
+from bot import health
 from bot.cli.common import core_config, open_cli_store
 from bot.settings import Settings
 
@@ -23,7 +24,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     await seed_demo_catalogue(store)
     core = build_core(store, core_config(settings))
     tasks: list[Awaitable[Any]] = []
+    running: list[str] = []
     if settings.telegram_enabled:
+        running.append("Telegram (" + ("webhook" if settings.telegram_webhook_url else "long polling")
+                       + ") with its delivery worker")
         from bot.telegram.adapter import serve_telegram
 
         tasks.append(serve_telegram(core, settings))
@@ -34,6 +38,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.slack_enabled:
         from bot.slack.adapter import serve_slack
 
+        running.append("Slack (" + ("Socket Mode" if settings.slack_app_token else
+                                    f"HTTP on port {settings.slack_port}") + ") with its notice worker")
         tasks.append(serve_slack(core, settings))
     try:
         if not tasks:
@@ -50,7 +56,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             assert main is not None
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
             try:
-                await asyncio.gather(*tasks)
+                async with health.serving(store, settings, " and ".join(running)):
+                    await asyncio.gather(*tasks)
             except asyncio.CancelledError:
                 log.info("stopped by SIGTERM")
     finally:
@@ -85,7 +92,8 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: record sends, hand back the rest
         loop.add_signal_handler(sig, stop.set)
     try:
-        await run_worker(store, settings, stop)
+        async with health.serving(store, settings, "the Telegram delivery worker"):
+            await run_worker(store, settings, stop)
     finally:
         await store.close()
     return 0

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import health
 from bot.settings import Settings
 from bot.slack.cases import register as register_cases
 from bot.slack.forms import open_form
@@ -190,10 +192,13 @@ class SlackAdapter:
 
     async def _work(self, speaker: Speaker, channel: str | None, respond: Any, incoming: Incoming) -> None:
         """Run the core and send its replies; a failure is told to the user, never swallowed."""
+        started = time.monotonic()
         try:
             replies = await self.core.handle(incoming)
             await self.send(replies, channel=channel, user=speaker.user_id, respond=respond)
+            health.count_update(PLATFORM, False, started)
         except Exception:
+            health.count_update(PLATFORM, True, started)
             log.exception("failed after acknowledging a Slack request from %s", speaker.user_id)
             await self._tell_failure(channel, speaker.user_id, respond)
 
@@ -251,11 +256,7 @@ class SlackAdapter:
             response = await self.app.async_dispatch(await to_bolt_request(request))
             return await to_aiohttp_response(response)
 
-        async def health(request: web.Request) -> web.Response:
-            return web.Response(text="ok")
-
-        app.router.add_post(EVENTS_PATH, events)
-        app.router.add_get("/health", health)
+        app.router.add_post(EVENTS_PATH, events)  # health and metrics: bot/health.py
         return app
 
 

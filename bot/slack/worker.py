@@ -23,6 +23,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import health
 from bot.settings import Settings
 from bot.slack.render import render
 from handlers.domain.cases import queue_reminders
@@ -194,6 +195,8 @@ class SlackWorker:
                 delay = wait if wait is not None else min(300.0, 5.0 * 2 ** delivery.attempts)
                 await deliveries.retry_later(session, delivery.id, self.worker_id,
                                              timedelta(seconds=delay), error)
+                return
             else:
                 await deliveries.mark_failed(session, delivery.id, self.worker_id, error)
+        health.count_delivery("slack", outcome == "sent")
 

@@ -26,24 +26,27 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from sqlalchemy.exc import InterfaceError, OperationalError
-from telegram import BotCommand, InputFile, Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram import BotCommand, BotCommandScopeChat, InputFile, Update
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import health
 from bot.settings import Settings
 from bot.telegram.inbound import PLATFORM, PerUserOrder, to_incoming
 from bot.telegram.pacing import retry_seconds
-from bot.telegram.render import NO_PREVIEW, Part, keyboard, render
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.render import Part, keyboard, render
+from bot.telegram.transport import DEFAULTS, AiohttpRequest
 from handlers.kernel.core import FAILED, UNAVAILABLE, Core
 from handlers.kernel.messages import Reply
+from storage.people import staff_chats
 from storage.updates import claim_update, mark_inactive, prune_updates
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (
+COMMANDS = (  # the menu every user sees (Telegram's default scope): the SMEs' commands
     ("start", "Welcome and main menu"),
+    ("menu", "The main menu"),
     ("help", "What I can do"),
     ("challenges", "Open city challenges"),
     ("match", "Challenges that fit what your business does"),
@@ -51,8 +54,21 @@ COMMANDS = (
     ("my", "Your expressions of interest and their stages"),
     ("subscribe", "Hear about new challenges"),
     ("unsubscribe", "Stop hearing about new challenges"),
+    ("human", "Ask a person on the DIPS team"),
+    ("privacy", "How your data is used"),
+    ("mydata", "A copy of the data we hold about you"),
+    ("forget", "Erase your data"),
     ("cancel", "Stop what we're doing"),
 )
+# Added to an officer's or admin's own chat (a per-chat scope): Telegram shows each person the
+# menu of the most specific scope that has one.
+STAFF_COMMANDS = {
+    "officer": (("dips", "Officer commands (/dips help)"), ("dashboard", "Open challenges, new EOIs, "
+                                                             "questions waiting")),
+    "admin": (("dips", "Officer commands (/dips help)"), ("dashboard", "Open challenges, new EOIs, "
+                                                           "questions waiting"),
+              ("broadcast", "Announce a challenge to subscribers"), ("audit", "Who did what, and when")),
+}
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 TEXT_ONLY = ("I can only read typed messages and button presses. Please type what you'd like, "
              "or /help to see what I can do.")
@@ -82,6 +98,7 @@ def build_application(settings: Settings, max_concurrent_updates: int = 256) -> 
         Application.builder()
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_url)
+        .defaults(DEFAULTS)  # HTML, no link previews: the renderers don't repeat them
         .request(AiohttpRequest(pool_size=256))
         .get_updates_request(AiohttpRequest(pool_size=1))
         .concurrent_updates(PerUserOrder(max_concurrent_updates))
@@ -110,10 +127,7 @@ class TelegramAdapter:
 
     async def start(self) -> None:
         await self.app.initialize()  # getMe: a bad token or address fails here, loudly
-        try:
-            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
-        except TelegramError as exc:  # a menu we could not register is no reason not to serve
-            log.warning("setMyCommands failed: %s", exc)
+        await self.set_menus()
         await self.app.start()
         if self.webhook_mode:
             await self._start_webhook()
@@ -129,6 +143,18 @@ class TelegramAdapter:
         # process: keep it out of the collector's sight, or each full collection walks it all
         # and stalls every conversation for ~90 ms.
         gc.freeze()
+
+    async def set_menus(self) -> None:
+        """The SMEs' menu for everyone; each officer's and admin's chat gets theirs on top."""
+        try:
+            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+            async with self.core.store.session() as session:
+                staff = await staff_chats(session, PLATFORM)
+            for chat_id, role in staff:
+                commands = [BotCommand(n, d) for n, d in (*COMMANDS, *STAFF_COMMANDS[role])]
+                await self.app.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(chat_id)))
+        except (TelegramError, ValueError) as exc:  # a menu is no reason not to serve
+            log.warning("setMyCommands failed: %s", exc)
 
     async def stop(self) -> None:
         """Stop taking updates, finish those in hand, then close connections."""
@@ -170,6 +196,7 @@ class TelegramAdapter:
     # ---- one update ----
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        started = time.monotonic()
         outcome = "handled"
         answering: asyncio.Task[None] | None = None
         try:
@@ -190,6 +217,8 @@ class TelegramAdapter:
         finally:
             if answering is not None:
                 await answering
+            if outcome in ("handled", "error"):  # not duplicates, nor updates with nothing to say
+                health.count_update(PLATFORM, outcome == "error", started)
             for observer in self.observers:
                 observer(update.update_id, outcome)
 
@@ -254,8 +283,7 @@ class TelegramAdapter:
                     return
 
     async def _send_part(self, chat_id: int, part: Part) -> None:
-        await self.app.bot.send_message(chat_id, part.html, parse_mode=ParseMode.HTML,
-                                        reply_markup=part.keyboard, link_preview_options=NO_PREVIEW)
+        await self.app.bot.send_message(chat_id, part.html, reply_markup=part.keyboard)
 
     async def _send_file(self, chat_id: int, reply: Reply, markup: Any) -> None:
         attachment = reply.attachment

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import health
 from handlers.domain.broadcasts import on_finished
 from storage import deliveries
 from storage.models import Delivery
@@ -108,8 +109,10 @@ class Ledger:
                 self._touched.add(o.delivery.broadcast_id)
             if o.result == "sent":
                 self.stats.sent += 1
+                health.count_delivery("telegram", True)
             elif o.result in ("failed", "blocked"):
                 self.stats.failed += 1
+                health.count_delivery("telegram", False)
                 self.stats.blocked += o.result == "blocked"
             elif o.result == "retry":
                 self.stats.retried += 1

@@ -8,13 +8,12 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers.kernel.messages import Button, Reply
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message's text
 TITLE_LIMIT = 256  # a title is a heading, never worth a message of its own
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # challenge links would bury the text
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from telegram import Bot
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import Defaults, ExtBot
 from telegram.request import BaseRequest, RequestData
 
 from bot.settings import Settings
@@ -33,9 +35,11 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
+            # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and .netrc) as a council network
+            # may require, read when the session opens.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
-                headers={"User-Agent": self.USER_AGENT})
+                headers={"User-Agent": self.USER_AGENT}, trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -81,8 +85,16 @@ def _given(value: Any, default: float | None) -> float | None:
     return default if type(value) is type(BaseRequest.DEFAULT_NONE) else value
 
 
-def make_bot(settings: Settings, pool: int = 64) -> Bot:
-    """A Bot on the adapter's aiohttp transport (cheaper per call than httpx), with a
-    connection pool as wide as the sends a worker keeps in flight."""
-    return Bot(settings.telegram_token, base_url=settings.telegram_api_url,
-               request=AiohttpRequest(pool_size=pool))
+# How every message is sent, set once for the adapter's application and the workers' bots:
+# the renderers produce HTML, and challenge links would bury the text under their previews.
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+
+
+def telegram_bot(token: str, base_url: str, pool: int = 64) -> ExtBot[None]:
+    """A bot with the message defaults, on the aiohttp transport (cheaper per call than httpx),
+    with a connection pool as wide as the sends a worker keeps in flight."""
+    return ExtBot(token, base_url=base_url, request=AiohttpRequest(pool_size=pool), defaults=DEFAULTS)
+
+
+def make_bot(settings: Settings, pool: int = 64) -> ExtBot[None]:
+    return telegram_bot(settings.telegram_token, settings.telegram_api_url, pool)

@@ -30,7 +30,6 @@ from collections import deque
 from datetime import timedelta
 
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -43,7 +42,7 @@ from telegram.error import (
 from bot.settings import Settings, SettingsError
 from bot.telegram.outcomes import Ledger, Outcome, WorkerStats
 from bot.telegram.pacing import Pacer, retry_seconds, wait_unless_stopped
-from bot.telegram.render import NO_PREVIEW, render
+from bot.telegram.render import render
 from bot.telegram.transport import make_bot
 from handlers.domain.outbound import from_payload
 from storage import deliveries
@@ -249,9 +248,8 @@ class Worker:
             part = parts[done]
             self._count_call()
             try:
-                await self.bot.send_message(chat, part.html, parse_mode=ParseMode.HTML,
-                                            reply_markup=part.keyboard,
-                                            link_preview_options=NO_PREVIEW)
+                # HTML, no previews: the bot's defaults (bot.telegram.transport.DEFAULTS)
+                await self.bot.send_message(chat, part.html, reply_markup=part.keyboard)
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
                 self.stats.rate_limited += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from storage.models import Eoi, EoiVersion, StageChange
@@ -38,7 +39,7 @@ def eoi_record(e: Eoi) -> dict[str, Any]:
             "updated_at": e.updated_at.isoformat()}
 
 
-def eoi_csv(rows: list[Eoi]) -> bytes:
+def eoi_csv(rows: Iterable[Eoi]) -> bytes:
     """EOIs as CSV, formula-safe (SME-typed text can't run in a spreadsheet)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EOI_FIELDS)

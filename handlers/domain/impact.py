@@ -68,6 +68,10 @@ class MonthPoint:
     active: int  # organisations with an EOI that month
     new: int  # organisations whose first EOI ever was that month
     cumulative: int  # organisations engaged from the period's start to the month's end
+    # Running totals from the period's start to the month's end, like `cumulative`:
+    departments: int = 0  # departments whose challenges drew an EOI
+    officers: int = 0  # officers engaged (their first officer action)
+    partner_smes: int = 0  # SMEs from the BETTER partner cities
 
 
 @dataclass
@@ -162,6 +166,9 @@ class ImpactReport:
             writer.writerow(["smes_active", p.month, p.active])
             writer.writerow(["smes_new", p.month, p.new])
             writer.writerow(["smes_cumulative", p.month, p.cumulative])
+            writer.writerow(["departments_cumulative", p.month, p.departments])
+            writer.writerow(["officers_cumulative", p.month, p.officers])
+            writer.writerow(["partner_smes_cumulative", p.month, p.partner_smes])
         for department, n in self.early.challenges_by_department.items():
             writer.writerow(["challenges_defined", csv_safe(department), n])
         writer.writerow(["published_from_drafts", "", self.early.published_from_drafts])
@@ -201,9 +208,13 @@ async def build_report(session: AsyncSession, since: date | None = None,
     departments = sorted({row.department for row in rows})
 
     staff = await queries.staff_identities(session)
-    officers = {actor for actor, action in await queries.actors_in_period(session, start, end)
-                if ":" in actor and (actor in staff or action in OFFICER_ACTIONS)}
-    officers |= await queries.stage_change_actors(session, start, end) & staff
+    officers: dict[str, datetime] = {}  # who -> their first officer action in the period
+    for actor, action, at in await queries.actors_in_period(session, start, end):
+        if ":" in actor and (actor in staff or action in OFFICER_ACTIONS):
+            officers[actor] = min(at, officers.get(actor, at))
+    for actor, at in (await queries.stage_change_actors(session, start, end)).items():
+        if actor in staff:
+            officers[actor] = min(at, officers.get(actor, at))
 
     reached = await queries.stages_reached(session, [r.eoi_id for r in rows], end)
     furthest = {eoi_id: furthest_stage(stages) for eoi_id, stages in reached.items()}
@@ -221,7 +232,7 @@ async def build_report(session: AsyncSession, since: date | None = None,
         other_country_smes=sum(abroad.values()), eois=len(rows), departments=departments,
         partner_cities=dict(sorted(partner.items())), other_countries=dict(sorted(abroad.items())),
         funnel=funnel, ended=ended, current={s: current[s] for s in (*STAGES, *END_STAGES) if s in current},
-        over_time=_months(rows, start), early=await early_measures(session, start, end),
+        over_time=_months(rows, start, officers), early=await early_measures(session, start, end),
     )
 
 
@@ -238,13 +249,17 @@ def furthest_stage(stages: list[str]) -> int:
     return furthest
 
 
-def _months(rows: list[queries.EoiRow], start: datetime | None) -> list[MonthPoint]:
+def _months(rows: list[queries.EoiRow], start: datetime | None,
+            officers: dict[str, datetime] | None = None) -> list[MonthPoint]:
     if not rows:
         return []
+    officers = officers or {}
     first = min(r.created_at for r in rows)
-    last = max(r.created_at for r in rows)
+    last = max([r.created_at for r in rows] + list(officers.values()))
     year, month = (start or first).year, (start or first).month
     seen: set[int] = set()
+    departments: set[str] = set()
+    partners: set[int] = set()
     points = []
     while (year, month) <= (last.year, last.month):
         key = f"{year:04d}-{month:02d}"
@@ -253,6 +268,10 @@ def _months(rows: list[queries.EoiRow], start: datetime | None) -> list[MonthPoi
         new = {r.organisation_id for r in in_month
                if (r.first_eoi_at.year, r.first_eoi_at.month) == (year, month)}
         seen |= active
-        points.append(MonthPoint(key, len(active), len(new), len(seen)))
+        departments |= {r.department for r in in_month}
+        partners |= {r.organisation_id for r in in_month if partner_city(r.city)}
+        engaged = sum(1 for at in officers.values() if (at.year, at.month) <= (year, month))
+        points.append(MonthPoint(key, len(active), len(new), len(seen), len(departments), engaged,
+                                 len(partners)))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return points

@@ -1,7 +1,8 @@
-"""Officers' reports: the impact figures (text, chart and CSV) and the dashboard."""
+"""Officers' reports: the impact figures (text, one-page PDF and CSV) and the dashboard."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, datetime, timedelta
 
@@ -9,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain import impact as impact_report
 from handlers.domain.buttons import OfficerEoi
-from handlers.domain.chart import chart_png
 from handlers.domain.departments import EVERYTHING, Scope, scope_of, visible_cases
+from handlers.domain.impact_pdf import report_pdf
 from handlers.domain.officer_buttons import DraftNew
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
@@ -72,9 +73,10 @@ async def impact(ctx: Ctx, args: str) -> None:
     tag = ImpactCsv(since.isoformat() if since else "", until.isoformat() if until else "")
     ctx.say(report.to_text(), [(t("reports.download_csv"), tag)],
             title=t("reports.impact_title", period=report.period_text()))
-    ctx.say(t("reports.chart"),
-            attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.png",
-                                  chart_png(report), "image/png"))
+    # Drawing takes a moment of CPU: off the event loop, so other conversations go on.
+    pdf = await asyncio.to_thread(report_pdf, report, ctx.today)
+    ctx.say(t("reports.report_pdf", period=report.period_text()),
+            attachment=Attachment(f"dips-impact-{ctx.today:%Y%m%d}.pdf", pdf, "application/pdf"))
 
 
 @router.button(ImpactCsv, action="impact")
