@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Challenge, Eoi
 
 FIELDS = ("title", "department", "summary", "tags", "status", "opens", "closes", "budget",
-          "contact", "url", "sample")
+          "contact", "url", "sample", "translations")
 
 
 async def upsert_challenges(

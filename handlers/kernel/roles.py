@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "privacy": EVERYONE,
     "mydata": EVERYONE,
     "forget": EVERYONE,
+    "language": EVERYONE,  # the language the assistant writes in (officers' Slack stays English)
     "dismiss": EVERYONE,  # Cancel on a preview: nothing to undo
     # council officers (and admins)
     "dips": STAFF,

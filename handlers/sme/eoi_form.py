@@ -19,7 +19,7 @@ from handlers.kernel.flows import Ask, Flow, Invalid, Parse, Step, field
 from handlers.kernel.messages import Row
 from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import language, t
 from handlers.kernel.validation import check_email, check_text, check_website, clean
 from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MenuPick, MyEois
 from storage import challenges, eois, people, versions
@@ -57,8 +57,10 @@ def asks(key: str, *rows: Row, title: bool = False) -> Ask:
     """A step's question: the catalogue's sentence `eoi.ask.<key>` with its buttons."""
     async def ask(ctx: Ctx) -> None:
         values = {"title": ctx.data.get("title", "")} if title else {}
-        ctx.say(t(f"eoi.ask.{key}", **values, low=SUMMARY_MIN, high=SUMMARY_MAX), *rows,
-                CANCEL_ROW)
+        text = t(f"eoi.ask.{key}", **values, low=SUMMARY_MIN, high=SUMMARY_MAX)
+        if key == "summary" and language() != "en":  # what the officers will be able to read
+            text += "\n\n" + t("language.officers_read_english")
+        ctx.say(text, *rows, CANCEL_ROW)
     return ask
 
 
@@ -69,7 +71,7 @@ async def ask_profile(ctx: Ctx) -> None:
 
 
 async def ask_consent(ctx: Ctx) -> None:
-    ctx.say(privacy().consent(ctx.core.config.retention_days), [(t("eoi.agree"), choice("consent", "yes")),
+    ctx.say(privacy().consent(ctx.core.config.retention_days, language()), [(t("eoi.agree"), choice("consent", "yes")),
                                 (t("button.no_thanks"), choice("consent", "no"))],
             [(t("eoi.read_notice"), choice("consent", "notice"))])
 
@@ -184,7 +186,7 @@ async def read_summary(ctx: Ctx, text: str) -> None:
 async def read_consent(ctx: Ctx, text: str) -> None:
     said = clean(text).lower()
     if ctx.pressed and text == "notice":  # the full notice, then the same question again
-        ctx.say(privacy().notice(ctx.core.config.retention_days), title=t("privacy.title"))
+        ctx.say(privacy().notice(ctx.core.config.retention_days, language()), title=t("privacy.title"))
         await ctx.ask()
     elif text == "yes" or (not ctx.pressed and said in ("yes", "y", "i agree", "agree")):
         ctx.data["consent"] = privacy().version
