@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
 
 from content.locale import ENGLISH, LANGUAGES, RIGHT_TO_LEFT, right_to_left, translations
@@ -65,6 +66,21 @@ class LazyText:
 
     def __str__(self) -> str:
         return t(self.key)
+
+
+class CountryName(LazyText):
+    """A country's name in the language being written in (Babel's CLDR data), for a button
+    label; the value stored stays the English name the officers read."""
+
+    def __init__(self, english: str, territory: str) -> None:
+        super().__init__(english)
+        self.territory = territory
+
+    def __str__(self) -> str:
+        code = _language.get()
+        if code == ENGLISH:
+            return self.key
+        return str(Locale.parse(code).territories.get(self.territory, self.key))
 
 
 # ---- right to left (see content/locale.py right_to_left) ----

@@ -19,7 +19,7 @@ from handlers.kernel.flows import Ask, Flow, Invalid, Parse, Step, field
 from handlers.kernel.messages import Row
 from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
-from handlers.kernel.text import language, t
+from handlers.kernel.text import CountryName, LazyText, language, t
 from handlers.kernel.validation import check_email, check_text, check_website, clean
 from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MenuPick, MyEois
 from storage import challenges, eois, people, versions
@@ -28,6 +28,7 @@ from storage.models import Challenge, eoi_reference
 SUMMARY_MIN, SUMMARY_MAX = 20, 1500
 SIZES = ("micro", "small", "medium", "large")
 COUNTRIES = ("United Kingdom", "Sweden", "Estonia", "Hungary", "Italy")
+_TERRITORY = {"United Kingdom": "GB", "Sweden": "SE", "Estonia": "EE", "Hungary": "HU", "Italy": "IT"}
 _COUNTRY_ALIASES = {"uk": "United Kingdom", "gb": "United Kingdom", "england": "United Kingdom",
                     "great britain": "United Kingdom", "britain": "United Kingdom",
                     "scotland": "United Kingdom", "wales": "United Kingdom",
@@ -257,13 +258,14 @@ async def read_edit(ctx: Ctx, text: str) -> None:
 FORM = Flow("eoi", action="interest", return_to="confirm", title="eoi.form_title", steps=(
     Step("profile", ask_profile, read_profile),
     field("org_name", asks("org_name", title=True), text_answer("org_name", 2, 200), "org.name"),
-    Step("size", asks("size", *[[(t(f"eoi.size.{k}"), choice("size", k))] for k in SIZES]),
+    Step("size", asks("size", *[[(LazyText(f"eoi.size.{k}"), choice("size", k))] for k in SIZES]),
          read_size, asides=True, editable=True),
-    field("country", asks("country", [(c, choice("country", c)) for c in COUNTRIES[:3]],
-                          [(c, choice("country", c)) for c in COUNTRIES[3:]]),
+    field("country", asks("country",  # labelled in the SME's language, stored in English
+                          [(CountryName(c, _TERRITORY[c]), choice("country", c)) for c in COUNTRIES[:3]],
+                          [(CountryName(c, _TERRITORY[c]), choice("country", c)) for c in COUNTRIES[3:]]),
           country_answer, "org.country"),
     field("city", asks("city"), text_answer("city", 2, 100), "org.city"),
-    field("website", asks("website", [(t("eoi.skip"), choice("website", "-"))]),
+    field("website", asks("website", [(LazyText("eoi.skip"), choice("website", "-"))]),
           website_answer, "org.website"),
     field("contact_name", asks("contact_name"), text_answer("contact_name", 2, 200), "contact.name"),
     field("email", asks("email"), email_answer, "contact.email"),
