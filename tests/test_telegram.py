@@ -134,7 +134,7 @@ async def test_startup_registers_commands_and_polls(bot: Harness) -> None:
     [call] = bot.fake.sent(method="setMyCommands")
     names = [c["command"] for c in call.params["commands"]]
     assert names == ["start", "help", "challenges", "match", "interest", "my", "subscribe",
-                     "unsubscribe", "cancel"]
+                     "unsubscribe", "language", "cancel"]
     assert bot.fake.sent(method="deleteWebhook")
 
 

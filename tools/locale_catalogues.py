@@ -22,7 +22,7 @@ from babel.messages.pofile import write_po
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from content.locale import DOMAIN, LANGUAGES, LOCALE, english, po_path, read_catalog  # noqa: E402
+from content.locale import DOMAIN, LANGUAGES, LOCALE, english, po_path, read_catalog
 
 
 def template() -> Catalog:

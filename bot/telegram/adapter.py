@@ -51,6 +51,7 @@ COMMANDS = (
     ("my", "Your expressions of interest and their stages"),
     ("subscribe", "Hear about new challenges"),
     ("unsubscribe", "Stop hearing about new challenges"),
+    ("language", "Svenska, Eesti, Magyar, Italiano, Polski, اردو, English"),
     ("cancel", "Stop what we're doing"),
 )
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,7 +113,7 @@ async def confirm(session: AsyncSession, ref: str, audience: str, actor: str,
         return None, challenge
     broadcast = await deliveries.create_broadcast(
         session, kind=KIND, challenge_id=challenge.id, audience=audience, created_by=actor,
-        recipients=[(i, to_payload(worded_for(i, lambda tags=tags: announcement(challenge, tags))))
+        recipients=[(i, to_payload(worded_for(i, partial(announcement, challenge, tags))))
                     for i, tags in recipients],
         notify=notify)
     await audit(session, actor, "broadcast", ref, broadcast=broadcast.id, audience=audience,

@@ -18,7 +18,7 @@ import types
 import typing
 from typing import Any, ClassVar, Self, dataclass_transform
 
-from handlers.kernel.text import LazyText, t
+from handlers.kernel.text import LazyText
 
 LIMIT = 64  # bytes: Telegram's callback_data limit
 SEP = ":"

@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from content.locale import ENGLISH, supported
 from handlers.kernel import callbacks
 from handlers.kernel.callbacks import CANCEL_ROW, Dismiss, FlowChoice, Held, Resume
 from handlers.kernel.context import Ctx
@@ -29,7 +30,6 @@ from handlers.kernel.roles import allowed, who_may
 from handlers.kernel.router import TOP, Registry, Router
 from handlers.kernel.text import speaking, t
 from handlers.kernel.validation import clean
-from content.locale import ENGLISH, supported
 from storage import conversations, people
 from storage.models import ConversationState, Identity
 from storage.store import Store

@@ -72,8 +72,9 @@ async def ask_profile(ctx: Ctx) -> None:
 
 
 async def ask_consent(ctx: Ctx) -> None:
-    ctx.say(privacy().consent(ctx.core.config.retention_days, language()), [(t("eoi.agree"), choice("consent", "yes")),
-                                (t("button.no_thanks"), choice("consent", "no"))],
+    ctx.say(privacy().consent(ctx.core.config.retention_days, language()),
+            [(t("eoi.agree"), choice("consent", "yes")),
+             (t("button.no_thanks"), choice("consent", "no"))],
             [(t("eoi.read_notice"), choice("consent", "notice"))])
 
 
