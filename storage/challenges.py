@@ -32,7 +32,8 @@ async def upsert_challenges(
     }
     created = updated = 0
     for spec in specs:
-        values = {f: (list(spec[f]) if f == "tags" else spec[f]) for f in FIELDS}
+        values = {f: (list(spec[f]) if f == "tags" else spec[f]) for f in FIELDS if f in spec}
+        values.setdefault("translations", None)  # optional: a file without them has none
         row = existing.get(spec["ref"])
         if row is None:
             session.add(Challenge(ref=spec["ref"], **values))
