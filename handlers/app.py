@@ -90,15 +90,19 @@ async def import_catalogue(store: Store, path: Path, actor: str, *, statuses: bo
 def routers() -> list[Router]:
     """Every feature's router, in the order their free-text fallbacks don't matter."""
     from handlers.admin import audit, broadcast, faq_review
-    from handlers.officer import cases, dips, eois, reports, stages, versions
+    from handlers.officer import assessing, cases, dips, drafting, eois, reports, stages, versions
     from handlers.officer import challenges as officer_challenges
+    from handlers.officer import workshops as officer_workshops
     from handlers.sme import alerts, assist, case_reply, eoi_form, language, menu, my_eois, privacy
     from handlers.sme import challenges as sme_challenges
+    from handlers.sme import workshops as sme_workshops
 
     return [menu.router, eoi_form.router, my_eois.router, sme_challenges.router, assist.router,
             alerts.router, privacy.router, case_reply.router, dips.router, eois.router, stages.router,
             officer_challenges.router, reports.router, cases.router, broadcast.router,
-            audit.router, versions.router, faq_review.router, language.router]
+            audit.router, versions.router, faq_review.router, drafting.router, assessing.router,
+            officer_workshops.router, sme_workshops.router,
+            language.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

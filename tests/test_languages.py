@@ -69,9 +69,11 @@ def test_every_sme_sentence_exists_in_every_language_with_the_same_placeholders(
     for key, text in found.texts.items():
         assert placeholders(text) == placeholders(english()[key]), key
         assert fields(text) == fields(english()[key]), key
-    # translated, not copied: only a few texts that are mostly placeholders may match
-    same = [k for k, text in found.texts.items() if text == english()[k]]
-    assert len(same) <= 4, same
+    # translated, not copied: a text may equal the English only if, placeholders aside, it has
+    # at most one word ("Budget: {budget}", "{reference}: {title}")
+    same = [k for k, text in found.texts.items() if text == english()[k]
+            and len(re.findall(r"[^\W\d_]{3,}", re.sub(r"\{[^{}]*\}", "", text))) > 1]
+    assert same == []
 
 
 def test_the_english_source_is_the_sme_wording_and_the_privacy_texts() -> None:

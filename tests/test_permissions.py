@@ -31,6 +31,7 @@ SAMPLES: dict[str, Any] = {
     "eoi_id": 1, "case_id": 1, "challenge_id": 1, "page": 0, "ref": "food-hubs",
     "target": "exploration@submitted", "code": "m", "faq_id": "x", "step": "send",
     "value": "yes.0000", "since": "", "until": "", "answer": "no", "move_id": 1, "change_id": 1,
+    "item": 1, "workshop_id": 1, "invite_id": 1,
     "language": "en",  # forged by every role: English, so the refusals stay readable here
 }
 
@@ -161,3 +162,37 @@ async def test_malformed_button_data_gets_the_expired_reply(store: Store, data: 
     chat = Chat(build_core(store, with_faq=False, with_matching=False))
     await chat.press(data)
     assert "expired" in chat.text and "went wrong" not in chat.text
+
+
+async def test_an_officer_of_another_department_is_refused_every_forged_eoi_press(
+        store: Store) -> None:
+    from storage.departments import set_departments
+
+    await seed_catalogue(store)
+    core = build_core(store, with_faq=False, with_matching=False)
+    await _someone_elses_eoi_and_case(core)  # EOI-000001 on food-hubs (Public Health Food Team)
+    async with store.session() as session:
+        identity = await set_role(session, "console", "planner", "officer")
+        await set_departments(session, identity.id, ["Planning and Development"])
+    chat = Chat(core, user="planner")
+    for data in ("oe:1", "evv:1", "stg:1:exploration@submitted", "asx:1", "fbr:1:1", "fbs:1"):
+        await chat.press(data)
+        assert "outside your departments" in chat.text, (data, chat.text)
+        assert "Other Org" not in chat.text and "secret" not in chat.text, data
+    for line in ("/dips eoi 1", "/dips score 1 fit=5 innovation=5 feasibility=5 team=5 social=5",
+                 "/dips feedback 1", "/dips stage 1 exploration"):
+        await chat.send(line)
+        assert "outside your departments" in chat.text, (line, chat.text)
+
+
+async def test_nobody_approves_their_own_draft(store: Store) -> None:
+    await seed_catalogue(store)
+    core = build_core(store, with_faq=False, with_matching=False)
+    author = await _as(store, "admin", core)
+    await author.send("/dips draft title: Own\ndepartment: Planning\nsummary: S\ntags: a")
+    await author.send("/dips submit own")
+    for forged in ("/dips approve own", "/dips sendback own no"):
+        await author.send(forged)
+        assert "someone else must approve" in author.text
+    await author.press("dra:own")
+    assert "someone else must approve" in author.text

@@ -11,7 +11,7 @@ import pytest
 from bot.slack.render import BUTTON_ACTION, CASE_ACTION, NOTE_ACTION
 from storage import people
 from storage.store import Store
-from tests.fake_slack import action_body
+from tests.fake_slack import action_body, view_submission_body
 from tests.fake_telegram import FakeTelegram
 from tests.test_impact import seed
 from tests.test_slack import Harness as SlackHarness
@@ -80,3 +80,30 @@ async def test_a_revoked_slack_officer_is_refused_at_once(slack: SlackHarness, s
         await people.set_role(session, "slack", "UOFF2", "sme")
     said = await slack.dips("eois", user="UOFF2")
     assert REFUSED in said and "Genova" not in said
+
+
+async def test_forged_presses_from_another_departments_slack_officer_are_refused(
+        slack: SlackHarness, store: Store) -> None:  # noqa: F811
+    from storage.departments import set_departments
+
+    ids = await seed(store)
+    async with store.session() as session:
+        identity = await people.set_role(session, "slack", "UENV", "officer")
+        await set_departments(session, identity.id, ["Environment"])
+    eoi = ids["food-hubs/2"]  # a Public Health challenge's EOI
+    url = slack.fake.response_url("dept")
+    for data in (f"oe:{eoi}", f"stg:{eoi}:exploration@submitted", f"asx:{eoi}", f"fbs:{eoi}"):
+        for action_id in (f"{BUTTON_ACTION}0", f"{NOTE_ACTION}0", "dips_form_0"):
+            if data.startswith("stg:") and action_id.startswith(NOTE_ACTION):
+                continue  # the note form opens (it shows nothing); its submission: below
+            before = len(slack.fake.responses)
+            await slack.post(action_body(data, action_id=action_id, user="UENV", response_url=url))
+            said = json.dumps(await slack.fake.wait_for(
+                lambda b=before: slack.fake.responses[b:]), ensure_ascii=False)
+            assert "outside your departments" in said, (data, action_id, said)
+    assert not slack.fake.calls_to("views.open")
+    assert "outside your departments" in await slack.dips(f"eoi {eoi}", user="UENV")
+    metadata = json.dumps({"c": None, "u": "UENV", "b": f"stg:{eoi}:exploration@submitted"})
+    await slack.post(view_submission_body(metadata, "forged", user="UENV"))
+    await slack.fake.wait_for(lambda: [c for c in slack.fake.calls_to("chat.postMessage")
+                                       if "outside your departments" in json.dumps(c)])

@@ -19,7 +19,7 @@ async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_roles(args: argparse.Namespace, settings: Settings) -> int:
-    from storage import people
+    from storage import departments, people
     from storage.audit import audit
 
     platform, _, user = args.who.partition(":")
@@ -27,12 +27,26 @@ async def cmd_roles(args: argparse.Namespace, settings: Settings) -> int:
         print("who must look like slack:U123ABC or telegram:123456", file=sys.stderr)
         return 2
     role = args.role if args.action == "grant" else "sme"
+    named = [" ".join(d.split())[:200] for d in getattr(args, "department", None) or []]
+    if named and role != "officer":
+        print("--department is for officers; admins see every department", file=sys.stderr)
+        return 2
     store = await open_cli_store(settings)
     async with store.session() as session:
-        await people.set_role(session, platform, user, role)
-        await audit(session, "cli", f"role_{args.action}", args.who, role=args.role)
+        known = {d.casefold(): d for d in await departments.known_departments(session)}
+        identity = await people.set_role(session, platform, user, role)
+        kept = await departments.set_departments(
+            session, identity.id, [known.get(d.casefold(), d) for d in named])
+        await audit(session, "cli", f"role_{args.action}", args.who, role=args.role,
+                    departments=kept)
     await store.close()
-    print(f"{args.who} is now {role}")
+    unknown = [d for d in kept if d.casefold() not in known]
+    print(f"{args.who} is now {role}" + (f" in {', '.join(kept)}" if kept else ""))
+    if unknown:
+        print(f"note: no challenge names {', '.join(unknown)} yet")
+    if role == "officer" and not kept:
+        print("note: no department named, so this officer sees every department's EOIs "
+              "and questions; name them with --department")
     return 0
 
 

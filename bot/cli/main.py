@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     grant = add("grant", cmd_roles, "grant a role", rsub)
     grant.add_argument("who", help="platform:user, e.g. slack:U123ABC")
     grant.add_argument("role", choices=("officer", "admin"))
+    grant.add_argument("--department", action="append", default=[], metavar="NAME",
+                       help="a department the officer belongs to (repeat for several); an "
+                            "officer sees and moves only their departments' EOIs and questions")
     revoke = add("revoke", cmd_roles, "revoke a role (back to sme)", rsub)
     revoke.add_argument("who")
     revoke.set_defaults(role="sme")

@@ -34,6 +34,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 from bot.slack.cases import register as register_cases
+from bot.slack.forms import open_form
+from bot.slack.forms import register as register_forms
 from bot.slack.incoming import PLATFORM, speaker_of, starts
 from bot.slack.render import (
     BUTTON_ACTION,
@@ -92,6 +94,7 @@ class SlackAdapter:
         self.app.view(NOTE_CALLBACK)(self._on_note_submitted)
         self.app.event("app_home_opened")(self._on_home)
         register_cases(self)  # case threads and forms; other messages are ignored
+        register_forms(self)  # the officers' tools: drafting, sending back, scoring
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- at most once ----
@@ -113,6 +116,13 @@ class SlackAdapter:
         await ack()
         speaker = Speaker(PLATFORM, body["user_id"], chat_id=body.get("channel_id"),
                           display_name=body.get("user_name"))
+        sub, _, rest = str(body.get("text", "")).strip().partition(" ")
+        if sub.lower() in ("draft", "score", "workshop") \
+                and (sub.lower() != "draft") == bool(rest.strip()) \
+                and " " not in rest.strip() and await open_form(
+                    self, self.client, str(body.get("trigger_id", "")), speaker,
+                    body.get("channel_id"), sub.lower(), rest.strip()):
+            return  # `/dips draft` and `/dips score ID` open their form
         await self._work(speaker, body.get("channel_id"), respond if body.get("response_url") else None,
                          Incoming(speaker, command="dips", args=body.get("text", "")))
 

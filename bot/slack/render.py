@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.domain.buttons import FORM_BUTTONS, NOTE_BUTTONS
+from handlers.domain.officer_buttons import FORM_KINDS
 from handlers.kernel.messages import Attachment, Button, Reply
 
 SECTION_LIMIT = 3000
@@ -25,6 +26,7 @@ BUTTON_ACTION = "dips_btn_"
 NOTE_ACTION = "dips_note_"
 NOTE_CALLBACK = "dips_note"
 CASE_ACTION = "dips_case_"  # a case button that opens its form (bot/slack/cases.py)
+FORM_ACTION = "dips_form_"  # an officer's tool button that opens its form (bot/slack/forms.py)
 
 
 def escape(text: str) -> str:
@@ -79,7 +81,8 @@ def section(text: str) -> dict[str, Any]:
 def button_element(button: Button, index: int) -> dict[str, Any]:
     prefix = button.data.partition(":")[0]
     action = (NOTE_ACTION if prefix in NOTE_BUTTONS else
-              CASE_ACTION if prefix in FORM_BUTTONS else BUTTON_ACTION)
+              CASE_ACTION if prefix in FORM_BUTTONS else
+              FORM_ACTION if prefix in FORM_KINDS else BUTTON_ACTION)
     return {"type": "button", "action_id": f"{action}{index}",
             "text": {"type": "plain_text", "text": fit(button.label, BUTTON_LABEL) or "?"},
             "value": button.data}

@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.render import render
 from handlers.domain.cases import queue_reminders
+from handlers.domain.drafts import publish_due
 from handlers.domain.notices import new_eoi_notice
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core
@@ -64,7 +65,10 @@ class SlackWorker:
         self._stopping.set()
 
     async def remind_once(self) -> int:
-        """Queue reminders for cases unanswered past DIPS_CASE_REMINDER_HOURS (each once)."""
+        """Queue reminders for cases unanswered past DIPS_CASE_REMINDER_HOURS (each once), and
+        publish the challenges approved for a date that has come (the author was told the date)."""
+        async with self.core.store.session() as session:
+            await publish_due(session, self.core.clock())
         async with self.core.store.session() as session:
             return await queue_reminders(session, self.core.clock(),
                                          self.settings.case_reminder_hours)

@@ -26,6 +26,7 @@ from handlers.domain.buttons import (
     ShowChallenge,
     SuggestPreview,
 )
+from handlers.domain.departments import may_see_case
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.core import Core
@@ -227,6 +228,8 @@ async def case_form(core: Core, speaker: Speaker, data: str) -> Form | None:
         case = await store_cases.get_case(session, case_id)
         if identity is None or not allowed(identity.role, PERMISSION) or case is None:
             return None
+        if not await may_see_case(session, identity, case):
+            return None  # the plain press explains: another department's question
         actor = f"{identity.platform}:{identity.external_id}"
         if case.status == "closed" or case.claimed_by not in (None, actor):
             return None

@@ -67,3 +67,21 @@ def _version(v: EoiVersion) -> dict[str, Any]:
             "website": v.website, "contact_name": v.contact_name,
             "contact_email": v.contact_email, "summary": v.summary, "by": v.actor,
             "at": v.at.isoformat()}
+
+
+RANKING_FIELDS = ("rank", "reference", "organisation", "stage", "score", "assessors", "spread",
+                  "disagree")
+
+
+def ranking_csv(rows: list[Any]) -> bytes:
+    """A challenge's ranking (handlers.domain.assessment.Ranked rows, best first) as CSV."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=RANKING_FIELDS)
+    writer.writeheader()
+    for n, r in enumerate(rows, 1):
+        writer.writerow({k: csv_safe(v) for k, v in {
+            "rank": n if r.score is not None else "", "reference": r.eoi.reference,
+            "organisation": shown_details(r.eoi)["org_name"] or "", "stage": r.eoi.stage,
+            "score": f"{r.score:.2f}" if r.score is not None else "", "assessors": len(r.totals),
+            "spread": f"{r.spread:.2f}", "disagree": "yes" if r.disagree else ""}.items()})
+    return out.getvalue().encode("utf-8")

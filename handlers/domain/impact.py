@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain.early_measures import EarlyStages, early_measures
 from handlers.domain.export import csv_safe
 from handlers.domain.stages import END_STAGES, STAGES, stage_label
 from handlers.kernel.text import t
@@ -86,6 +87,7 @@ class ImpactReport:
     ended: dict[str, int] = field(default_factory=dict)  # not-selected/withdrawn -> EOIs ended so
     current: dict[str, int] = field(default_factory=dict)  # stage -> EOIs there now
     over_time: list[MonthPoint] = field(default_factory=list)
+    early: EarlyStages = field(default_factory=EarlyStages)  # the early stages' own measures
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -120,7 +122,19 @@ class ImpactReport:
         if self.over_time:
             lines += ["", t("impact.by_month")]
             lines += [f"  {p.month}: {p.active} / {p.new} / {p.cumulative}" for p in self.over_time[-12:]]
-        return "\n".join(lines)
+        return "\n".join(lines + self._early_lines())
+
+    def _early_lines(self) -> list[str]:
+        e = self.early
+        by_department = ", ".join(f"{d} {n}" for d, n in e.challenges_by_department.items())
+        return ["", t("impact_early.title"),
+                t("impact_early.defined", count=sum(e.challenges_by_department.values()),
+                  departments=by_department or "-"),
+                t("impact_early.to_publication", count=e.published_from_drafts,
+                  days=e.median_days_to_publication if e.median_days_to_publication is not None
+                  else "-"),
+                t("impact_early.assessed", count=e.eois_assessed),
+                t("impact_early.workshops", count=e.workshops_held, smes=e.smes_attending)]
 
     def to_csv(self) -> bytes:
         """measure,key,value rows: one flat table a spreadsheet can pivot."""
@@ -148,6 +162,15 @@ class ImpactReport:
             writer.writerow(["smes_active", p.month, p.active])
             writer.writerow(["smes_new", p.month, p.new])
             writer.writerow(["smes_cumulative", p.month, p.cumulative])
+        for department, n in self.early.challenges_by_department.items():
+            writer.writerow(["challenges_defined", csv_safe(department), n])
+        writer.writerow(["published_from_drafts", "", self.early.published_from_drafts])
+        writer.writerow(["median_days_draft_to_publication", "",
+                         "" if self.early.median_days_to_publication is None
+                         else self.early.median_days_to_publication])
+        writer.writerow(["eois_assessed", "", self.early.eois_assessed])
+        writer.writerow(["workshops_held", "", self.early.workshops_held])
+        writer.writerow(["smes_attending_workshops", "", self.early.smes_attending])
         return out.getvalue().encode("utf-8")
 
 
@@ -198,7 +221,7 @@ async def build_report(session: AsyncSession, since: date | None = None,
         other_country_smes=sum(abroad.values()), eois=len(rows), departments=departments,
         partner_cities=dict(sorted(partner.items())), other_countries=dict(sorted(abroad.items())),
         funnel=funnel, ended=ended, current={s: current[s] for s in (*STAGES, *END_STAGES) if s in current},
-        over_time=_months(rows, start),
+        over_time=_months(rows, start), early=await early_measures(session, start, end),
     )
 
 

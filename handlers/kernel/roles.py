@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "forget": EVERYONE,
     "language": EVERYONE,  # the language the assistant writes in (officers' Slack stays English)
     "dismiss": EVERYONE,  # Cancel on a preview: nothing to undo
+    "workshop_answer": EVERYONE,  # an invited SME's answer (only theirs: checked on the invite)
     # council officers (and admins)
     "dips": STAFF,
     "eois": STAFF,
@@ -50,10 +51,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": STAFF,
     "impact": STAFF,
     "dashboard": STAFF,
+    "draft": STAFF,  # draft a challenge, edit it, submit it for approval
+    "assess": STAFF,  # score an EOI of their departments' challenges
+    "ranking": STAFF,
+    "feedback": STAFF,  # review, then send, feedback to an SME not selected
+    "workshop": STAFF,  # exploration workshops: create, invite, attendance
     # admins
     "audit": ADMINS,
     "publish": ADMINS,
     "broadcast": ADMINS,
+    "approve": ADMINS,  # approve or send back a draft challenge (never one's own)
     "faq_review": ADMINS,  # accept (as a draft file) or reject officers' FAQ suggestions
 }
 

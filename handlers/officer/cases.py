@@ -32,6 +32,7 @@ from handlers.domain.cases import (
     notice,
     to_thread,
 )
+from handlers.domain.departments import may_see_case, scope_of, visible_cases
 from handlers.domain.outbound import notify, to_payload, worded_for
 from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Cancel, Dismiss, FlowChoice, Resume
 from handlers.kernel.context import Ctx
@@ -73,6 +74,9 @@ async def _case_arg(ctx: Ctx, args: str, usage: str) -> tuple[Question, str] | N
     case = await store_cases.get_case(ctx.session, case_id)
     if case is None:
         ctx.say(t("case.no_case", id=case_id))
+        return None
+    if not await may_see_case(ctx.session, ctx.identity, case):
+        ctx.say(t("departments.not_your_case", id=case_id))
         return None
     return case, rest
 
@@ -309,7 +313,8 @@ async def show_case(ctx: Ctx, args: str) -> None:
 
 async def list_open(ctx: Ctx, args: str) -> None:
     """Open cases, oldest first (`/dips questions`)."""
-    rows = await store_cases.open_cases(ctx.session)
+    rows = await visible_cases(ctx.session, await scope_of(ctx.session, ctx.identity),
+                               await store_cases.open_cases(ctx.session))
     if not rows:
         ctx.say(t("case.none_waiting"))
         return

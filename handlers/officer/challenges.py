@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.domain.buttons import OfficerEoi
+from handlers.domain.departments import scope_of
 from handlers.domain.stages import END_STAGES, STAGES, stage_label
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
@@ -68,7 +69,8 @@ async def challenge_detail(ctx: Ctx, args: str) -> None:
         ctx.say(t("officer_challenges.usage") if not ref
                 else t("officer_challenges.no_such", ref=ref))
         return
-    rows = await eois.list_eois(ctx.session, challenge_ref=challenge.ref)
+    rows = (await scope_of(ctx.session, ctx.identity)).eois(
+        await eois.list_eois(ctx.session, challenge_ref=challenge.ref))
     counts: dict[str, int] = {}
     for e in rows:
         counts[e.stage] = counts.get(e.stage, 0) + 1

@@ -19,7 +19,7 @@ router = Router("officer.dips")
 
 @router.command("help", action="dips", dips=True, top=False)
 async def dips_help(ctx: Ctx, args: str) -> None:
-    ctx.say(t("dips.help", stages=", ".join(OFFICER_STAGES)))
+    ctx.say(t("dips.help", stages=", ".join(OFFICER_STAGES)) + "\n" + t("officers_tools.help"))
 
 
 @router.command("dips")

@@ -3,8 +3,10 @@ CSV export. Stage moves themselves are handlers/officer/stages.py."""
 
 from __future__ import annotations
 
+from handlers.domain import assessment
 from handlers.domain.buttons import OfficerEoi, StageMove
-from handlers.domain.export import eoi_csv
+from handlers.domain.departments import may_see_eoi, scope_of
+from handlers.domain.export import eoi_csv, ranking_csv
 from handlers.domain.notices import EoiVersions
 from handlers.domain.stages import next_stages, stage_label
 from handlers.kernel.callbacks import CallbackData
@@ -28,7 +30,8 @@ class ExportCsv(CallbackData, prefix="exp"):
 @router.command("eois", dips=True)
 async def list_eois(ctx: Ctx, args: str) -> None:
     ref = clean(args).lower() or None
-    rows = await eois.list_eois(ctx.session, challenge_ref=ref)
+    rows = (await scope_of(ctx.session, ctx.identity)).eois(
+        await eois.list_eois(ctx.session, challenge_ref=ref))
     if not rows:
         ctx.say(t("officer_eois.none_for", ref=ref) if ref else t("officer_eois.none"))
         return
@@ -50,6 +53,9 @@ async def show_eoi(ctx: Ctx, args: str) -> None:
         usage = t("officer_eois.usage")
         ctx.say(t("officer_eois.not_found_usage", ref=clean(args)[:20], usage=usage)
                 if args.strip() else usage)
+        return
+    if not await may_see_eoi(ctx.session, ctx.identity, eoi):
+        ctx.say(t("departments.not_yours", reference=eoi.reference))
         return
     d = shown_details(eoi)  # the details as submitted (or as the SME last amended them)
     history = await eois.stage_history(ctx.session, eoi.id)
@@ -92,7 +98,8 @@ async def export(ctx: Ctx, args: str) -> None:
     if ref and await challenges.get_challenge(ctx.session, ref) is None:
         ctx.say(t("officer_challenges.no_such", ref=ref))
         return
-    rows = await eois.list_eois(ctx.session, challenge_ref=ref)
+    rows = (await scope_of(ctx.session, ctx.identity)).eois(
+        await eois.list_eois(ctx.session, challenge_ref=ref))
     await audit(ctx.session, ctx.actor, "export", ref or "all", rows=len(rows))
     name = f"dips-eois-{ref or 'all'}-{ctx.today:%Y%m%d}.csv"
     n = len(rows)
@@ -102,6 +109,12 @@ async def export(ctx: Ctx, args: str) -> None:
     else:
         text = t("officer_eois.exported_one", n=n) if n == 1 else t("officer_eois.exported_many", n=n)
     ctx.say(text, attachment=Attachment(name, eoi_csv(rows), "text/csv"))
+    challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
+    ranked = await assessment.ranking(ctx.session, challenge.id, challenge.ref) if challenge else []
+    if any(r.score is not None for r in ranked):  # assessed: the ranking goes with it
+        ctx.say(t("assess.ranking_export", ref=ref),
+                attachment=Attachment(f"dips-ranking-{ref}-{ctx.today:%Y%m%d}.csv",
+                                      ranking_csv(ranked), "text/csv"))
 
 
 @router.button(ExportCsv, action="export")

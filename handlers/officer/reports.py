@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.domain import impact as impact_report
 from handlers.domain.buttons import OfficerEoi
 from handlers.domain.chart import chart_png
+from handlers.domain.departments import EVERYTHING, Scope, scope_of, visible_cases
+from handlers.domain.officer_buttons import DraftNew
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment, Reply, buttons
@@ -95,11 +97,14 @@ async def impact_csv_button(ctx: Ctx, pressed: ImpactCsv) -> None:
 @router.command("dashboard")
 async def dashboard(ctx: Ctx, args: str) -> None:
     """The officers' at-a-glance view (Slack's App Home; /dashboard elsewhere)."""
-    for reply in await dashboard_replies(ctx.session, ctx.today, ctx.core.clock()):
+    scope = await scope_of(ctx.session, ctx.identity)
+    for reply in await dashboard_replies(ctx.session, ctx.today, ctx.core.clock(), scope):
         ctx.out.replies.append(reply)
+    ctx.say(t("drafts.home"), [(t("drafts.new_button"), DraftNew())])  # App Home: draft one
 
 
-async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -> list[Reply]:
+async def dashboard_replies(session: AsyncSession, today: date, now: datetime,
+                            scope: Scope = EVERYTHING) -> list[Reply]:
     open_rows = await challenges.list_challenges(session, open_on=today)
     counts = await challenges.eoi_counts_by_stage(session)
     lines = [f"\u2022 {c.title}{sample_tag(c)} [{c.ref}]: {deadline(c)}; {counts_text(counts.get(c.id, {}))}"
@@ -109,14 +114,14 @@ async def dashboard_replies(session: AsyncSession, today: date, now: datetime) -
     replies = [Reply("\n".join(lines) or t("reports.none_open"),
                      title=t("reports.open_title", n=len(open_rows)))]
     week_ago = now - timedelta(days=7)
-    recent = [e for e in await eois.list_eois(session) if e.created_at >= week_ago]
+    recent = [e for e in scope.eois(await eois.list_eois(session)) if e.created_at >= week_ago]
     shown = [(e, shown_details(e)) for e in recent[-10:]]
     lines = [t("reports.recent_line", reference=e.reference, organisation=d["org_name"],
                city=d["city"], ref=e.challenge.ref, date=e.created_at) for e, d in shown]
     replies.append(Reply("\n".join(lines) or t("reports.none_recent"),
                          buttons(*[[(e.reference, OfficerEoi(e.id))] for e in recent[-5:]]),
                          title=t("reports.recent_title", n=len(recent))))
-    waiting = await open_cases(session)
+    waiting = await visible_cases(session, scope, await open_cases(session))
     lines = [f"#{q.id} {q.asked_at:%d %b}: {q.text[:200]}" for q in waiting[:5]]
     replies.append(Reply("\n".join(lines) or t("reports.none_waiting"),
                          title=t("reports.waiting_title", n=len(waiting))))

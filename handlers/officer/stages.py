@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from handlers.domain import stage_moves
 from handlers.domain.buttons import TELL, StageMove
+from handlers.domain.departments import may_see_eoi
 from handlers.domain.stages import OFFICER_STAGES, next_stages, stage_label
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
@@ -18,6 +19,8 @@ from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean, parse_id
 from handlers.sme.buttons import MyEois
+from storage import eois
+from storage import stage_moves as pending_moves
 from storage.models import Eoi, Identity
 
 router = Router("officer.stages")
@@ -106,6 +109,8 @@ async def propose(ctx: Ctx, eoi_ref: str, target: str, note: str | None,
                   message: str | None) -> None:
     """Preview a move; `target` may end "@from" (a button made when the EOI was at `from`)."""
     to_stage, _, expected = target.partition("@")
+    if not await _in_scope(ctx, eoi_id(eoi_ref)):
+        return
     outcome = await stage_moves.preview(ctx.session, eoi_id(eoi_ref), to_stage, ctx.actor, note,
                                         message, expected or None)
     eoi, pending = outcome.eoi, outcome.pending
@@ -132,8 +137,20 @@ async def stage_button(ctx: Ctx, pressed: StageMove) -> None:
     await propose(ctx, str(pressed.eoi_id), pressed.target, None, None)
 
 
+async def _in_scope(ctx: Ctx, eoi_ref: int | None) -> bool:
+    """An officer moves only the EOIs of their departments' challenges (forged presses too)."""
+    eoi = await eois.get_eoi(ctx.session, eoi_ref) if eoi_ref else None
+    if eoi is None or await may_see_eoi(ctx.session, ctx.identity, eoi):
+        return True  # nothing to hide: the move's own checks answer
+    ctx.say(t("departments.not_yours", reference=eoi.reference))
+    return False
+
+
 @router.button(StageConfirm, action="stage")
 async def confirm_button(ctx: Ctx, pressed: StageConfirm) -> None:
+    pending = await pending_moves.get_pending(ctx.session, pressed.move_id)
+    if pending is not None and not await _in_scope(ctx, pending.eoi_id):
+        return
     outcome = await stage_moves.confirm(ctx.session, pressed.move_id, ctx.actor, ctx.core.clock(),
                                         sme_notice)
     eoi, change = outcome.eoi, outcome.change

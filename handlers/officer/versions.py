@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.domain.departments import may_see_eoi
 from handlers.domain.notices import EoiVersions
 from handlers.domain.stages import stage_label
 from handlers.kernel.context import Ctx
@@ -35,6 +36,9 @@ async def show_versions(ctx: Ctx, args: str) -> None:
     eoi = await eois.get_eoi(ctx.session, eoi_id) if eoi_id else None
     if eoi is None:
         ctx.say(t("versions.usage"))
+        return
+    if not await may_see_eoi(ctx.session, ctx.identity, eoi):
+        ctx.say(t("departments.not_yours", reference=eoi.reference))
         return
     rows = await versions.versions(ctx.session, eoi.id)
     ctx.say("\n\n".join([t("versions.header", reference=eoi.reference, title=eoi.challenge.title,

@@ -5,7 +5,7 @@ the user chooses with /language). challenges gains `translations`, a JSON mappin
 to {title, summary}, both optional (docs/challenge-format.md).
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0008'  # '0007' as briefed; after main's 0008 once main was merged in
 branch_labels = None
 depends_on = None
 
