@@ -13,6 +13,7 @@ import yaml
 SHIPPED = Path(__file__).parent / "challenges.yaml"
 STATUSES = ("draft", "open", "closed")
 _REF = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+TRANSLATED = ("sv", "et", "hu", "it", "pl", "ur")  # content/locale.py LANGUAGES besides English
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -30,6 +31,7 @@ class ChallengeSpec:
     contact: str | None = None
     url: str | None = None
     sample: bool = False
+    translations: dict[str, dict[str, str]] | None = None  # {"sv": {"title": .., "summary": ..}}
 
 
 class CatalogueError(ValueError):
@@ -75,6 +77,29 @@ def _date(item: dict, field: str, problems: list[str], where: str) -> date | Non
     except ValueError:
         problems.append(f"{where}: '{field}' must be an ISO date like 2027-03-31, got {value!r}")
         return None
+
+
+def _translations(value: Any, problems: list[str], where: str) -> dict[str, dict[str, str]] | None:
+    """Optional `translations: {sv: {title: .., summary: ..}}`, each part optional."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{where}: 'translations' must map a language (sv, et, hu, it, pl, ur) "
+                        "to a title and/or summary")
+        return None
+    found: dict[str, dict[str, str]] = {}
+    for code, texts in value.items():
+        here = f"{where}: translations.{code}"
+        if code not in TRANSLATED:
+            problems.append(f"{here}: the language must be one of {', '.join(TRANSLATED)}")
+            continue
+        if not isinstance(texts, dict) or not texts or set(texts) - {"title", "summary"}:
+            problems.append(f"{here}: give a 'title' and/or a 'summary', nothing else")
+            continue
+        parts = {field: _text(texts, field, problems, here, limit, required=False)
+                 for field, limit in (("title", 200), ("summary", 2000)) if field in texts}
+        found[str(code)] = {k: v for k, v in parts.items() if v}
+    return found or None
 
 
 def parse_catalogue(data: Any, sample: bool = False) -> list[ChallengeSpec]:
@@ -123,8 +148,10 @@ def parse_catalogue(data: Any, sample: bool = False) -> list[ChallengeSpec]:
         url = _text(item, "url", problems, where, 500, required=False)
         if url and not url.startswith(("http://", "https://")):
             problems.append(f"{where}: 'url' must start with http:// or https://")
+        translations = _translations(item.get("translations"), problems, where)
         unknown = set(item) - {"ref", "title", "department", "summary", "tags", "status",
-                               "closes", "opens", "budget", "contact", "url", "sample"}
+                               "closes", "opens", "budget", "contact", "url", "sample",
+                               "translations"}
         if unknown:
             problems.append(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
         # No new problem means every required field was found valid (the checks spelt out
@@ -135,6 +162,7 @@ def parse_catalogue(data: Any, sample: bool = False) -> list[ChallengeSpec]:
                 ref=ref, title=title, department=department, summary=summary,
                 tags=tags, status=status, closes=closes, opens=opens, budget=budget,
                 contact=contact, url=url, sample=bool(item.get("sample", sample)),
+                translations=translations,
             ))
     if problems:
         raise CatalogueError(problems)

@@ -2,8 +2,8 @@
 
 `content/wording/sme.yaml`, `officer.yaml` and `admin.yaml` map dotted keys (nested mappings
 are flattened: `eoi: {ask: {org_name: ...}}` is `eoi.ask.org_name`) to texts with `{named}`
-placeholders, as `str.format` reads them. A key may appear in one file only. The files are the
-unit a translator works on: a later language adds files with the same keys and placeholders.
+placeholders, as `str.format` reads them. A key may appear in one file only. sme.yaml is the
+English source of the SMEs' other languages (content/locale.py, gettext PO files).
 """
 
 from __future__ import annotations
@@ -47,12 +47,12 @@ def _flatten(data: Any, prefix: str, out: dict[str, str], problems: list[str], w
             problems.append(f"{where}: {name} should be a non-empty text")
 
 
-def load(folder: Path = FOLDER) -> dict[str, str]:
+def load(folder: Path = FOLDER, audiences: tuple[str, ...] = AUDIENCES) -> dict[str, str]:
     """Every key of every audience's file; raises WordingError listing every problem."""
     texts: dict[str, str] = {}
     owner: dict[str, str] = {}
     problems: list[str] = []
-    for audience in AUDIENCES:
+    for audience in audiences:
         path = folder / f"{audience}.yaml"
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

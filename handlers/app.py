@@ -97,7 +97,7 @@ def routers() -> list[Router]:
     from handlers.officer import assessing, cases, dips, drafting, eois, reports, stages, versions
     from handlers.officer import challenges as officer_challenges
     from handlers.officer import workshops as officer_workshops
-    from handlers.sme import alerts, assist, case_reply, eoi_form, menu, my_eois, privacy
+    from handlers.sme import alerts, assist, case_reply, eoi_form, language, menu, my_eois, privacy
     from handlers.sme import challenges as sme_challenges
     from handlers.sme import workshops as sme_workshops
 
@@ -105,7 +105,8 @@ def routers() -> list[Router]:
             alerts.router, privacy.router, case_reply.router, dips.router, eois.router, stages.router,
             officer_challenges.router, reports.router, cases.router, broadcast.router,
             audit.router, versions.router, faq_review.router, drafting.router, assessing.router,
-            officer_workshops.router, sme_workshops.router]
+            officer_workshops.router, sme_workshops.router,
+            language.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Challenge, Eoi
 
 FIELDS = ("title", "department", "summary", "tags", "status", "opens", "closes", "budget",
-          "contact", "url", "sample")
+          "contact", "url", "sample", "translations")
 
 
 async def upsert_challenges(
@@ -33,7 +33,8 @@ async def upsert_challenges(
     }
     created = updated = 0
     for spec in each(specs):  # `each` may show progress (dips challenges import)
-        values = {f: (list(spec[f]) if f == "tags" else spec[f]) for f in FIELDS}
+        values = {f: (list(spec[f]) if f == "tags" else spec[f]) for f in FIELDS if f in spec}
+        values.setdefault("translations", None)  # optional: a file without them has none
         row = existing.get(spec["ref"])
         if row is None:
             session.add(Challenge(ref=spec["ref"], **values))

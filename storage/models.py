@@ -100,6 +100,8 @@ class Identity(Base):
     )
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # en, sv, et, hu, it, pl or ur (content/locale.py); None until the platform or /language says
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Challenge(Base):
@@ -117,6 +119,8 @@ class Challenge(Base):
     contact: Mapped[str | None] = mapped_column(String(254))
     url: Mapped[str | None] = mapped_column(String(500))
     sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"sv": {"title": ..., "summary": ...}, ...}: optional, per language (docs/challenge-format.md)
+    translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

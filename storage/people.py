@@ -134,6 +134,11 @@ async def set_role(session: AsyncSession, platform: str, external_id: str, role:
     return identity
 
 
+async def set_language(session: AsyncSession, identity: Identity, language: str) -> None:
+    identity.language = language
+    await session.flush()
+
+
 async def get_profile(
     session: AsyncSession, identity: Identity
 ) -> tuple[Organisation | None, Contact | None]:

@@ -60,6 +60,7 @@ class FakeTelegram:
         self._chat_last: dict[int, float] = {}
         self._limit_retry = 1
         self.errors: dict[int, list[tuple[int, str, dict[str, Any] | None]]] = {}
+        self.languages: dict[int, str] = {}  # a user's Telegram language_code ("en" unless set)
 
     # ---- lifecycle ----
 
@@ -136,10 +137,9 @@ class FakeTelegram:
     def next_update_id(self) -> int:
         return next(self._ids)
 
-    @staticmethod
-    def user(user_id: int, name: str = "Sam") -> dict[str, Any]:
+    def user(self, user_id: int, name: str = "Sam") -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": name, "last_name": "Smith",
-                "language_code": "en"}
+                "language_code": self.languages.get(user_id, "en")}
 
     def message(self, user_id: int, text: str, update_id: int | None = None) -> dict[str, Any]:
         """A private-chat text message; a leading /command gets its bot_command entity."""

@@ -32,6 +32,7 @@ SAMPLES: dict[str, Any] = {
     "target": "exploration@submitted", "code": "m", "faq_id": "x", "step": "send",
     "value": "yes.0000", "since": "", "until": "", "answer": "no", "move_id": 1, "change_id": 1,
     "item": 1, "workshop_id": 1, "invite_id": 1,
+    "language": "en",  # forged by every role: English, so the refusals stay readable here
 }
 
 

@@ -134,7 +134,7 @@ async def test_startup_registers_commands_and_polls(bot: Harness) -> None:
     [call] = bot.fake.sent(method="setMyCommands")
     names = [c["command"] for c in call.params["commands"]]
     assert names == ["start", "menu", "help", "challenges", "match", "interest", "my", "subscribe",
-                     "unsubscribe", "human", "privacy", "mydata", "forget", "cancel"]
+                     "unsubscribe", "human", "privacy", "mydata", "forget", "language", "cancel"]
     assert "scope" not in call.params  # the default scope: everyone, SMEs included
     assert bot.fake.sent(method="deleteWebhook")
 

@@ -58,6 +58,7 @@ COMMANDS = (  # the menu every user sees (Telegram's default scope): the SMEs' c
     ("privacy", "How your data is used"),
     ("mydata", "A copy of the data we hold about you"),
     ("forget", "Erase your data"),
+    ("language", "Svenska, Eesti, Magyar, Italiano, Polski, اردو, English"),
     ("cancel", "Stop what we're doing"),
 )
 # Added to an officer's or admin's own chat (a per-chat scope): Telegram shows each person the

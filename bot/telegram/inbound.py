@@ -69,9 +69,11 @@ def to_incoming(update: Update) -> Incoming | None:
         return None  # SMEs talk to the bot one to one; groups are not a supported channel
     speaker = Speaker(PLATFORM, str(user.id), chat_id=str(chat.id),
                       display_name=user.full_name[:200] or None)
+    language = user.language_code  # read by the core on first contact only
     query = update.callback_query
     if query is not None:
-        return Incoming(speaker, button=query.data) if isinstance(query.data, str) else None
+        return (Incoming(speaker, button=query.data, language=language)
+                if isinstance(query.data, str) else None)
     message = update.message
     if message is None:
         return None
@@ -83,5 +85,5 @@ def to_incoming(update: Update) -> Incoming | None:
     first = entities[0] if entities else None
     if first is not None and first.type == MessageEntityType.BOT_COMMAND and first.offset == 0:
         name = text[1:first.length].split("@", 1)[0].lower()
-        return Incoming(speaker, command=name, args=text[first.length:].strip())
-    return Incoming(speaker, text=text)
+        return Incoming(speaker, command=name, args=text[first.length:].strip(), language=language)
+    return Incoming(speaker, text=text, language=language)

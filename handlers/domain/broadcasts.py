@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.buttons import Interest, ShowChallenge, StopAlerts
-from handlers.domain.outbound import to_payload
+from handlers.domain.challenge_text import localised
+from handlers.domain.outbound import to_payload, worded_for
 from handlers.engines.matching.subscribers import subscribers_matching
 from handlers.kernel.messages import Reply, buttons
 from handlers.kernel.text import t
@@ -44,15 +46,15 @@ def announcement(challenge: Challenge, matched: list[str]) -> Reply:
            if matched else t("announcement.why_subscribed"))
     deadline = (t("announcement.deadline", date=challenge.closes)
                 if challenge.closes else t("announcement.no_deadline"))
-    summary = challenge.summary if len(challenge.summary) <= 400 else (
-        challenge.summary[:400].rsplit(" ", 1)[0] + "\u2026")
+    title, summary, _ = localised(challenge)
+    summary = summary if len(summary) <= 400 else summary[:400].rsplit(" ", 1)[0] + "\u2026"
     text = t("announcement.text", department=challenge.department, summary=summary, why=why,
              deadline=deadline)
     return Reply(text, buttons(
         [(t("button.details"), ShowChallenge(challenge.ref)),
          (t("button.register_interest"), Interest(challenge.ref))],
         [(t("announcement.stop"), StopAlerts())],
-    ), None, t("announcement.title", title=challenge.title))
+    ), None, t("announcement.title", title=title))
 
 
 # ---- planning and confirming (shared with the command line) ----
@@ -111,7 +113,8 @@ async def confirm(session: AsyncSession, ref: str, audience: str, actor: str,
         return None, challenge
     broadcast = await deliveries.create_broadcast(
         session, kind=KIND, challenge_id=challenge.id, audience=audience, created_by=actor,
-        recipients=[(i, to_payload(announcement(challenge, tags))) for i, tags in recipients],
+        recipients=[(i, to_payload(worded_for(i, partial(announcement, challenge, tags))))
+                    for i, tags in recipients],
         notify=notify)
     await audit(session, actor, "broadcast", ref, broadcast=broadcast.id, audience=audience,
                 recipients=broadcast.total, opened=opened)

@@ -6,11 +6,13 @@ exactly as its adapter renders a direct reply.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.kernel.messages import Reply, buttons
+from handlers.kernel.text import speaking
 from storage import deliveries
 from storage.models import Delivery, Identity
 
@@ -24,9 +26,17 @@ def from_payload(payload: dict[str, Any]) -> Reply:
     return Reply(payload["text"], buttons(*payload.get("buttons", [])), None, payload.get("title"))
 
 
+def worded_for(identity: Identity, build: Callable[[], Reply]) -> Reply:
+    """`build()` worded in `identity`'s language: whoever triggers a message (an officer, an
+    admin), its recipient reads it in their own."""
+    with speaking(identity.language):
+        return build()
+
+
 async def notify(session: AsyncSession, identity: Identity | None, kind: str,
-                 reply: Reply) -> Delivery | None:
-    """Queue `reply` for `identity` (in the caller's transaction); None if unreachable."""
+                 build: Callable[[], Reply]) -> Delivery | None:
+    """Queue the reply `build()` makes, worded for `identity` (in the caller's transaction);
+    None if unreachable."""
     if identity is None:
         return None
-    return await deliveries.enqueue(session, identity, kind, to_payload(reply))
+    return await deliveries.enqueue(session, identity, kind, to_payload(worded_for(identity, build)))

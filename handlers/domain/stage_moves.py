@@ -103,7 +103,8 @@ async def confirm(session: AsyncSession, pending_id: int, actor: str, now: datet
     await audit(session, actor, "stage_change", eoi.reference, from_stage=change.from_stage,
                 to_stage=change.to_stage)
     sme = await session.get(Identity, eoi.identity_id) if eoi.identity_id else None
-    queued = await notify(session, sme, "stage_change", notice(eoi, change.to_stage, change.message))
+    queued = await notify(session, sme, "stage_change",
+                          lambda: notice(eoi, change.to_stage, change.message))
     change.delivery_id = queued.id if queued else None
     await session.flush()
     return Outcome(None, eoi, pending, change, sme_told=queued is not None)
@@ -136,5 +137,6 @@ async def undo(session: AsyncSession, actor: str, now: datetime, window: timedel
     told = False
     if change.delivery_id is not None and not withdrawn:
         sme = await session.get(Identity, eoi.identity_id) if eoi.identity_id else None
-        told = await notify(session, sme, "stage_change", correction(eoi, eoi.stage)) is not None
+        told = await notify(session, sme, "stage_change",
+                            lambda: correction(eoi, eoi.stage)) is not None
     return Outcome(None, eoi, change=change, sme_told=told, notice_withdrawn=withdrawn)

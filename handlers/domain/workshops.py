@@ -81,7 +81,8 @@ async def invite_exploration(session: AsyncSession, workshop: Workshop, challeng
         session.add(invite)
         await session.flush()
         sme = await session.get(Identity, eoi.identity_id) if eoi.identity_id else None
-        if await notify(session, sme, "workshop", invitation(invite, eoi)) is None:
+        if await notify(session, sme, "workshop",
+                        lambda: invitation(invite, eoi)) is None:  # noqa: B023 (called at once)
             unreachable += 1
         invited += 1
     await audit(session, actor, "workshop_invite", challenge.ref, workshop=workshop.id,
@@ -103,7 +104,7 @@ async def answer(session: AsyncSession, invite: WorkshopInvite, workshop: Worksh
     invite.reminder_id = None
     due = workshop.starts_at - REMIND_BEFORE
     if given in ("yes", "maybe") and due > now:
-        queued = await notify(session, sme, "workshop_reminder", reminder)
+        queued = await notify(session, sme, "workshop_reminder", lambda: reminder)
         if queued is not None:
             queued.not_before = due
             invite.reminder_id = queued.id

@@ -18,7 +18,7 @@ import types
 import typing
 from typing import Any, ClassVar, Self, dataclass_transform
 
-from handlers.kernel.text import t
+from handlers.kernel.text import LazyText
 
 LIMIT = 64  # bytes: Telegram's callback_data limit
 SEP = ":"
@@ -126,7 +126,7 @@ class Cancel(CallbackData, prefix="cancel"):
     """Cancel whatever flow is open."""
 
 
-CANCEL_ROW = [(t("button.cancel"), Cancel())]
+CANCEL_ROW = [(LazyText("button.cancel"), Cancel())]
 
 
 class Dismiss(CallbackData, prefix="bcx"):

@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from content.locale import ENGLISH, supported
 from handlers.kernel import callbacks
 from handlers.kernel.callbacks import CANCEL_ROW, Dismiss, FlowChoice, Held, Resume
 from handlers.kernel.context import Ctx
@@ -27,7 +28,7 @@ from handlers.kernel.guard import COMMAND, REQUEST, odd_answer, wanted_command
 from handlers.kernel.messages import Incoming, Outbox, Reply, Speaker
 from handlers.kernel.roles import allowed, who_may
 from handlers.kernel.router import TOP, Registry, Router
-from handlers.kernel.text import t
+from handlers.kernel.text import speaking, t
 from handlers.kernel.validation import clean
 from storage import conversations, people
 from storage.models import ConversationState, Identity
@@ -39,7 +40,7 @@ IDLE_LIMIT = timedelta(days=1)
 STOP_WORDS = ("cancel", "stop", "quit", "exit")
 NAME_MAX = 100  # characters of a display name kept
 ASIDE_MAX = 120  # a short typed line ending in "?" is a question; a long one may be an answer
-UNAVAILABLE = t("kernel.unavailable")
+UNAVAILABLE = t("kernel.unavailable")  # in English, for adapters failing before the core
 FAILED = t("kernel.failed")
 
 
@@ -107,14 +108,19 @@ class Core:
         """Handle one message; never raises: failures become a friendly reply.
 
         Every message gets at least one reply, except a repeat of an `update_id` already
-        handled (by any process), which gets none.
+        handled (by any process), which gets none. A failure is told in the language the
+        platform gave for the user (their stored one may not have been read).
         """
+        with speaking(supported(message.language)):
+            return await self._handle(message)
+
+    async def _handle(self, message: Incoming) -> list[Reply]:
         for attempt in range(3):
             try:
                 return await self._handle_once(message)
             except PoolTimeout:  # every connection busy for the pool's whole wait: say so
                 log.warning("store busy: no connection free within the pool timeout")
-                return [Reply(UNAVAILABLE)]
+                return [Reply(t("kernel.unavailable"))]
             except (StaleDataError, IntegrityError) as exc:
                 # Another replica moved this user's conversation on: replay on fresh state.
                 log.info("concurrent update for %s, retrying (%s)", message.speaker, type(exc).__name__)
@@ -127,11 +133,11 @@ class Core:
                 if attempt == 0:  # a pooled connection dropped: the retry takes a fresh one
                     continue
                 log.warning("store unavailable: %s", exc.__class__.__name__)
-                return [Reply(UNAVAILABLE)]
+                return [Reply(t("kernel.unavailable"))]
             except Exception:
                 log.exception("error while handling a message from %s", message.speaker)
                 break
-        return [Reply(FAILED)]
+        return [Reply(t("kernel.failed"))]
 
     async def _handle_once(self, message: Incoming) -> list[Reply]:
         speaker = cleaned(message.speaker)
@@ -147,9 +153,14 @@ class Core:
                 if claimed is None:  # another process took this update
                     return []
                 loaded = claimed
-            ctx = await self._context(session, *loaded)
-            await self._dispatch(ctx, message)
-            await ctx.persist()
+            identity = loaded[0]
+            if identity.language is None and message.language:  # first contact: theirs, if offered
+                identity.language = supported(message.language) or ENGLISH
+            # Officers' Slack stays English whatever they chose elsewhere.
+            with speaking(ENGLISH if speaker.platform == "slack" else identity.language):
+                ctx = await self._context(session, *loaded)
+                await self._dispatch(ctx, message)
+                await ctx.persist()
         for hook in ctx.after_commit:
             await hook()
         return ctx.out.replies

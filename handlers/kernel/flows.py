@@ -26,7 +26,7 @@ Parse = Callable[["Ctx", str], Any]  # the value to store, or raises Invalid
 class Invalid(Exception):
     """An answer a step can't take: `text` says why, and the step is asked again."""
 
-    def __init__(self, text: str, *rows: list[tuple[str, Any]]) -> None:
+    def __init__(self, text: str, *rows: list[tuple[Any, Any]]) -> None:  # (label, data) rows
         super().__init__(text)
         self.text = text
         self.rows = rows

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from handlers.kernel.text import LazyText
+
 PLATFORMS = ("telegram", "slack", "console")
 ROLES = ("sme", "officer", "admin")
 
@@ -34,6 +36,8 @@ class Incoming:
     args: str = ""
     button: str | None = None  # the button's data, as sent back by the platform
     update_id: int | None = None  # the platform's id for it: handled at most once when given
+    language: str | None = None  # the platform's language tag for the user (Telegram's
+    # language_code), read on first contact: content/locale.py supported()
 
 
 @dataclass(frozen=True)
@@ -65,13 +69,13 @@ class Packable(Protocol):
     def pack(self) -> str: ...
 
 
-Row = Sequence[tuple[str, "str | Packable"]]
+Row = Sequence[tuple["str | LazyText", "str | Packable"]]
 
 
 def buttons(*rows: Row) -> tuple[tuple[Button, ...], ...]:
     """Build keyboard rows from (label, data) pairs; data is a declared button kind
     (handlers.kernel.callbacks) or, for data read back from the delivery queue, its packed form."""
-    return tuple(tuple(Button(label, data if isinstance(data, str) else data.pack())
+    return tuple(tuple(Button(str(label), data if isinstance(data, str) else data.pack())
                        for label, data in row) for row in rows)
 
 

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "privacy": EVERYONE,
     "mydata": EVERYONE,
     "forget": EVERYONE,
+    "language": EVERYONE,  # the language the assistant writes in (officers' Slack stays English)
     "dismiss": EVERYONE,  # Cancel on a preview: nothing to undo
     "workshop_answer": EVERYONE,  # an invited SME's answer (only theirs: checked on the invite)
     # council officers (and admins)

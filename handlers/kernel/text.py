@@ -1,16 +1,111 @@
-"""`t(key, **values)`: a sentence from the wording catalogue (content/wording/), filled in.
+"""`t(key, **values)`: a sentence from the wording catalogue (content/wording/), filled in, in
+the language of the person being addressed.
 
-Every user-facing sentence comes from here, so the wording can be reviewed, and later
-translated, in one place. A missing key or placeholder is a programming error, caught by
-tests/test_wording.py before it reaches a user.
+Every user-facing sentence comes from here, so the wording can be reviewed and translated in
+one place. A missing key or placeholder is a programming error, caught by tests/test_wording.py
+before it reaches a user; tests/test_languages.py checks every translation.
+
+The language is a context variable: the core sets the speaker's for each message
+(`speaking(identity.language)`), and whatever is queued for someone else is built inside
+`speaking(their language)` (handlers/domain/outbound.py), so a notice reads in its recipient's
+language, not the sender's. Keys with no translation (the officers' and admins' texts) stay
+English.
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date
+
+from content.locale import ENGLISH, LANGUAGES, RIGHT_TO_LEFT, right_to_left, translations
 from content.wording import catalogue
+
+_language: ContextVar[str] = ContextVar("dips_language", default=ENGLISH)
+
+LRM = "\u200e"  # the left-to-right mark: plain, invisible text
+
+
+def language() -> str:
+    """The language being written in now."""
+    return _language.get()
+
+
+@contextmanager
+def speaking(code: str | None) -> Iterator[None]:
+    """Write in `code` (English when None or not offered) inside the block."""
+    token = _language.set(code if code in LANGUAGES else ENGLISH)
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 def t(key: str, **values: Any) -> str:
-    return catalogue()[key].format(**values)
+    code = _language.get()
+    text = translations(code).get(key) if code != ENGLISH else None
+    if text is None:
+        return catalogue()[key].format(**values)
+    values = {name: _LocalDate(v, code) if isinstance(v, date) else v for name, v in values.items()}
+    if code in RIGHT_TO_LEFT:
+        return right_to_left(text.format(**{name: _left_to_right(v) for name, v in values.items()}))
+    return text.format(**values)
+
+
+class LazyText:
+    """A label fixed at import time but worded when used (a module-level button row)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __str__(self) -> str:
+        return t(self.key)
+
+
+class CountryName(LazyText):
+    """A country's name in the language being written in (Babel's CLDR data), for a button
+    label; the value stored stays the English name the officers read."""
+
+    def __init__(self, english: str, territory: str) -> None:
+        super().__init__(english)
+        self.territory = territory
+
+    def __str__(self) -> str:
+        code = _language.get()
+        if code == ENGLISH:
+            return self.key
+        return str(Locale.parse(code).territories.get(self.territory, self.key))
+
+
+# ---- right to left (see content/locale.py right_to_left) ----
+# A filled-in value written in Latin letters (a title, a reference, an email address) is held
+# between left-to-right marks so its own punctuation stays with it inside Urdu text.
+
+def _strong(text: str) -> set[str]:
+    return {unicodedata.bidirectional(ch) for ch in text} & {"L", "R", "AL"}
+
+
+def _left_to_right(value: Any) -> Any:
+    if not isinstance(value, str) or _strong(value) != {"L"}:
+        return value
+    return "\n".join(LRM + line + LRM if line else line for line in value.split("\n"))
+
+
+class _LocalDate:
+    """A date whose `{date:%d %B %Y}` is written the way the language writes dates."""
+
+    def __init__(self, value: date, code: str) -> None:
+        self.value, self.code = value, code
+
+    def __format__(self, spec: str) -> str:
+        width = "medium" if "%b" in spec else "long"
+        return format_date(self.value, format=width, locale=self.code)
+
+    def __str__(self) -> str:
+        return format_date(self.value, format="long", locale=self.code)

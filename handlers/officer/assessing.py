@@ -178,7 +178,7 @@ async def feedback_send(ctx: Ctx, pressed: FeedbackSend) -> None:
         ctx.say(t("feedback.already_sent", reference=eoi.reference))
         return
     sme = await ctx.session.get(Identity, eoi.identity_id) if eoi.identity_id else None
-    queued = await notify(ctx.session, sme, "feedback", Reply(_feedback_text(eoi, row)))
+    queued = await notify(ctx.session, sme, "feedback", lambda: Reply(_feedback_text(eoi, row)))
     row.status, row.reviewed_by, row.sent_at = "sent", ctx.actor, ctx.core.clock()
     await audit(ctx.session, ctx.actor, "feedback_send", eoi.reference,
                 comments=len(assessment.kept_items(row)))

@@ -33,7 +33,7 @@ from handlers.domain.cases import (
     to_thread,
 )
 from handlers.domain.departments import may_see_case, scope_of, visible_cases
-from handlers.domain.outbound import notify, to_payload
+from handlers.domain.outbound import notify, to_payload, worded_for
 from handlers.kernel.callbacks import CANCEL_ROW, CallbackData, Cancel, Dismiss, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
@@ -136,7 +136,7 @@ async def give_answer(ctx: Ctx, case: Question, text: str, from_thread: bool = F
     await audit(ctx.session, ctx.actor, "case_answer", f"case-{case.id}")
     sme = await ctx.session.get(Identity, case.identity_id) if case.identity_id else None
     team = ctx.core.config.team_contact
-    queued = await notify(ctx.session, sme, "case_answer", Reply(
+    queued = await notify(ctx.session, sme, "case_answer", lambda: Reply(
         t("your_question.answer", team=team[:1].upper() + team[1:], question=case.text[:300],
           answer=text),
         buttons([(t("your_question.reply"), SmeReply(case.id))]), None,
@@ -162,7 +162,7 @@ async def close_case(ctx: Ctx, args: str) -> None:
     told = False
     if unanswered:  # never leave an SME waiting for an answer that won't come
         sme = await ctx.session.get(Identity, case.identity_id) if case.identity_id else None
-        told = await notify(ctx.session, sme, "case_closed", Reply(
+        told = await notify(ctx.session, sme, "case_closed", lambda: Reply(
             t("your_question.closed_unanswered", question=case.text[:200]),
             buttons([(t("button.talk_to_person"), HUMAN)]))) is not None
     ctx.say(t("case.closed_told", id=case.id) if told else t("case.closed", id=case.id))
@@ -257,10 +257,11 @@ async def publish(ctx: Ctx, case: Question, question: str, answer_text: str) -> 
     recipients = await interested(ctx.session, challenge)
     row = await store_cases.add_clarification(ctx.session, challenge.id, case.id, question,
                                               answer_text, ctx.actor)
-    message = to_payload(clarification_reply(challenge, question, answer_text))
     sent = await deliveries.create_broadcast(
         ctx.session, kind="clarification", challenge_id=challenge.id, audience="interested",
-        created_by=ctx.actor, recipients=[(i, message) for i in recipients])
+        created_by=ctx.actor, recipients=[(i, to_payload(worded_for(
+            i, lambda: clarification_reply(challenge, question, answer_text))))
+            for i in recipients])
     await audit(ctx.session, ctx.actor, "clarification", challenge.ref, case=case.id,
                 clarification=row.id, broadcast=sent.id, recipients=sent.total)
     name = ctx.identity.display_name or ctx.identity.external_id

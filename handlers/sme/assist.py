@@ -9,7 +9,7 @@ from handlers.kernel.callbacks import CANCEL_ROW, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import LazyText, t
 from handlers.kernel.validation import clean
 from handlers.sme.alerts import stop_with_undo
 from handlers.sme.buttons import HUMAN, FaqAnswer
@@ -20,7 +20,7 @@ from handlers.sme.menu import menu_rows
 if TYPE_CHECKING:
     from content.faq import FaqEntry
 
-HANDOFF_ROW = [(t("button.talk_to_person"), HUMAN)]
+HANDOFF_ROW = [(LazyText("button.talk_to_person"), HUMAN)]
 
 router = Router("sme.assist")
 # Typed answers to "shall I pass it on?": a whole phrase, or its first word.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.domain.challenge_text import localised
 from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
@@ -36,8 +37,8 @@ async def list_open(ctx: Ctx, arg: str) -> None:
     pages = (len(rows) + PAGE - 1) // PAGE
     page = min(page, pages - 1)
     shown = rows[page * PAGE:(page + 1) * PAGE]
-    lines = [t("challenges.line", title=c.title, sample=sample_tag(c), department=c.department,
-               closes=_closes(c), ref=c.ref)
+    lines = [t("challenges.line", title=localised(c)[0], sample=sample_tag(c),
+               department=c.department, closes=_closes(c), ref=c.ref)
              for c in shown]
     nav = []
     if page > 0:
@@ -45,7 +46,7 @@ async def list_open(ctx: Ctx, arg: str) -> None:
     if page < pages - 1:
         nav.append((t("challenges.next"), OpenList(page + 1)))
     ctx.say(t("challenges.page", page=page + 1, pages=pages, lines="\n".join(lines)),
-            *[[(c.title[:60], ShowChallenge(c.ref))] for c in shown], *([nav] if nav else []))
+            *[[(localised(c)[0][:60], ShowChallenge(c.ref))] for c in shown], *([nav] if nav else []))
 
 
 def sample_tag(challenge: Challenge) -> str:
@@ -79,7 +80,9 @@ async def details(ctx: Ctx, ref: str) -> None:
         ctx.say(t("challenges.not_found", ref=clean(ref)[:64]), [(t("button.open_challenges"), OPEN_LIST)])
         return
     is_open = challenge.is_open(ctx.today)
-    lines = [challenge.summary, "", t("challenges.department", department=challenge.department),
+    title_text, summary, in_their_language = localised(challenge)
+    lines = [summary, *([] if in_their_language else ["", t("language.officers_read_english")]),
+             "", t("challenges.department", department=challenge.department),
              t("challenges.tags", tags=", ".join(challenge.tags))]
     if challenge.closes:
         lines.append(t("challenges.closing_date", date=challenge.closes))
@@ -100,7 +103,7 @@ async def details(ctx: Ctx, ref: str) -> None:
         [[(t("button.register_interest"), Interest(challenge.ref))]] if is_open else [])
     rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58]))])
     rows.append([(t("button.open_challenges"), OPEN_LIST)])
-    title = t("challenges.title", title=challenge.title + sample_tag(challenge), ref=challenge.ref)
+    title = t("challenges.title", title=title_text + sample_tag(challenge), ref=challenge.ref)
     ctx.say("\n".join(lines), *rows, title=title)
 
 

@@ -19,7 +19,7 @@ from handlers.kernel.flows import Ask, Flow, Invalid, Parse, Step, field
 from handlers.kernel.messages import Row
 from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import CountryName, LazyText, language, t
 from handlers.kernel.validation import check_email, check_text, check_website, clean
 from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MenuPick, MyEois
 from storage import challenges, eois, people, versions
@@ -28,6 +28,7 @@ from storage.models import Challenge, eoi_reference
 SUMMARY_MIN, SUMMARY_MAX = 20, 1500
 SIZES = ("micro", "small", "medium", "large")
 COUNTRIES = ("United Kingdom", "Sweden", "Estonia", "Hungary", "Italy")
+_TERRITORY = {"United Kingdom": "GB", "Sweden": "SE", "Estonia": "EE", "Hungary": "HU", "Italy": "IT"}
 _COUNTRY_ALIASES = {"uk": "United Kingdom", "gb": "United Kingdom", "england": "United Kingdom",
                     "great britain": "United Kingdom", "britain": "United Kingdom",
                     "scotland": "United Kingdom", "wales": "United Kingdom",
@@ -57,8 +58,10 @@ def asks(key: str, *rows: Row, title: bool = False) -> Ask:
     """A step's question: the catalogue's sentence `eoi.ask.<key>` with its buttons."""
     async def ask(ctx: Ctx) -> None:
         values = {"title": ctx.data.get("title", "")} if title else {}
-        ctx.say(t(f"eoi.ask.{key}", **values, low=SUMMARY_MIN, high=SUMMARY_MAX), *rows,
-                CANCEL_ROW)
+        text = t(f"eoi.ask.{key}", **values, low=SUMMARY_MIN, high=SUMMARY_MAX)
+        if key == "summary" and language() != "en":  # what the officers will be able to read
+            text += "\n\n" + t("language.officers_read_english")
+        ctx.say(text, *rows, CANCEL_ROW)
     return ask
 
 
@@ -69,8 +72,9 @@ async def ask_profile(ctx: Ctx) -> None:
 
 
 async def ask_consent(ctx: Ctx) -> None:
-    ctx.say(privacy().consent(ctx.core.config.retention_days), [(t("eoi.agree"), choice("consent", "yes")),
-                                (t("button.no_thanks"), choice("consent", "no"))],
+    ctx.say(privacy().consent(ctx.core.config.retention_days, language()),
+            [(t("eoi.agree"), choice("consent", "yes")),
+             (t("button.no_thanks"), choice("consent", "no"))],
             [(t("eoi.read_notice"), choice("consent", "notice"))])
 
 
@@ -184,7 +188,7 @@ async def read_summary(ctx: Ctx, text: str) -> None:
 async def read_consent(ctx: Ctx, text: str) -> None:
     said = clean(text).lower()
     if ctx.pressed and text == "notice":  # the full notice, then the same question again
-        ctx.say(privacy().notice(ctx.core.config.retention_days), title=t("privacy.title"))
+        ctx.say(privacy().notice(ctx.core.config.retention_days, language()), title=t("privacy.title"))
         await ctx.ask()
     elif text == "yes" or (not ctx.pressed and said in ("yes", "y", "i agree", "agree")):
         ctx.data["consent"] = privacy().version
@@ -255,13 +259,14 @@ async def read_edit(ctx: Ctx, text: str) -> None:
 FORM = Flow("eoi", action="interest", return_to="confirm", title="eoi.form_title", steps=(
     Step("profile", ask_profile, read_profile),
     field("org_name", asks("org_name", title=True), text_answer("org_name", 2, 200), "org.name"),
-    Step("size", asks("size", *[[(t(f"eoi.size.{k}"), choice("size", k))] for k in SIZES]),
+    Step("size", asks("size", *[[(LazyText(f"eoi.size.{k}"), choice("size", k))] for k in SIZES]),
          read_size, asides=True, editable=True),
-    field("country", asks("country", [(c, choice("country", c)) for c in COUNTRIES[:3]],
-                          [(c, choice("country", c)) for c in COUNTRIES[3:]]),
+    field("country", asks("country",  # labelled in the SME's language, stored in English
+                          [(CountryName(c, _TERRITORY[c]), choice("country", c)) for c in COUNTRIES[:3]],
+                          [(CountryName(c, _TERRITORY[c]), choice("country", c)) for c in COUNTRIES[3:]]),
           country_answer, "org.country"),
     field("city", asks("city"), text_answer("city", 2, 100), "org.city"),
-    field("website", asks("website", [(t("eoi.skip"), choice("website", "-"))]),
+    field("website", asks("website", [(LazyText("eoi.skip"), choice("website", "-"))]),
           website_answer, "org.website"),
     field("contact_name", asks("contact_name"), text_answer("contact_name", 2, 200), "contact.name"),
     field("email", asks("email"), email_answer, "contact.email"),

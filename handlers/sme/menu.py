@@ -42,7 +42,8 @@ async def start(ctx: Ctx, args: str) -> None:
 
 @router.command("help")
 async def help_(ctx: Ctx, args: str) -> None:
-    ctx.say(t("menu.help") + (t("menu.staff_help") if is_staff(ctx.role) else ""), *menu_rows(ctx))
+    ctx.say(t("menu.help") + "\n" + t("language.help")
+            + (t("menu.staff_help") if is_staff(ctx.role) else ""), *menu_rows(ctx))
 
 
 @router.command("menu")

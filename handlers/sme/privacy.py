@@ -9,7 +9,7 @@ from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import language, t
 from storage import privacy as records
 from storage.audit import audit
 
@@ -24,7 +24,7 @@ class Forget(CallbackData, prefix="forget"):
 
 @router.command("privacy")
 async def notice(ctx: Ctx, args: str) -> None:
-    ctx.say(t("privacy.notice", notice=privacy().notice(ctx.core.config.retention_days)),
+    ctx.say(t("privacy.notice", notice=privacy().notice(ctx.core.config.retention_days, language())),
             title=t("privacy.title"))
 
 
