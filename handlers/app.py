@@ -92,13 +92,25 @@ def routers() -> list[Router]:
     from handlers.admin import audit, broadcast, faq_review
     from handlers.officer import cases, dips, eois, reports, stages, versions
     from handlers.officer import challenges as officer_challenges
-    from handlers.sme import alerts, assist, case_reply, eoi_form, menu, my_eois, privacy
+    from handlers.officer import partners as officer_partners
+    from handlers.sme import (
+        alerts,
+        assist,
+        case_reply,
+        eoi_form,
+        menu,
+        my_eois,
+        partner_intros,
+        partners,
+        privacy,
+    )
     from handlers.sme import challenges as sme_challenges
 
     return [menu.router, eoi_form.router, my_eois.router, sme_challenges.router, assist.router,
             alerts.router, privacy.router, case_reply.router, dips.router, eois.router, stages.router,
             officer_challenges.router, reports.router, cases.router, broadcast.router,
-            audit.router, versions.router, faq_review.router]
+            audit.router, versions.router, faq_review.router, partners.router,
+            partner_intros.router, officer_partners.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

@@ -39,6 +39,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "mydata": EVERYONE,
     "forget": EVERYONE,
     "dismiss": EVERYONE,  # Cancel on a preview: nothing to undo
+    # partners across cities: each handler checks the listing or introduction is the user's
+    "partners": EVERYONE,  # a challenge's partnering page, browsing the discoverable SMEs
+    "partner": EVERYONE,  # offering oneself as a partner, withdrawing the listing
+    "introduce": EVERYONE,  # asking for, answering, withdrawing an introduction; naming a partner
     # council officers (and admins)
     "dips": STAFF,
     "eois": STAFF,
@@ -49,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "export": STAFF,
     "impact": STAFF,
     "dashboard": STAFF,
+    "partnerships": STAFF,  # /dips partners REF: the partnerships formed on a challenge
     # admins
     "audit": ADMINS,
     "publish": ADMINS,
