@@ -159,7 +159,7 @@ async def named_partners(session: AsyncSession,
              .order_by(EoiPartner.id))
     if challenge_id is not None:
         query = query.where(Eoi.challenge_id == challenge_id)
-    return [(p, e) for p, e in (await session.execute(query)).tuples()]
+    return [(row[0], row[1]) for row in await session.execute(query)]
 
 
 async def all_listings(session: AsyncSession) -> list[PartnerListing]:
