@@ -162,6 +162,16 @@ async def named_partners(session: AsyncSession,
     return [(row[0], row[1]) for row in await session.execute(query)]
 
 
+async def partner_names(session: AsyncSession, eoi_ids: list[int]) -> dict[int, list[str]]:
+    """{EOI id: ["Partner name (city)", ...]} for the export."""
+    names: dict[int, list[str]] = {}
+    for start in range(0, len(eoi_ids), 1000):
+        for row in await session.scalars(select(EoiPartner).where(
+                EoiPartner.eoi_id.in_(eoi_ids[start:start + 1000])).order_by(EoiPartner.id)):
+            names.setdefault(row.eoi_id, []).append(f"{row.partner_name} ({row.partner_city})")
+    return names
+
+
 async def all_listings(session: AsyncSession) -> list[PartnerListing]:
     return list(await session.scalars(select(PartnerListing)))
 

@@ -83,12 +83,26 @@ async def test_partnering_between_gavle_and_birmingham(bot: Harness, store: Stor
     told = await deliver(store, fake, USER)
     assert "has declined" in told and "astrid@" not in told
 
-    # Asked again and accepted: each side gets the other's details through the queue.
-    await bot.say(f"/partners {ref}")
-    await bot.press("Browse possible partners")
-    await bot.press("Ask to meet 1")
-    await deliver(store, fake, GAVLE)
-    assert "Accepted" in await bot.press("Accept, share details", GAVLE)
+    # A no stands: asking again is refused, and nothing reaches the Gävle SME.
+    assert "won't ask them again" in await bot.press_data("pti:1")
+    assert "An SME from Birmingham" not in await deliver(store, fake, GAVLE)
+
+    # The other way round: the Birmingham SME offers to partner, the Gävle SME (interested
+    # through its listing) asks, and the Birmingham SME accepts: each side gets the other's
+    # details, through the queue, only now.
+    assert "Which city" in await bot.press_data(f"pto:{ref}")
+    await bot.press("Birmingham")
+    await bot.say("Air quality sensors for streets, installed across Birmingham")
+    assert "Acme Sensors Ltd" in await bot.say("A partner with cold-chain logistics experience")
+    assert "now discoverable" in await bot.press("Make me discoverable")
+    await bot.say(f"/partners {ref}", GAVLE)
+    found = await bot.press("Browse possible partners", GAVLE)
+    assert "Air quality sensors" in found and "sam@example.com" not in found
+    assert "I've asked them" in await bot.press("Ask to meet 1", GAVLE)
+    request = await deliver(store, fake, USER)
+    assert "An SME from Gävle" in request and "Cold-chain logistics software" in request
+    assert "astrid@" not in request
+    assert "Accepted" in await bot.press("Accept, share details")
     async with store.session() as session:
         kinds = list(await session.scalars(select(Delivery.kind).where(
             Delivery.kind == "partner_contact", Delivery.status == "pending")))
@@ -104,7 +118,7 @@ async def test_partnering_between_gavle_and_birmingham(bot: Harness, store: Stor
     assert "needs an expression of interest" in await bot.press("Name them on my EOI", GAVLE)
 
     # A forged press on someone else's introduction or listing is refused, leaking nothing.
-    for data in ("pta:1:yes", "pta:2:yes", "ptx:2", "ptn:2", "ptw:1", "pti:1"):
+    for data in ("pta:1:yes", "pta:2:yes", "ptx:2", "ptn:2", "ptw:1", "ptw:2", "pti:1"):
         reply = await bot.press_data(data, INTRUDER)
         assert "isn't available to you" in reply or "register interest" in reply, data
         assert "astrid" not in reply and "Norrland" not in reply
@@ -117,10 +131,13 @@ async def test_partnering_between_gavle_and_birmingham(bot: Harness, store: Stor
     assert "Partnerships formed: 1" in officer.text and "EOI-000001 names Norrland Kyl AB" in officer.text
     assert officer.replies[0].attachment is not None
     assert b"eoi_partner" in officer.replies[0].attachment.content
+    await officer.send(f"/dips export {ref}")
+    exported = officer.replies[0].attachment
+    assert exported is not None and "Norrland Kyl AB (gavle)" in exported.content.decode()
     async with store.session() as session:
         report = await build_report(session)
     assert report.partnering["smes"] == {"birmingham": 1, "gavle": 1}
-    assert report.partnering["cross_city_intros"] == {"birmingham": 1, "gavle": 1}
+    assert report.partnering["cross_city_intros"] == {"birmingham": 2, "gavle": 2}
     assert report.partnering["partnerships"] == {"birmingham": 1, "gavle": 1}
     assert report.partnering["international_eois"] == {"birmingham": 1}
     assert "Partners across cities" in report.to_text()
@@ -130,18 +147,20 @@ async def test_partnering_between_gavle_and_birmingham(bot: Harness, store: Stor
     assert "has withdrawn" in await deliver(store, fake, USER)
     async with store.session() as session:
         assert (await build_report(session)).partnering["partnerships"] == {}
-    assert "no longer waiting" in await bot.press_data("ptx:1", GAVLE)
+    assert "no longer waiting" in await bot.press_data("ptx:2", GAVLE)
 
     # /mydata shows the listing and introductions; /forget removes them.
     await bot.say("/mydata", GAVLE)
     async with store.session() as session:
         gavle = await people.get_identity(session, "telegram", str(GAVLE))
         assert gavle is not None
-        assert await session.scalar(select(func.count()).select_from(PartnerListing)) == 1
+        assert await session.scalar(select(func.count()).select_from(PartnerListing)) == 2
+    assert fake.sent(GAVLE, method="sendDocument")  # the copy of their data (see below)
     await bot.say("/forget", GAVLE)
     assert "erased" in (await bot.press("Yes, erase", GAVLE)).lower()
     async with store.session() as session:
-        assert await session.scalar(select(func.count()).select_from(PartnerListing)) == 0
+        # Only the Birmingham SME's own listing is left; both introductions had the Gävle SME.
+        assert await session.scalar(select(func.count()).select_from(PartnerListing)) == 1
         assert await session.scalar(select(func.count()).select_from(PartnerIntro)) == 0
         named = list(await session.scalars(select(EoiPartner)))
     assert [(p.partner_name, p.partner_city) for p in named] == [("[erased]", "gavle")]

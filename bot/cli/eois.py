@@ -11,14 +11,16 @@ from pathlib import Path
 from bot.cli.common import open_cli_store
 from bot.settings import Settings
 from handlers.domain.export import eoi_csv, eoi_detail, eoi_record
-from storage import eois, versions
+from storage import eois, partners, versions
 from storage.audit import audit
 
 
 async def cmd_eoi_list(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_cli_store(settings)
     async with store.session() as session:
-        rows = [eoi_record(e) for e in await eois.list_eois(session, challenge_ref=args.challenge)]
+        found = await eois.list_eois(session, challenge_ref=args.challenge)
+        named = await partners.partner_names(session, [e.id for e in found])
+        rows = [eoi_record(e, named.get(e.id)) for e in found]
     await store.close()
     for row in rows:
         if args.json:
@@ -34,7 +36,8 @@ async def cmd_eoi_export(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_cli_store(settings)
     async with store.session() as session:
         rows = await eois.list_eois(session, challenge_ref=args.challenge)
-        Path(args.csv).write_bytes(eoi_csv(rows))
+        named = await partners.partner_names(session, [e.id for e in rows])
+        Path(args.csv).write_bytes(eoi_csv(rows, named))
         await audit(session, "cli", "export", args.challenge, rows=len(rows))
     await store.close()
     print(f"wrote {len(rows)} expressions of interest to {args.csv}")

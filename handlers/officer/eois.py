@@ -14,7 +14,7 @@ from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
 from handlers.officer.stages import eoi_id as eoi_id_of
-from storage import challenges, eois
+from storage import challenges, eois, partners
 from storage.audit import audit
 from storage.versions import shown_details
 
@@ -101,7 +101,8 @@ async def export(ctx: Ctx, args: str) -> None:
                 else t("officer_eois.exported_many_for", n=n, ref=ref))
     else:
         text = t("officer_eois.exported_one", n=n) if n == 1 else t("officer_eois.exported_many", n=n)
-    ctx.say(text, attachment=Attachment(name, eoi_csv(rows), "text/csv"))
+    named = await partners.partner_names(ctx.session, [e.id for e in rows])
+    ctx.say(text, attachment=Attachment(name, eoi_csv(rows, named), "text/csv"))
 
 
 @router.button(ExportCsv, action="export")

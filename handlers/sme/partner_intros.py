@@ -89,6 +89,9 @@ async def ask_intro(ctx: Ctx, pressed: AskIntro) -> None:
     if not await _may_browse(ctx, challenge):
         return
     existing = await partners.find_intro(ctx.session, listing.id, ctx.identity.id)
+    if existing is not None and existing.status == "declined":  # a no stands: never re-asked
+        ctx.say(t("partners.declined_before"))
+        return
     if existing is not None and existing.status in ("pending", "accepted"):
         ctx.say(t("partners.already_asked", status=t(f"partners.status.{existing.status}")),
                 [(t("partners.page_button"), PartnersOf(challenge.ref[:60]))])
