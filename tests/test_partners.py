@@ -128,6 +128,7 @@ async def test_partnering_between_gavle_and_birmingham(bot: Harness, store: Stor
         await set_role(session, "console", "officer-1", "officer")
     officer = Chat(bot.adapter.core, user="officer-1")
     await officer.send(f"/dips partners {ref}")
+    assert "Acme Sensors Ltd (birmingham) with Norrland Kyl AB (gavle)" in officer.text
     assert "Partnerships formed: 1" in officer.text and "EOI-000001 names Norrland Kyl AB" in officer.text
     assert officer.replies[0].attachment is not None
     assert b"eoi_partner" in officer.replies[0].attachment.content

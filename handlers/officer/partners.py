@@ -7,7 +7,7 @@ import csv
 import io
 
 from handlers.domain.export import csv_safe
-from handlers.domain.partners import international
+from handlers.domain.partners import contact_card, international
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment
 from handlers.kernel.router import Router
@@ -41,9 +41,11 @@ async def partnerships(ctx: Ctx, args: str) -> None:
              t("partnerships.intros", count=len(intros), pending=_count(intros, "pending"),
                declined=_count(intros, "declined"), withdrawn=_count(intros, "withdrawn")),
              "", t("partnerships.formed", count=len(formed))]
-    lines += [t("partnerships.formed_line", organisation=i.listing.org_name, city=i.listing.city,
-                partner_city=i.requester_city, date=i.decided_at or i.created_at)
-              for i in formed[:20]]
+    for intro in formed[:20]:
+        lines.append(t("partnerships.formed_line", organisation=intro.listing.org_name,
+                       city=intro.listing.city, partner=await _requester_name(ctx, intro),
+                       partner_city=intro.requester_city,
+                       date=intro.decided_at or intro.created_at))
     lines += ["", t("partnerships.named", count=len(named))]
     lines += [t("partnerships.named_line", reference=e.reference, partner=p.partner_name,
                 city=p.partner_city) for p, e in named[:20]]
@@ -59,6 +61,15 @@ async def partnerships(ctx: Ctx, args: str) -> None:
               "at": p.at.isoformat()} for p, e in named]
     ctx.say("\n".join(lines), title=t("partnerships.title", title=challenge.title),
             attachment=Attachment(f"dips-partners-{challenge.ref}.csv", _csv(rows), "text/csv"))
+
+
+async def _requester_name(ctx: Ctx, intro: PartnerIntro) -> str:
+    """The asking SME's organisation, shown to officers once both sides agreed."""
+    requester = await partners.identity(ctx.session, intro.requester_id)
+    if requester is None:
+        return "?"
+    listing = await partners.listing_of(ctx.session, requester.id, intro.listing.challenge_id)
+    return (await contact_card(ctx.session, requester, listing))[0]
 
 
 def _count(intros: list[PartnerIntro], status: str) -> int:

@@ -88,7 +88,9 @@ def card_text(data: dict) -> str:
 
 
 async def read_confirm(ctx: Ctx, text: str) -> None:
-    if text != "yes":
+    # Only the button makes the listing (typed text never publishes anything), and only with
+    # every answer there (state from an older version may lack one: ask from the start).
+    if not ctx.pressed or text != "yes":
         ctx.say(t("partners.use_buttons"))
         await ctx.ask()
         return
@@ -98,6 +100,11 @@ async def read_confirm(ctx: Ctx, text: str) -> None:
         ctx.say(t("partners.closed"), [(t("button.open_challenges"), OPEN_LIST)])
         return
     data = ctx.data
+    if any(not data.get(k) for k in ("city", "offer", "seeking", "org_name", "contact_name",
+                                     "email")):
+        ctx.step = PARTNER.steps[0].name
+        await ctx.ask()
+        return
     await partners.save_listing(ctx.session, ctx.identity.id, challenge.id, {
         "city": data["city"], "offer": data["offer"], "seeking": data["seeking"],
         "org_name": data["org_name"], "contact_name": data["contact_name"],
