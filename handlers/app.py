@@ -96,8 +96,20 @@ def routers() -> list[Router]:
     from handlers.admin import audit, broadcast, faq_review
     from handlers.officer import assessing, cases, dips, drafting, eois, reports, stages, versions
     from handlers.officer import challenges as officer_challenges
+    from handlers.officer import partners as officer_partners
     from handlers.officer import workshops as officer_workshops
-    from handlers.sme import alerts, assist, case_reply, eoi_form, language, menu, my_eois, privacy
+    from handlers.sme import (
+        alerts,
+        assist,
+        case_reply,
+        eoi_form,
+        language,
+        menu,
+        my_eois,
+        partner_intros,
+        partners,
+        privacy,
+    )
     from handlers.sme import challenges as sme_challenges
     from handlers.sme import workshops as sme_workshops
 
@@ -106,7 +118,8 @@ def routers() -> list[Router]:
             officer_challenges.router, reports.router, cases.router, broadcast.router,
             audit.router, versions.router, faq_review.router, drafting.router, assessing.router,
             officer_workshops.router, sme_workshops.router,
-            language.router]
+            language.router, partners.router, partner_intros.router,
+            officer_partners.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

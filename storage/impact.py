@@ -10,15 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql import ColumnElement
 
-from storage.models import (
-    AuditEntry,
-    Challenge,
-    Eoi,
-    Identity,
-    Organisation,
-    StageChange,
-    UtcDateTime,
-)
+from storage.models import AuditEntry, Challenge, Eoi, Identity, Organisation, StageChange, UtcDateTime
+from storage.partner_models import EoiPartner, PartnerIntro, PartnerListing
 
 _UTC = UtcDateTime()
 
@@ -116,3 +109,30 @@ async def staff_identities(session: AsyncSession) -> set[str]:
         select(Identity.platform, Identity.external_id).where(Identity.role.in_(("officer", "admin")))
     )
     return {f"{platform}:{user}" for platform, user in rows}
+
+
+@dataclass(frozen=True)
+class PartnerRows:
+    """Partnering in a period: (identity, city) listed or asking; introductions as (requester
+    city, listed city, status); EOIs' named partners as (eoi id, own city, partner city)."""
+
+    engaged: list[tuple[int, str]]
+    intros: list[tuple[str, str, str]]
+    named: list[tuple[int, str, str]]
+
+
+async def partnering_in_period(session: AsyncSession, since: datetime | None,
+                               until: datetime | None) -> PartnerRows:
+    listed = await session.execute(select(PartnerListing.identity_id, PartnerListing.city)
+                                   .where(*_period(PartnerListing.created_at, since, until)))
+    intros = list(await session.execute(
+        select(PartnerIntro.requester_id, PartnerIntro.requester_city, PartnerListing.city,
+               PartnerIntro.status)
+        .join(PartnerListing, PartnerListing.id == PartnerIntro.listing_id)
+        .where(*_period(PartnerIntro.created_at, since, until))))
+    named = await session.execute(select(EoiPartner.eoi_id, EoiPartner.own_city,
+                                         EoiPartner.partner_city)
+                                  .where(*_period(EoiPartner.at, since, until)))
+    engaged = [(i, c) for i, c in listed] + [(r[0], r[1]) for r in intros]
+    return PartnerRows(engaged, [(r[1], r[2], r[3]) for r in intros],
+                       [(e, o, p) for e, o, p in named])

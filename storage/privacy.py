@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import partners
 from storage.models import (
     AuditEntry,
     CaseMessage,
@@ -67,6 +68,9 @@ async def export(session: AsyncSession, identity: Identity) -> dict[str, Any]:
     data["question_threads"] = [_row(m) for m in await session.scalars(
         select(CaseMessage).where(CaseMessage.question_id.in_([q.id for q in questions]))
         .order_by(CaseMessage.id))]
+    mine = await partners.export_identity(session, identity.id)
+    data["partner_listings"] = [_row(x) for x in mine["listings"]]
+    data["partner_introductions"] = [_row(x) for x in mine["intros"]]
     state = await session.get(ConversationState, identity.id)
     data["conversation"] = _row(state) if state else None
     return data
@@ -77,6 +81,7 @@ async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> No
     actor = f"{identity.platform}:{identity.external_id}"
     org_id = identity.organisation_id
     await _erase_case_copies(session, identity.id)
+    await partners.erase_identity(session, identity.id, ERASED)
     await session.execute(delete(Question).where(Question.identity_id == identity.id))
     await session.execute(update(Consent).where(Consent.identity_id == identity.id)
                           .values(identity_id=None, contact_id=None))

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import officer_models  # noqa: F401 (its tables join Base.metadata)
+from storage import officer_models, partner_models  # noqa: F401 (their tables join Base.metadata)
 from storage.db import create_engine, upgrade
 
 

@@ -153,7 +153,8 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     h.close()
 
 
-FLOW_NAMES = sorted(_flows for _flows in ("eoi", "eoi-edit", "subscribe", "find", "ask-officer"))
+FLOW_NAMES = sorted(_flows for _flows in ("eoi", "eoi-edit", "subscribe", "find", "ask-officer",
+                                                "partner"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])

@@ -33,6 +33,7 @@ SAMPLES: dict[str, Any] = {
     "value": "yes.0000", "since": "", "until": "", "answer": "no", "move_id": 1, "change_id": 1,
     "item": 1, "workshop_id": 1, "invite_id": 1,
     "language": "en",  # forged by every role: English, so the refusals stay readable here
+    "listing_id": 1, "intro_id": 1,
 }
 
 

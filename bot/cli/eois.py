@@ -11,14 +11,16 @@ from pathlib import Path
 from bot.cli.common import BOM, open_cli_store, progress
 from bot.settings import Settings
 from handlers.domain.export import eoi_csv, eoi_detail, eoi_record
-from storage import eois, versions
+from storage import eois, partners, versions
 from storage.audit import audit
 
 
 async def cmd_eoi_list(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_cli_store(settings)
     async with store.session() as session:
-        rows = [eoi_record(e) for e in await eois.list_eois(session, challenge_ref=args.challenge)]
+        found = await eois.list_eois(session, challenge_ref=args.challenge)
+        named = await partners.partner_names(session, [e.id for e in found])
+        rows = [eoi_record(e, named.get(e.id)) for e in found]
     await store.close()
     for row in rows:
         if args.json:
@@ -37,7 +39,8 @@ async def cmd_eoi_export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with store.session() as session:
             rows = await eois.list_eois(session, challenge_ref=args.challenge)
-            content = eoi_csv(progress(rows, "exporting", unit="EOI"))
+            named = await partners.partner_names(session, [e.id for e in rows])
+            content = eoi_csv(progress(rows, "exporting", unit="EOI"), named)
             if args.csv:
                 Path(args.csv).write_bytes(BOM + content)
             await audit(session, "cli", "export", args.challenge, rows=len(rows))

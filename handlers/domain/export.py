@@ -14,7 +14,7 @@ from storage.versions import shown_details
 
 EOI_FIELDS = ("reference", "challenge", "department", "organisation", "size_band", "country",
               "city", "website", "contact_name", "contact_email", "stage", "version", "summary",
-              "created_at", "updated_at")
+              "created_at", "updated_at", "partners")
 
 
 def csv_safe(value: Any) -> Any:
@@ -26,9 +26,10 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def eoi_record(e: Eoi) -> dict[str, Any]:
+def eoi_record(e: Eoi, partners: list[str] | None = None) -> dict[str, Any]:
     """An EOI as plain values, one per EOI_FIELDS (JSON lines and CSV rows alike): the details
-    as submitted (its latest version), never the SME's profile as it is today."""
+    as submitted (its latest version), never the SME's profile as it is today; `partners` are
+    those it names ("Name (city)", from storage.partners.partner_names)."""
     d = shown_details(e)
     return {"reference": e.reference, "challenge": e.challenge.ref,
             "department": e.challenge.department, "organisation": d["org_name"],
@@ -36,15 +37,16 @@ def eoi_record(e: Eoi) -> dict[str, Any]:
             "website": d["website"], "contact_name": d["contact_name"],
             "contact_email": d["contact_email"], "stage": e.stage, "version": e.version,
             "summary": e.summary, "created_at": e.created_at.isoformat(),
-            "updated_at": e.updated_at.isoformat()}
+            "updated_at": e.updated_at.isoformat(), "partners": "; ".join(partners or [])}
 
 
-def eoi_csv(rows: Iterable[Eoi]) -> bytes:
+def eoi_csv(rows: Iterable[Eoi], partners: dict[int, list[str]] | None = None) -> bytes:
     """EOIs as CSV, formula-safe (SME-typed text can't run in a spreadsheet)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EOI_FIELDS)
     writer.writeheader()
-    writer.writerows({k: csv_safe("" if v is None else v) for k, v in eoi_record(e).items()}
+    writer.writerows({k: csv_safe("" if v is None else v)
+                      for k, v in eoi_record(e, (partners or {}).get(e.id)).items()}
                      for e in rows)
     return out.getvalue().encode("utf-8")
 

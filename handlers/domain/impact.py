@@ -92,6 +92,8 @@ class ImpactReport:
     current: dict[str, int] = field(default_factory=dict)  # stage -> EOIs there now
     over_time: list[MonthPoint] = field(default_factory=list)
     early: EarlyStages = field(default_factory=EarlyStages)  # the early stages' own measures
+    # Partners across cities (issue 18), each {city key: count}; see partnering() below.
+    partnering: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -121,6 +123,10 @@ class ImpactReport:
             + _breakdown(self.other_countries),
             "", t("impact.funnel"),
         ]
+        if any(self.partnering.values()):
+            lines += ["", t("impact.partnering")]
+            lines += [f"  {t(f'impact.partnering_{name}')}{_breakdown(counts)}"
+                      for name, counts in self.partnering.items()]
         lines += [f"  {stage_label(s)}: {self.funnel.get(s, 0)}" for s in STAGES]
         lines += [f"  {stage_label(s)}: {self.ended.get(s, 0)}" for s in END_STAGES]
         if self.over_time:
@@ -156,6 +162,9 @@ class ImpactReport:
             writer.writerow(["other_country", csv_safe(country), n])
         for department in self.departments:
             writer.writerow(["department", csv_safe(department), 1])
+        for name, counts in self.partnering.items():
+            for city, n in counts.items():
+                writer.writerow([name, city, n])
         for stage in STAGES:
             writer.writerow(["funnel", stage, self.funnel.get(stage, 0)])
         for stage in END_STAGES:
@@ -233,7 +242,37 @@ async def build_report(session: AsyncSession, since: date | None = None,
         partner_cities=dict(sorted(partner.items())), other_countries=dict(sorted(abroad.items())),
         funnel=funnel, ended=ended, current={s: current[s] for s in (*STAGES, *END_STAGES) if s in current},
         over_time=_months(rows, start, officers), early=await early_measures(session, start, end),
+        partnering=partnering(await queries.partnering_in_period(session, start, end)),
     )
+
+
+PARTNERING = ("smes", "cross_city_intros", "partnerships", "international_eois")
+
+
+def partnering(rows: queries.PartnerRows) -> dict[str, dict[str, int]]:
+    """By city (Birmingham, the partner cities, other), over the period:
+    - smes: distinct SMEs that listed themselves as a partner or asked for an introduction;
+    - cross_city_intros: introductions asked between SMEs of two different cities, counted for
+      each of the two; partnerships: those both sides agreed to (and neither withdrew);
+    - international_eois: EOIs naming a partner from another country, by the EOI's city."""
+    figures: dict[str, dict[str, set[Any]]] = {name: {} for name in PARTNERING}
+
+    def add(name: str, city: str, item: Any) -> None:
+        figures[name].setdefault(city, set()).add(item)
+
+    for identity_id, city in rows.engaged:
+        add("smes", city, identity_id)
+    for n, (asking, listed, status) in enumerate(rows.intros):
+        if asking != listed:
+            for city in (asking, listed):
+                add("cross_city_intros", city, n)
+                if status == "accepted":
+                    add("partnerships", city, n)
+    for eoi_id, own, partner in rows.named:
+        if own != partner and "other" not in (own, partner):
+            add("international_eois", own, eoi_id)
+    return {name: {city: len(items) for city, items in sorted(by_city.items())}
+            for name, by_city in figures.items()}
 
 
 def furthest_stage(stages: list[str]) -> int:

@@ -41,6 +41,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "language": EVERYONE,  # the language the assistant writes in (officers' Slack stays English)
     "dismiss": EVERYONE,  # Cancel on a preview: nothing to undo
     "workshop_answer": EVERYONE,  # an invited SME's answer (only theirs: checked on the invite)
+    # partners across cities: each handler checks the listing or introduction is the user's
+    "partners": EVERYONE,  # a challenge's partnering page, browsing the discoverable SMEs
+    "partner": EVERYONE,  # offering oneself as a partner, withdrawing the listing
+    "introduce": EVERYONE,  # asking for, answering, withdrawing an introduction; naming a partner
     # council officers (and admins)
     "dips": STAFF,
     "eois": STAFF,
@@ -56,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ranking": STAFF,
     "feedback": STAFF,  # review, then send, feedback to an SME not selected
     "workshop": STAFF,  # exploration workshops: create, invite, attendance
+    "partnerships": STAFF,  # /dips partners REF: the partnerships formed on a challenge
     # admins
     "audit": ADMINS,
     "publish": ADMINS,

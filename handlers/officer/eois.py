@@ -16,7 +16,7 @@ from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
 from handlers.officer.stages import eoi_id as eoi_id_of
-from storage import challenges, eois
+from storage import challenges, eois, partners
 from storage.audit import audit
 from storage.versions import shown_details
 
@@ -108,7 +108,8 @@ async def export(ctx: Ctx, args: str) -> None:
                 else t("officer_eois.exported_many_for", n=n, ref=ref))
     else:
         text = t("officer_eois.exported_one", n=n) if n == 1 else t("officer_eois.exported_many", n=n)
-    ctx.say(text, attachment=Attachment(name, eoi_csv(rows), "text/csv"))
+    named = await partners.partner_names(ctx.session, [e.id for e in rows])
+    ctx.say(text, attachment=Attachment(name, eoi_csv(rows, named), "text/csv"))
     challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
     ranked = await assessment.ranking(ctx.session, challenge.id, challenge.ref) if challenge else []
     if any(r.score is not None for r in ranked):  # assessed: the ranking goes with it

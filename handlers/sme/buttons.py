@@ -45,3 +45,49 @@ class AskAbout(CallbackData, prefix="askc"):
     """Ask an officer about a challenge (handlers.sme.case_reply)."""
 
     ref: str
+
+
+# ---- partners across cities (handlers.sme.partners, handlers.sme.partner_intros) ----
+
+class PartnersOf(CallbackData, prefix="pt"):
+    """One challenge's partnering: my listing, my introductions, browse (from its card)."""
+
+    ref: str
+
+
+class PartnerOffer(CallbackData, prefix="pto"):
+    """Become discoverable as a possible partner on a challenge."""
+
+    ref: str
+
+
+class PartnerWithdraw(CallbackData, prefix="ptw"):
+    listing_id: int
+
+
+class PartnerBrowse(CallbackData, prefix="ptb"):
+    challenge_id: int
+    page: int = 0
+
+
+class AskIntro(CallbackData, prefix="pti"):
+    listing_id: int
+
+
+class IntroAnswer(CallbackData, prefix="pta"):
+    """The listed SME's yes or no to an introduction."""
+
+    intro_id: int
+    answer: str = ""
+
+
+class IntroWithdraw(CallbackData, prefix="ptx"):
+    """Either side withdraws a request or its consent to an introduction."""
+
+    intro_id: int
+
+
+class NamePartner(CallbackData, prefix="ptn"):
+    """Name the other side of an accepted introduction as a partner on one's EOI."""
+
+    intro_id: int

@@ -12,7 +12,15 @@ from handlers.kernel.roles import is_staff
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean, parse_id
-from handlers.sme.buttons import OPEN_LIST, SUBSCRIBE, AskAbout, Interest, OpenList, ShowChallenge
+from handlers.sme.buttons import (
+    OPEN_LIST,
+    SUBSCRIBE,
+    AskAbout,
+    Interest,
+    OpenList,
+    PartnersOf,
+    ShowChallenge,
+)
 from storage import challenges
 from storage.cases import clarifications
 from storage.models import Challenge
@@ -101,7 +109,8 @@ async def details(ctx: Ctx, ref: str) -> None:
                   for i, c in enumerate(published[-10:], max(1, len(published) - 9))]
     rows: list[list[tuple[str, Any]]] = (
         [[(t("button.register_interest"), Interest(challenge.ref))]] if is_open else [])
-    rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58]))])
+    rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58])),
+                 (t("partners.find_partners"), PartnersOf(challenge.ref[:60]))])
     rows.append([(t("button.open_challenges"), OPEN_LIST)])
     title = t("challenges.title", title=title_text + sample_tag(challenge), ref=challenge.ref)
     ctx.say("\n".join(lines), *rows, title=title)
