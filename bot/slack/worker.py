@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
-from bot.slack.render import SlackMessage, escape, render, section
+from bot.slack.render import SlackMessage, escape, plain, render
 from handlers.domain.cases import queue_reminders
 from handlers.domain.notices import new_eoi_notice
 from handlers.domain.outbound import from_payload
@@ -130,7 +130,7 @@ class SlackWorker:
         try:
             for i, ts in enumerate(delivery.payload.get("ts") or []):
                 message = messages[i] if i < len(messages) else SlackMessage(
-                    escape(neutral), [section(escape(neutral))])
+                    escape(neutral), [plain(escape(neutral))])
                 await self._pace(channel)
                 try:
                     await self.client.chat_update(channel=channel, ts=ts, text=message.text,
