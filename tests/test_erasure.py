@@ -78,8 +78,9 @@ async def test_forget_leaves_nothing_in_slack_the_store_or_its_wal(
     await other.send("/interest food-hubs")
     await other.send("Other Orchards Ltd")
     history = fake.history_text()
-    assert [p for p in ("Acme Food Tech Ltd", "Janet Quinlan", "neighbourhood ordering app",
-                            "secret widget", "07700 900123", "Moseley Road") if p not in history] == [], history
+    shown = ("Acme Food Tech Ltd", "Janet Quinlan", "neighbourhood ordering app", "secret widget",
+             "07700 900123", "Moseley Road")
+    assert [p for p in shown if p not in history] == [], history
     assert any(m["thread_ts"] for m in fake.history[CHANNEL])  # thread replies were posted
 
     await sme.send("/forget")
