@@ -7,6 +7,11 @@ its calls, and as the server saw them arrive), the 429s, and the store time per 
 
     PYTHONPATH=. .venv/bin/python bench/bench_broadcast.py          # SQLite in a temp dir
     PYTHONPATH=. .venv/bin/python bench/bench_broadcast.py --db postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    PYTHONPATH=. .venv/bin/python bench/bench_broadcast.py --recipients 2000 --kill-after 600
+
+With --kill-after N a first worker runs in its own process and is killed with SIGKILL once N
+deliveries are recorded as sent; a second finishes the broadcast once the first's leases (2 s)
+run out. The duplicates the server saw are what the crash cost.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import argparse
 import asyncio
 import gc
 import multiprocessing
+import os
+import signal
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -28,7 +36,7 @@ from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from storage.store import open_store
 from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.test_worker import queue_broadcast
+from tests.test_worker import queue_broadcast, statuses
 
 
 def serve_fake(conn: Connection, limit: float) -> None:
@@ -72,6 +80,30 @@ async def drop_pg(url: str, name: str) -> None:
     await conn.close()
 
 
+def crash_worker(url: str, port: int, rate: float) -> None:
+    """Child process: a worker that runs until it is killed."""
+
+    async def main() -> None:
+        store = await open_store(url)
+        bot = telegram_bot(TOKEN, f"http://127.0.0.1:{port}/bot", 64)
+        async with bot:
+            await Worker(store, bot, rate=rate, lease=timedelta(seconds=2), idle_poll=0.2).run()
+
+    asyncio.run(main())
+
+
+async def crash_first(url: str, port: int, args: argparse.Namespace, store: Any) -> dict[str, int]:
+    """Run a worker in a child process and SIGKILL it after `args.kill_after` recorded sends."""
+    child = multiprocessing.get_context("spawn").Process(
+        target=crash_worker, args=(url, port, args.rate), daemon=True)
+    child.start()
+    while (await statuses(store)).get("sent", 0) < args.kill_after:
+        await asyncio.sleep(0.01)
+    os.kill(child.pid or 0, signal.SIGKILL)
+    child.join(10)
+    return await statuses(store)
+
+
 async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
     pg_name = None
     if args.db:
@@ -83,6 +115,7 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
         started = time.perf_counter()
         await queue_broadcast(store, args.recipients)
         queued = time.perf_counter() - started
+        at_kill = await crash_first(url, port, args, store) if args.kill_after else {}
         bot = telegram_bot(TOKEN, f"http://127.0.0.1:{port}/bot", 64)
         worker = Worker(store, bot, rate=args.rate, idle_poll=0.2)
         cpu = time.process_time()
@@ -95,7 +128,7 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
         await store.close()
         if pg_name:
             await drop_pg(args.db, pg_name)
-    return {"stats": stats, "wall": wall, "cpu": cpu, "queued": queued,
+    return {"stats": stats, "wall": wall, "cpu": cpu, "queued": queued, "at_kill": at_kill,
             "db": "postgresql" if args.db else "sqlite"}
 
 
@@ -104,6 +137,8 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--limit", type=float, default=300.0, help="the fake server's flood limit /s")
     parser.add_argument("--rate", type=float, default=285.0, help="the worker's configured rate /s")
+    parser.add_argument("--kill-after", type=int, default=0,
+                        help="SIGKILL a first worker once this many are sent (counts duplicates)")
     parser.add_argument("--db", default="", help="a PostgreSQL URL (a temporary database is made)")
     args = parser.parse_args()
 
@@ -123,6 +158,10 @@ def main() -> None:
           f"worker rate {args.rate:g}/s (queueing the broadcast took {result['queued']:.2f} s)")
     print(f"  sent {stats.sent}, failed {stats.failed}; the server accepted {seen['ok']} "
           f"for {seen['chats']} chats ({seen['duplicates']} duplicates)")
+    if result["at_kill"]:
+        print(f"  first worker killed at {result['at_kill'].get('sent', 0)} recorded sends with "
+              f"{result['at_kill'].get('sending', 0)} rows claimed: {seen['duplicates']} "
+              f"recipients got it twice")
     print(f"  achieved rate: worker {stats.achieved_rate():.1f}/s = "
           f"{stats.achieved_rate() / args.rate:.1%} of configured; server-side "
           f"{server_rate:.1f}/s = {server_rate / args.rate:.1%}")

@@ -109,9 +109,27 @@ async def _finish(session: AsyncSession, delivery_id: int, worker: str, **values
     return rowcount(result) == 1
 
 
-async def mark_sent(session: AsyncSession, delivery_id: int, worker: str) -> bool:
+async def mark_sent(session: AsyncSession, delivery_id: int, worker: str,
+                    posted: dict[str, Any] | None = None) -> bool:
+    """Record a send (and, for Slack, where it was posted: an erasure redacts it there)."""
+    extra = {"posted": posted} if posted else {}
     return await _finish(session, delivery_id, worker, status="sent", sent_at=utcnow(),
-                         lease_until=None)
+                         lease_until=None, **extra)
+
+
+REDACT = "slack_redact"  # a queued chat.update replacing posted messages (see storage.privacy)
+
+
+async def enqueue_redaction(session: AsyncSession, posted: dict[str, Any]) -> Delivery:
+    """Queue the redaction of messages a Slack worker posted (`posted` as recorded by
+    mark_sent); a grouped new-EOI notice is rendered again, the others are replaced."""
+    payload = {"ts": list(posted.get("ts") or []), "group": list(posted.get("group") or [])}
+    return await enqueue_to_chat(session, "slack", str(posted.get("channel") or OFFICER_CHANNEL),
+                                 REDACT, payload)
+
+
+async def status_of(session: AsyncSession, delivery_id: int) -> str | None:
+    return await session.scalar(select(Delivery.status).where(Delivery.id == delivery_id))
 
 
 async def mark_failed(session: AsyncSession, delivery_id: int, worker: str, error: str) -> bool:

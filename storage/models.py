@@ -320,7 +320,8 @@ class Broadcast(Base):
 class Delivery(Base):
     """One message to one recipient, sent later by a worker: the durable delivery queue.
 
-    status: pending -> sending (claimed, with a lease) -> sent | failed. A lease that runs out
+    status: pending -> sending (claimed, with a lease) -> sent | failed; `erased` when the
+    SME it was about asked to be forgotten before it went out. A lease that runs out
     (the worker died) puts the row back in the queue.
     """
 
@@ -345,6 +346,9 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # Where a Slack worker posted it ({"channel", "ts": [...], "group": [eoi ids]}): an erasure
+    # redacts those messages.
+    posted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class CaseMessage(Base):

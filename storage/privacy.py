@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import partners
+from storage import deliveries, partners
 from storage.models import (
     AuditEntry,
     CaseMessage,
@@ -80,6 +80,12 @@ async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> No
     """Erase one identity and, when no other identity shares it, its organisation's details."""
     actor = f"{identity.platform}:{identity.external_id}"
     org_id = identity.organisation_id
+    org_goes = org_id is not None and not await session.scalar(
+        select(func.count()).select_from(Identity)
+        .where(Identity.organisation_id == org_id, Identity.id != identity.id))
+    gone_eois = (set(await session.scalars(select(Eoi.id).where(Eoi.organisation_id == org_id)))
+                 if org_goes else set())
+    await _withdraw_slack_copies(session, identity.id, gone_eois)
     await _erase_case_copies(session, identity.id)
     await partners.erase_identity(session, identity.id, ERASED)
     await session.execute(delete(Question).where(Question.identity_id == identity.id))
@@ -112,11 +118,6 @@ async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> No
     await session.execute(update(EoiVersion).where(EoiVersion.eoi_id.in_(org_eois))
                           .values(summary=ERASED, org_name=erased_name, website=None,
                                   contact_name=None, contact_email=None))
-    eoi_ids = set(await session.scalars(org_eois))
-    for notice in await session.scalars(select(Delivery).where(
-            Delivery.kind == "eoi_version", Delivery.identity_id.is_(None))):
-        if notice.payload.get("eoi_id") in eoi_ids:  # the officers' notice quoted the proposal
-            await session.delete(notice)
     await session.execute(update(StageChange)
                           .where(StageChange.eoi_id.in_(select(Eoi.id).where(
                               Eoi.organisation_id == org_id)))
@@ -128,6 +129,32 @@ async def erase(session: AsyncSession, identity: Identity, erased_by: str) -> No
                           .values(name=erased_name, website=None))
     session.add(AuditEntry(actor=erased_by, action="erasure", target=f"organisation:{org_id}",
                            detail={}))
+    await session.flush()
+
+
+async def _withdraw_slack_copies(session: AsyncSession, identity_id: int,
+                                 eoi_ids: set[int]) -> None:
+    """The officers' channel messages about this SME (their cases' notices and thread replies;
+    their EOIs' notices when the organisation goes too): a posted one gets a redaction queued
+    (the queue survives a restart), an unsent or in-flight one is marked `erased` (a worker that
+    posted it meanwhile redacts it itself); every such row loses its text and its recipient."""
+    rows = await session.scalars(select(Delivery).where(
+        Delivery.platform == "slack",
+        (Delivery.identity_id == identity_id) | Delivery.kind.in_(("new_eoi", "eoi_version"))))
+    redacted: set[tuple[str, tuple[str, ...]]] = set()
+    for row in rows:
+        if row.identity_id != identity_id and row.payload.get("eoi_id") not in eoi_ids:
+            continue
+        posted = row.posted or {}
+        key = (str(posted.get("channel")), tuple(posted.get("ts") or ()))
+        if row.status == "sent" and key[1] and key not in redacted:
+            redacted.add(key)
+            await deliveries.enqueue_redaction(session, posted)
+        elif row.status in ("pending", "sending", "failed"):
+            row.status = "erased"
+        row.payload = {"eoi_id": row.payload["eoi_id"]} if row.kind == "new_eoi" else {}
+        row.identity_id = None
+        row.last_error = None
     await session.flush()
 
 

@@ -40,6 +40,9 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []  # posts to response URLs
         self.uploads: dict[str, bytes] = {}  # file id -> bytes
         self.fail: dict[str, list[tuple[str, int, dict[str, str]]]] = {}  # method -> errors to give
+        # channel -> the messages in it now (thread replies included, with their thread_ts),
+        # as chat.postMessage / chat.update / chat.delete left them
+        self.history: dict[str, list[dict[str, Any]]] = {}
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
         self._news = asyncio.Condition()
@@ -87,6 +90,17 @@ class FakeSlack:
         parts = [json.dumps(c.params, ensure_ascii=False) for c in self.calls]
         parts += [json.dumps(r, ensure_ascii=False) for r in self.responses]
         return "\n".join(parts)
+
+    def history_text(self) -> str:
+        """Everything still shown in every channel (messages and thread replies, blocks too)."""
+        return "\n".join(json.dumps(m, ensure_ascii=False)
+                         for messages in self.history.values() for m in messages)
+
+    def _find(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        for message in self.history.get(str(params.get("channel")), []):
+            if message["ts"] == params.get("ts"):
+                return message
+        return None
 
     def files(self) -> list[tuple[str, bytes, str]]:
         """(title, content, channel) of every completed upload."""
@@ -143,11 +157,21 @@ class FakeSlack:
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "dips",
                     "team_id": "T0TEST", "user_id": "UBOT", "bot_id": "BBOT"}
         if method == "chat.postMessage":
+            self.history.setdefault(str(params.get("channel")), []).append(
+                {"ts": ts, "thread_ts": params.get("thread_ts"), "text": params.get("text"),
+                 "blocks": params.get("blocks")})
             return {"ok": True, "channel": params.get("channel"), "ts": ts,
                     "message": {"text": params.get("text"), "ts": ts}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
-        if method == "chat.update":
+        if method in ("chat.update", "chat.delete"):
+            message = self._find(params)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if method == "chat.delete":
+                self.history[str(params.get("channel"))].remove(message)
+                return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+            message.update(text=params.get("text"), blocks=params.get("blocks"))
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             return {"ok": True, "view": {"id": "V0TEST", **(params.get("view") or {})}}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.incoming import PLATFORM, speaker_of, starts
-from bot.slack.render import CASE_ACTION, fit, section
+from bot.slack.render import CASE_ACTION, fit, plain
 from handlers.domain.cases import Form, case_for_thread, case_form
 from handlers.kernel.messages import Incoming, Speaker
 
@@ -42,7 +42,7 @@ def plain_text(text: str) -> str:
 
 
 def case_modal(form: Form, metadata: dict[str, Any]) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [section(fit(form.intro, 2900))]
+    blocks: list[dict[str, Any]] = [plain(fit(form.intro, 2900))]
     for field in form.fields:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": field.key,
                                    "multiline": True, "max_length": field.max_length}

@@ -1,7 +1,9 @@
 """Neutral replies as Slack Block Kit, within Slack's limits.
 
-Reply text is plain text: `&`, `<` and `>` are escaped everywhere (so nothing an SME typed can
-become `<!channel>`, a user mention or a link), section text is cut into pieces of at most 3000
+Reply text is plain text, and may carry what an SME typed: it goes in `plain_text` text objects
+(and titles in header blocks), which Slack never reads as mrkdwn, so `*bold*`, `_x_`, backticks
+and `:emoji:` show as typed; `&`, `<` and `>` are escaped everywhere too (so nothing can become
+`<!channel>`, a user mention or a link). Section text is cut into pieces of at most 3000
 characters, and a turn that needs more than 50 blocks is paged over several messages.
 """
 
@@ -73,9 +75,22 @@ def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     return [p for p in pieces if p.strip()] or []
 
 
+HEADER_LIMIT = 150
+
+
 def section(text: str) -> dict[str, Any]:
-    """`text` must already be escaped and within the limit."""
+    """Our own mrkdwn: `text` must already be escaped and within the limit."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def plain(text: str) -> dict[str, Any]:
+    """A section shown literally (user text): `text` must already be escaped and fit."""
+    return {"type": "section", "text": {"type": "plain_text", "text": text, "emoji": False}}
+
+
+def header(title: str) -> dict[str, Any]:
+    return {"type": "header",
+            "text": {"type": "plain_text", "text": fit(title, HEADER_LIMIT) or "?", "emoji": False}}
 
 
 def button_element(button: Button, index: int) -> dict[str, Any]:
@@ -92,8 +107,8 @@ def reply_blocks(reply: Reply, counter: list[int]) -> list[dict[str, Any]]:
     """Blocks for one reply; `counter` keeps action ids unique across a whole message."""
     blocks: list[dict[str, Any]] = []
     if reply.title:
-        blocks.append(section(f"*{fit(reply.title, 250)}*"))
-    blocks += [section(piece) for piece in split_text(reply.text)]
+        blocks.append(header(reply.title))
+    blocks += [plain(piece) for piece in split_text(reply.text)]
     for row in reply.buttons:
         for start in range(0, len(row), ACTIONS_PER_BLOCK):
             elements = []
@@ -165,7 +180,7 @@ def note_modal(button_data: str, label: str, metadata: dict[str, Any]) -> dict[s
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({**metadata, "b": button_data})[:3000],
         "blocks": [
-            section(fit(f"{label}: you'll see what the SME will be told, and confirm, before "
+            plain(fit(f"{label}: you'll see what the SME will be told, and confirm, before "
                         "anything changes.", 2900)),
             field("note", "Internal note (officers only)", "Kept in the EOI's history; never sent."),
             field("message", "Message to the SME (optional)", "Sent with the stage notice."),

@@ -18,6 +18,7 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -25,13 +26,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import health
 from bot.settings import Settings
-from bot.slack.render import render
+from bot.slack.render import SlackMessage, escape, plain, render
 from handlers.domain.cases import queue_reminders
 from handlers.domain.drafts import publish_due
 from handlers.domain.notices import new_eoi_notice
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Reply
+from handlers.kernel.text import t
 from storage import deliveries
 from storage.cases import get_case, set_thread
 from storage.deliveries import OFFICER_CHANNEL
@@ -109,18 +111,51 @@ class SlackWorker:
     def _channel(self, chat_id: str) -> str:
         return self.settings.slack_channel if chat_id == OFFICER_CHANNEL else chat_id
 
-    async def _send_notices(self, rows: list[Delivery], total: int) -> None:
-        ids = [int(d.payload.get("eoi_id", 0)) for d in rows]
+    async def _notice(self, ids: list[int], total: int) -> list[Reply]:
         async with self.core.store.session() as session:
             replies = await new_eoi_notice(session, ids)
         if replies:
             title = ("New expression of interest" if total == 1
                      else f"{total} new expressions of interest")
             replies[0] = Reply(replies[0].text, replies[0].buttons, None, title)
-        await self._post(rows, self._channel(OFFICER_CHANNEL), replies)
+        return replies
+
+    async def _send_notices(self, rows: list[Delivery], total: int) -> None:
+        ids = [int(d.payload.get("eoi_id", 0)) for d in rows]
+        await self._post(rows, self._channel(OFFICER_CHANNEL), await self._notice(ids, total),
+                         group=ids)
+
+    async def _redact(self, delivery: Delivery) -> None:
+        """Replace messages about an SME who asked to be forgotten: a grouped new-EOI notice is
+        rendered again (the erased EOI now shows no details), anything else becomes a neutral
+        line. A message already gone counts as done."""
+        channel, group = self._channel(delivery.chat_id), list(delivery.payload.get("group") or [])
+        messages = render(await self._notice(group, len(group)))[0] if group else []
+        neutral = t("erased_message")
+        try:
+            for i, ts in enumerate(delivery.payload.get("ts") or []):
+                message = messages[i] if i < len(messages) else SlackMessage(
+                    escape(neutral), [plain(escape(neutral))])
+                await self._pace(channel)
+                try:
+                    await self.client.chat_update(channel=channel, ts=ts, text=message.text,
+                                                  blocks=message.blocks)
+                except SlackApiError as exc:
+                    error = str(exc.response.get("error", ""))
+                    if error in ("cant_update_message", "edit_window_closed"):
+                        await self.client.chat_delete(channel=channel, ts=ts)
+                    elif error != "message_not_found":
+                        raise
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            await self._failure([delivery], channel, exc)
+            return
+        await self._finish(delivery, "sent", "")
 
     async def _send_one(self, delivery: Delivery) -> None:
         payload = delivery.payload
+        if delivery.kind == deliveries.REDACT:
+            await self._redact(delivery)
+            return
         if "text" not in payload:
             await self._finish(delivery, "failed", f"unknown payload for kind {delivery.kind}")
             return
@@ -140,8 +175,10 @@ class SlackWorker:
                 await set_thread(session, int(case_id), channel, ts)
 
     async def _post(self, rows: list[Delivery], channel: str, replies: list[Reply],
-                    thread_ts: str | None = None, reply_broadcast: bool = False) -> str | None:
-        """Post and record the outcome; returns the first message's ts when sent."""
+                    thread_ts: str | None = None, reply_broadcast: bool = False,
+                    group: list[int] | None = None) -> str | None:
+        """Post and record the outcome (with where it went, for an erasure); returns the first
+        message's ts when sent."""
         if not channel:
             await self._finish_all(rows, "failed", "DIPS_SLACK_CHANNEL is not set")
             return None
@@ -149,30 +186,35 @@ class SlackWorker:
         threading: dict[str, object] = {"thread_ts": thread_ts} if thread_ts else {}
         if thread_ts and reply_broadcast:
             threading["reply_broadcast"] = True
-        first_ts: str | None = None
+        stamps: list[str] = []
         try:
             for message in messages:
                 await self._pace(channel)
                 posted = await self.client.chat_postMessage(
                     channel=channel, text=message.text, blocks=message.blocks,
                     unfurl_links=False, **threading)  # type: ignore[arg-type]
-                first_ts = first_ts or str(posted.get("ts") or "") or None
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "error"))
-            if error == "ratelimited":
-                wait = float(exc.response.headers.get("Retry-After", 30) or 30)
-                await self._finish_all(rows, "retry", error, wait)
-            elif error in PERMANENT:
-                log.warning("Slack refused a delivery to %s: %s", channel, error)
-                await self._finish_all(rows, "failed", error)
-            else:
-                await self._finish_all(rows, "retry", error)
+                if posted.get("ts"):
+                    stamps.append(str(posted.get("ts")))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            await self._failure(rows, channel, exc)
             return None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        where = {"channel": channel, "ts": stamps, **({"group": group} if group else {})}
+        await self._finish_all(rows, "sent", "", posted=where)
+        return stamps[0] if stamps else None
+
+    async def _failure(self, rows: list[Delivery], channel: str, exc: Exception) -> None:
+        if not isinstance(exc, SlackApiError):
             await self._finish_all(rows, "retry", f"{type(exc).__name__}: {exc}")
-            return None
-        await self._finish_all(rows, "sent", "")
-        return first_ts
+            return
+        error = str(exc.response.get("error", "error"))
+        if error == "ratelimited":
+            wait = float(exc.response.headers.get("Retry-After", 30) or 30)
+            await self._finish_all(rows, "retry", error, wait)
+        elif error in PERMANENT:
+            log.warning("Slack refused a delivery to %s: %s", channel, error)
+            await self._finish_all(rows, "failed", error)
+        else:
+            await self._finish_all(rows, "retry", error)
 
     async def _pace(self, channel: str) -> None:
         """At most one message per `per_channel` seconds to one channel."""
@@ -182,15 +224,19 @@ class SlackWorker:
         self._last_send[channel] = time.monotonic()
 
     async def _finish_all(self, rows: list[Delivery], outcome: str, error: str,
-                          wait: float | None = None) -> None:
+                          wait: float | None = None, posted: dict[str, Any] | None = None) -> None:
         for delivery in rows:
-            await self._finish(delivery, outcome, error, wait)
+            await self._finish(delivery, outcome, error, wait, posted)
 
     async def _finish(self, delivery: Delivery, outcome: str, error: str,
-                      wait: float | None = None) -> None:
+                      wait: float | None = None, posted: dict[str, Any] | None = None) -> None:
         async with self.core.store.session() as session:
             if outcome == "sent":
-                await deliveries.mark_sent(session, delivery.id, self.worker_id)
+                recorded = await deliveries.mark_sent(session, delivery.id, self.worker_id, posted)
+                if (not recorded and posted
+                        and await deliveries.status_of(session, delivery.id) == "erased"):
+                    # The SME was forgotten while this was on its way: take it back.
+                    await deliveries.enqueue_redaction(session, posted)
             elif outcome == "retry" and delivery.attempts < MAX_ATTEMPTS:
                 delay = wait if wait is not None else min(300.0, 5.0 * 2 ** delivery.attempts)
                 await deliveries.retry_later(session, delivery.id, self.worker_id,

@@ -80,7 +80,10 @@ class Ledger:
 
     def add(self, outcome: Outcome) -> None:
         self.pending.append(outcome)
-        if len(self.pending) >= FLUSH_AT:
+        # A send is recorded as soon as the store is free, not at the next tick: a crash can then
+        # repeat only the sends in flight and those of one short transaction (under load, sends
+        # still gather while a flush runs, so they go in batches all the same).
+        if outcome.result == "sent" or len(self.pending) >= FLUSH_AT:
             self._flush_now.set()
 
     async def flush_loop(self) -> None:
