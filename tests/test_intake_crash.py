@@ -24,15 +24,15 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings
 from bot.telegram.adapter import webhook_secret
-from storage.models import ProcessedUpdate
+from storage.models import InboxUpdate, ProcessedUpdate
 from storage.store import Store
 from tests.conftest import free_port
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
-USERS = 40
-MESSAGES = 25  # each; 1,000 updates in all
-KILL_AFTER = 250  # replies seen before the SIGKILL
+USERS = 20
+MESSAGES = 15  # each; 300 updates in all (modest: each variant starts `dips run` twice)
+KILL_AFTER = 80  # replies seen before the SIGKILL
 SECRET = webhook_secret(Settings(telegram_token=TOKEN))
 
 
@@ -53,6 +53,11 @@ async def claimed(store: Store) -> int:
     async with store.session() as session:
         return int(await session.scalar(select(func.count()).select_from(ProcessedUpdate)
                                         .where(ProcessedUpdate.platform == "telegram")) or 0)
+
+
+async def inbox_rows(store: Store) -> int:
+    async with store.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(InboxUpdate)) or 0)
 
 
 async def until(check: Any, timeout: float, what: str) -> None:
@@ -113,6 +118,7 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(
         first.send_signal(signal.SIGKILL)
         await first.wait()
         answered_at_kill, claimed_at_kill = len(fake.sent()), await claimed(store)
+        in_inbox_at_kill = await inbox_rows(store)
 
         second = await start_run(tmp_path, db_url, fake, "second.log", webhook)
         await asyncio.wait_for(asyncio.gather(*senders), 120)
@@ -141,11 +147,15 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(
     answers = collections.Counter(int(c.params["chat_id"]) for c in fake.sent())
     repeated = {chat: answers[chat] - written[chat] for chat in written if answers[chat] > written[chat]}
     print(f"\n{mode}: killed after {answered_at_kill} replies ({claimed_at_kill} updates "
-          f"claimed); {len(sent)} sent, {len(lost)} lost, {sum(repeated.values())} repeated")
+          f"claimed, {in_inbox_at_kill} fetched and kept, not yet handled); {len(sent)} sent, "
+          f"{len(lost)} lost, {sum(repeated.values())} repeated")
     assert len(sent) == USERS * MESSAGES
     assert lost == []
     assert repeated == {}
     assert len(ids) == len(sent)
+    if mode == "polling":  # the kill caught updates taken and not handled: the inbox kept them
+        assert in_inbox_at_kill > 0
+        assert await inbox_rows(store) == 0  # and each was cleared once handled
     log = (tmp_path / "second.log").read_text()
     assert "Traceback" not in log, log
 

@@ -104,7 +104,7 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.observers: list[Observer] = []  # told (update_id, outcome) after each update
         self._webhook: web.AppRunner | None = None
-        self.intake = Intake()
+        self.intake = Intake(core.store.engine, PLATFORM)
         self._poller: asyncio.Task[None] | None = None
         self._last_prune = 0.0
 
@@ -119,6 +119,7 @@ class TelegramAdapter:
         except TelegramError as exc:  # a menu we could not register is no reason not to serve
             log.warning("setMyCommands failed: %s", exc)
         await self.app.start()
+        await self.intake.replay(self.app.bot, self.app.update_queue)  # a dead process's intake
         if self.webhook_mode:
             await self._start_webhook()
         else:
@@ -136,18 +137,15 @@ class TelegramAdapter:
     async def stop(self) -> None:
         """Stop taking updates, finish those in hand, confirm them, then close connections."""
         if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+            await self.intake.stop_polling(self._poller)
         if self._webhook is not None:
             await self._webhook.cleanup()  # waits for requests in progress
             self._webhook = None
         if self.app.running:
             await self.app.stop()
-        if self._poller is not None:
-            self._poller = None
-            await self.intake.drain()
-            await self.intake.confirm(self.app.bot)
+        self._poller = None
+        await self.intake.drain()
+        await self.intake.confirm(self.app.bot)  # clears handled inbox rows, confirms the offset
         await self.app.shutdown()
 
     # ---- webhook ----

@@ -1,15 +1,18 @@
-"""Durable intake: an update is acknowledged to Telegram only once its handling has finished.
+"""Durable intake: Telegram hears an update arrived only once it is safe in the store or handled.
 
 python-telegram-bot's own Updater confirms the getUpdates offset as soon as it has *fetched* a
 batch, and its webhook server answers 200 before the update is processed, so a process killed
 in between loses every update it had taken. Here:
 
-- **Polling**: the offset sent to getUpdates is the lowest update id still in hand, so Telegram
-  keeps (and sends again after a restart) every update whose handling has not finished. Updates
-  already in hand are not dispatched twice by this process; whatever a restarted process fetches
-  again is taken at most once by the claim in the core's transaction.
+- **Polling**: each fetched batch is written to the store's inbox (`storage.inbox`, one
+  transaction) before the next getUpdates confirms it; a row is deleted once its update has
+  been handled. At start-up, rows left by a process that died are handled first. Long polling
+  stays long polling: the offset always moves past what was fetched.
 - **Webhook**: the HTTP request is answered after the update's handling finished; a store that
   was unavailable answers 503, so Telegram delivers the update again later.
+
+Exactly-once stays the claim in the core's transaction (`storage.updates`): an update handled
+and then found in the inbox again (killed before its row was deleted) is a duplicate there.
 
 Malformed webhook bodies get 400 with one short log line, never a traceback.
 """
@@ -23,13 +26,17 @@ import json
 import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
+
+from storage import inbox
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # bytes; Telegram's updates are far smaller
-PROGRESS_WAIT = 0.25  # seconds to wait for an update in hand to finish before polling again
+STORE_RETRY = 1.0  # seconds before keeping a batch is tried again when the store failed
 UNAVAILABLE = "unavailable"  # the outcome of an update the store could not take
 
 
@@ -105,12 +112,19 @@ def _well_formed(update: Update) -> bool:
 
 
 class Intake:
-    """Tracks the updates in hand, for the polling offset and the webhook answers."""
+    """The updates in hand: the inbox rows of polled ones, the webhook's waiting answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: AsyncEngine, platform: str = "telegram") -> None:
+        self.engine = engine
+        self.platform = platform
         self.in_hand: collections.Counter[int] = collections.Counter()  # update id -> copies
         self.dispatched_to = 0  # the highest update id this process has taken
+        self.offset = 0  # the next getUpdates offset: past everything fetched and kept
+        self._kept: set[int] = set()  # ids in hand that have an inbox row
+        self._to_forget: list[int] = []  # inbox rows whose update has been handled
         self._progress = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._fetching = False  # in getUpdates: the only await a stop may cancel
         self._waiters: dict[int, asyncio.Future[str]] = {}  # id(Update) -> its outcome
 
     # ---- bookkeeping ----
@@ -129,45 +143,123 @@ class Intake:
             waiter.set_result(outcome)
         if self.in_hand[update.update_id] <= 1:
             del self.in_hand[update.update_id]
+            if update.update_id in self._kept:
+                self._kept.discard(update.update_id)
+                # A store that could not take it leaves its row: handled at the next start.
+                if outcome != UNAVAILABLE:
+                    self._to_forget.append(update.update_id)
         else:
             self.in_hand[update.update_id] -= 1
         self._progress.set()
 
-    def offset(self) -> int:
-        """The getUpdates offset that confirms exactly the updates whose handling finished."""
-        if self.in_hand:
-            return min(self.in_hand)
-        return self.dispatched_to + 1 if self.dispatched_to else 0
+    # ---- the inbox ----
+
+    async def replay(self, bot: Bot, queue: asyncio.Queue[object]) -> int:
+        """Hand on what a process that died had fetched and not handled; how many."""
+        async with self.engine.begin() as connection:
+            rows = await inbox.waiting(connection, self.platform)
+        broken = []
+        for update_id, payload in rows:
+            try:
+                update = parse_update(payload.encode(), bot)
+            except BadUpdate:
+                broken.append(update_id)
+                continue
+            self._take_kept(update)
+            await queue.put(update)
+        self._to_forget.extend(broken)
+        if rows:
+            log.info("handling %d updates fetched before a restart", len(rows) - len(broken))
+        return len(rows) - len(broken)
+
+    def _take_kept(self, update: Update) -> None:
+        self.taking(update)
+        self._kept.add(update.update_id)
+
+    async def forget_handled(self) -> None:
+        """Delete the inbox rows of handled updates (in one statement; kept for later on failure)."""
+        if not self._to_forget:
+            return
+        done = list(self._to_forget)  # taken off only once deleted: a stop may cancel this
+        try:
+            async with self.engine.begin() as connection:
+                await inbox.handled(connection, self.platform, done)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("could not clear %d handled updates from the inbox: %s", len(done),
+                        type(exc).__name__)
+            return
+        del self._to_forget[:len(done)]
+
+    async def _keep(self, updates: list[Update]) -> bool:
+        try:
+            async with self.engine.begin() as connection:
+                await inbox.keep(connection, self.platform,
+                                 [(u.update_id, u.to_json()) for u in updates])
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("could not keep %d fetched updates (will fetch them again): %s",
+                        len(updates), type(exc).__name__)
+            return False
+        return True
 
     # ---- polling ----
 
     async def poll(self, bot: Bot, queue: asyncio.Queue[object], timeout: int,
                    allowed_updates: list[str]) -> None:
-        """Fetch updates until cancelled, putting each new one on the application's queue."""
+        """Fetch updates until `stop_polling()`, keeping each batch in the inbox before the
+        next getUpdates confirms it, and putting each new update on the application's queue.
+
+        Every wait here also ends on `stop_polling()`, and the loop checks it on each turn:
+        stopping never rests on a cancellation reaching this task (Python 3.11's
+        `asyncio.wait_for` can swallow one, which once left a stopped adapter polling for ever).
+        """
         backoff = 1.0
-        while True:
+        while not self._stopping.is_set():
+            await self.forget_handled()
+            self._fetching = True
             try:
-                updates = await bot.get_updates(offset=self.offset(), timeout=timeout,
+                updates = await bot.get_updates(offset=self.offset or None, timeout=timeout,
                                                 allowed_updates=allowed_updates)
             except InvalidToken:
                 raise
             except TelegramError as exc:  # network trouble, 5xx, a conflict: back off, go on
+                if self._stopping.is_set():
+                    return
                 log.warning("getUpdates failed: %s", exc)
-                await asyncio.sleep(backoff)
+                await self._pause(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
+            finally:
+                self._fetching = False
             backoff = 1.0
-            last = self.dispatched_to
-            fresh = [u for u in updates if u.update_id > last]
+            if self._stopping.is_set() or not updates:
+                continue  # fetched but not kept: not confirmed either, so fetched again later
+            fresh = [u for u in updates if u.update_id > self.dispatched_to]
+            if not await self._keep(fresh):
+                await self._pause(STORE_RETRY)
+                continue
             for update in fresh:
-                self.taking(update)
+                self._take_kept(update)
                 await queue.put(update)
-            if not fresh and self.in_hand:
-                # Telegram answers at once while updates in hand are unconfirmed: rather than
-                # asking again straight away, wait until one of them finishes (or a moment).
-                self._progress.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._progress.wait(), PROGRESS_WAIT)
+            self.offset = max(u.update_id for u in updates) + 1
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep until `seconds` pass or `stop_polling()` is called."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
+
+    async def stop_polling(self, task: asyncio.Task[None], grace: float = 5.0) -> None:
+        """End the poll loop: at once when it waits, else when its getUpdates returns
+        (bounded: a request that never ends is abandoned, not waited for). Only a getUpdates
+        is cancelled: cut short, the inbox's writes would leave a connection mid-transaction."""
+        self._stopping.set()
+        if self._fetching:
+            task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            log.warning("the getUpdates poller did not stop within %.0f s; abandoned", grace)
+        elif not task.cancelled() and task.exception() is not None:
+            log.warning("the getUpdates poller had failed: %s", type(task.exception()).__name__)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait (bounded) until no update is in hand."""
@@ -179,10 +271,11 @@ class Intake:
 
     async def confirm(self, bot: Bot) -> None:
         """Tell Telegram which updates are done (on a clean stop); harmless when it fails."""
-        if not self.dispatched_to:
+        await self.forget_handled()
+        if not self.offset:
             return
         try:
-            await bot.get_updates(offset=self.offset(), timeout=0, limit=1)
+            await bot.get_updates(offset=self.offset, timeout=0, limit=1)
         except TelegramError as exc:
             log.warning("could not confirm the update offset: %s", exc)
 
