@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import os
 import signal
 import sys
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings
 from bot.telegram.adapter import webhook_secret
+from bot.telegram.intake import Intake
 from storage.models import InboxUpdate, ProcessedUpdate
 from storage.store import Store
 from tests.conftest import free_port
@@ -162,3 +164,28 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(
 
 async def _ready(fake: FakeTelegram, mode: str) -> bool:
     return bool(fake.sent(method="setWebhook" if mode == "webhook" else "deleteWebhook"))
+
+
+class SwallowingBot:
+    """A getUpdates that swallows its cancellation, as Python 3.11's `asyncio.wait_for` can."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def get_updates(self, **_: Any) -> list[Any]:
+        self.calls += 1
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.5)
+        return []
+
+
+async def test_the_poller_stops_even_when_its_cancellation_is_swallowed(store: Store) -> None:
+    """The CI stall: a stopped adapter whose poller went on polling for ever."""
+    intake = Intake(store.engine)
+    bot = SwallowingBot()
+    task = asyncio.create_task(intake.poll(bot, asyncio.Queue(), 1, []))  # type: ignore[arg-type]
+    while not bot.calls:
+        await asyncio.sleep(0.01)
+    await intake.stop_polling(task, grace=5.0)
+    assert task.done()
+    assert bot.calls == 1
