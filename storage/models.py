@@ -300,6 +300,21 @@ class ProcessedUpdate(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class InboxUpdate(Base):
+    """An update fetched from a chat platform and not yet handled to the end (issue 20).
+
+    Written before the platform is told the update was received, deleted once it has been
+    handled; whatever is here at start-up was taken by a process that died, and is handled
+    again (the claim in `processed_updates` keeps its effects to once).
+    """
+
+    __tablename__ = "inbox_updates"
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)  # the update's JSON as the platform sent it
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Broadcast(Base):
     """An announcement sent to many identities; its recipients are rows of `deliveries`."""
 

@@ -23,8 +23,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -38,7 +39,7 @@ from bot.settings import Settings
 from bot.slack.cases import register as register_cases
 from bot.slack.forms import open_form
 from bot.slack.forms import register as register_forms
-from bot.slack.incoming import PLATFORM, speaker_of, starts
+from bot.slack.incoming import MAX_BODY, PLATFORM, malformed, speaker_of, starts
 from bot.slack.render import (
     BUTTON_ACTION,
     NOTE_ACTION,
@@ -90,6 +91,7 @@ class SlackAdapter:
                             process_before_response=process_before_response,
                             request_verification_enabled=bool(settings.slack_signing_secret))
         self.app.middleware(self._skip_retried_events)
+        self.app.error(self._on_bolt_error)  # one short line, no traceback, 400 for bad shapes
         self.app.command("/dips")(self._on_command)
         self.app.action({"type": "block_actions", "action_id": starts(BUTTON_ACTION)})(self._on_button)
         self.app.action({"type": "block_actions", "action_id": starts(NOTE_ACTION)})(self._on_note_button)
@@ -104,13 +106,21 @@ class SlackAdapter:
     async def _skip_retried_events(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
         """An Events API delivery Slack already sent (a retry) is acknowledged and dropped."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if body.get("type") == "event_callback" and event_id:
+        if event_id and body.get("type") == "event_callback":
             async with self.core.store.session() as session:
                 fresh = await claim_update(session, PLATFORM, event_key(str(event_id)))
             if not fresh:
                 log.info("skipping event %s: already taken", event_id)
                 return BoltResponse(status=200, body="")
         return await next()
+
+    async def _on_bolt_error(self, error: Exception) -> BoltResponse:
+        """A request Bolt or a listener could not take: a body of the wrong shape is the
+        sender's fault (400); anything else is ours (500, so Slack retries)."""
+        malformed_body = isinstance(error, AttributeError | TypeError | KeyError | ValueError
+                                    | IndexError | RecursionError)
+        log.warning("Slack request failed: %s", type(error).__name__)
+        return BoltResponse(status=400 if malformed_body else 500, body="")
 
     # ---- listeners: ack first, then work ----
 
@@ -249,12 +259,27 @@ class SlackAdapter:
     # ---- HTTP mode ----
 
     def web_app(self) -> web.Application:
-        """POST /slack/events (signature checked by Bolt: bad or stale requests get 401)."""
-        app = web.Application()
+        """POST /slack/events (signature checked by Bolt: bad or stale requests get 401;
+        malformed ones 400, with one short log line and no traceback)."""
+        app = web.Application(client_max_size=MAX_BODY)
 
         async def events(request: web.Request) -> web.Response:
-            response = await self.app.async_dispatch(await to_bolt_request(request))
-            return await to_aiohttp_response(response)
+            try:
+                body = await request.text()
+            except web.HTTPException as exc:  # too large
+                return web.Response(status=exc.status)
+            except ValueError:  # not UTF-8
+                body = None
+            problem = "a body that is not UTF-8" if body is None else malformed(body, request.headers)
+            if body is not None and problem is None:
+                try:
+                    bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
+                                                    headers=request.headers)  # type: ignore[arg-type]
+                    return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+                except Exception as exc:  # Bolt assumes a well-formed request throughout
+                    problem = f"a request Bolt could not read ({type(exc).__name__})"
+            log.warning("Slack request refused: %s", problem)
+            return web.Response(status=400)
 
         app.router.add_post(EVENTS_PATH, events)  # health and metrics: bot/health.py
         return app

@@ -16,7 +16,6 @@ import gc
 import hashlib
 import hmac
 import io
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -34,6 +33,8 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot import health
 from bot.settings import Settings
 from bot.telegram.inbound import PLATFORM, PerUserOrder, to_incoming
+from bot.telegram.intake import MAX_BODY, BadUpdate, Intake, parse_update
+from bot.telegram.intake import UNAVAILABLE as STORE_UNAVAILABLE
 from bot.telegram.pacing import retry_seconds
 from bot.telegram.render import Part, keyboard, render
 from bot.telegram.transport import DEFAULTS, AiohttpRequest
@@ -102,6 +103,7 @@ def build_application(settings: Settings, max_concurrent_updates: int = 256) -> 
         .defaults(DEFAULTS)  # HTML, no link previews: the renderers don't repeat them
         .request(AiohttpRequest(pool_size=256))
         .get_updates_request(AiohttpRequest(pool_size=1))
+        .updater(None)  # the adapter polls itself: see bot.telegram.intake
         .concurrent_updates(PerUserOrder(max_concurrent_updates))
         .build()
     )
@@ -120,6 +122,8 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.observers: list[Observer] = []  # told (update_id, outcome) after each update
         self._webhook: web.AppRunner | None = None
+        self.intake = Intake(core.store.engine, PLATFORM)
+        self._poller: asyncio.Task[None] | None = None
         self._last_prune = 0.0
 
     @property
@@ -130,14 +134,14 @@ class TelegramAdapter:
         await self.app.initialize()  # getMe: a bad token or address fails here, loudly
         await self.set_menus()
         await self.app.start()
+        await self.intake.replay(self.app.bot, self.app.update_queue)  # a dead process's intake
         if self.webhook_mode:
             await self._start_webhook()
-        elif self.app.updater is None:
-            raise RuntimeError("long polling needs an application built with an updater")
         else:
-            await self.app.updater.start_polling(  # deletes any webhook first
-                timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES),
-                drop_pending_updates=False)
+            await self.app.bot.delete_webhook(drop_pending_updates=False)  # or getUpdates fails
+            self._poller = asyncio.create_task(self.intake.poll(
+                self.app.bot, self.app.update_queue, self.poll_timeout, list(ALLOWED_UPDATES)),
+                name="telegram-poller")
         log.info("Telegram adapter started as @%s (%s)", self.app.bot.username,
                  "webhook" if self.webhook_mode else "long polling")
         # What exists by now (modules, the FAQ and matching indexes) lives as long as the
@@ -158,14 +162,17 @@ class TelegramAdapter:
             log.warning("setMyCommands failed: %s", exc)
 
     async def stop(self) -> None:
-        """Stop taking updates, finish those in hand, then close connections."""
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()  # confirms the last offset to Telegram
+        """Stop taking updates, finish those in hand, confirm them, then close connections."""
+        if self._poller is not None:
+            await self.intake.stop_polling(self._poller)
         if self._webhook is not None:
-            await self._webhook.cleanup()
+            await self._webhook.cleanup()  # waits for requests in progress
             self._webhook = None
         if self.app.running:
             await self.app.stop()
+        self._poller = None
+        await self.intake.drain()
+        await self.intake.confirm(self.app.bot)  # clears handled inbox rows, confirms the offset
         await self.app.shutdown()
 
     # ---- webhook ----
@@ -173,7 +180,7 @@ class TelegramAdapter:
     async def _start_webhook(self) -> None:
         url = self.settings.telegram_webhook_url
         secret = webhook_secret(self.settings)
-        server = web.Application()
+        server = web.Application(client_max_size=MAX_BODY)
         server.router.add_post(urlparse(url).path or "/", self._webhook_request)
         self._webhook = web.AppRunner(server, access_log=None)
         await self._webhook.setup()
@@ -188,17 +195,23 @@ class TelegramAdapter:
         if not hmac.compare_digest(given.encode(), webhook_secret(self.settings).encode()):
             return web.Response(status=403)
         try:
-            update = Update.de_json(json.loads(await request.read()), self.app.bot)
-        except (ValueError, TypeError, KeyError):
+            update = parse_update(await request.read(), self.app.bot)
+        except BadUpdate as exc:
+            log.warning("webhook body refused: %s", exc)
             return web.Response(status=400)
-        await self.app.update_queue.put(update)  # answered at once; processing follows
-        return web.Response()
+        except web.HTTPException as exc:  # too large
+            return web.Response(status=exc.status)
+        # Answered once handled: a process that dies first never said it had the update, so
+        # Telegram sends it again; a store that could not take it asks for it again too.
+        outcome = await self.intake.through_webhook(update, self.app.update_queue)
+        return web.Response(status=503 if outcome == STORE_UNAVAILABLE else 200)
 
     # ---- one update ----
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         started = time.monotonic()
         outcome = "handled"
+        unavailable = False
         answering: asyncio.Task[None] | None = None
         try:
             if update.callback_query is not None:  # stop the button's spinner while we work
@@ -206,6 +219,7 @@ class TelegramAdapter:
             outcome = await self._handle(update)
         except STORE_DOWN as exc:  # cannot even tell whether the update is new: say so, plainly
             outcome = "error"
+            unavailable = True
             log.warning("store unavailable for Telegram update %s: %s", update.update_id,
                         type(exc).__name__)
             with contextlib.suppress(Exception):
@@ -220,6 +234,7 @@ class TelegramAdapter:
                 await answering
             if outcome in ("handled", "error"):  # not duplicates, nor updates with nothing to say
                 health.count_update(PLATFORM, outcome == "error", started)
+            self.intake.finished(update, STORE_UNAVAILABLE if unavailable else outcome)
             for observer in self.observers:
                 observer(update.update_id, outcome)
 
