@@ -43,6 +43,9 @@ FUNCTION_WORDS = {
                    "non del della dei delle al alla posso possiamo nostro nostra mi ci si"),
     "pl": word_set("i w z na do się jest czy jak co kto gdzie kiedy nie to że dla od po mogę "
                    "możemy moja mój nasza nasz jaki jakie który które musi muszę"),
+    # Urdu is told by its script; its little words are listed for the FAQ index to drop.
+    "ur": word_set("کیا ہے ہیں کی کے کا میں سے کو اور یہ وہ کیسے کون کب کہاں ہم مجھے اپنے ہو "
+                   "کر لیے پر بھی تو ہوں گا گی"),
 }
 
 
@@ -54,6 +57,8 @@ def detect_language(text: str) -> str:
     words = _WORD.findall(lowered)
     scores: dict[str, float] = {}
     for lang, vocabulary in FUNCTION_WORDS.items():
+        if lang == "ur":
+            continue
         scores[lang] = float(sum(1 for w in words if w in vocabulary))
     for lang, letters in _LETTERS.items():
         if any(c in lowered for c in letters):

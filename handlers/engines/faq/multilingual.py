@@ -20,15 +20,25 @@ import dataclasses
 from content.faq import FaqEntry
 from content.faq_i18n import LanguagePack, load_language_packs
 from handlers.engines.faq.answerer import Answerer, FaqResult
-from handlers.engines.faq.languages import ENGLISH, detect_language
+from handlers.engines.faq.languages import ENGLISH, FUNCTION_WORDS, detect_language
 from handlers.engines.faq.text import words_of
 
 PREFIX = 6  # letters kept per word in the non-English indexes
+# The English thresholds assume most words of a question are known; a question in another
+# language, matched against a few variants, leaves more words unknown. A "did you mean" whose
+# first choice scores this well and leads the runner-up this clearly is answered.
+FOREIGN_ANSWER_MIN = 0.25
+FOREIGN_LEAD = 1.2
+# Function words, accents folded as words_of folds them ("är" -> "ar").
+_LITTLE = {lang: frozenset(w for word in words for w in words_of(word))
+           for lang, words in FUNCTION_WORDS.items() if lang != ENGLISH}
 
 
-def folded(text: str) -> str:
-    """A message or variant in another language as its indexes read it."""
-    return " ".join(w[:PREFIX] for w in words_of(text))
+def folded(text: str, language: str) -> str:
+    """A message or variant in another language as its indexes read it: the language's little
+    words dropped (they say nothing about the topic), the rest cut to a prefix."""
+    little = _LITTLE.get(language, frozenset())
+    return " ".join(w[:PREFIX] for w in words_of(text) if w not in little)
 
 
 class MultilingualAnswerer(Answerer):
@@ -43,8 +53,8 @@ class MultilingualAnswerer(Answerer):
         self._foreign: dict[str, Answerer] = {}
         for lang, pack in packs.items():
             local = [
-                dataclasses.replace(e, title=folded(pack.questions[e.id][0]),
-                                    questions=tuple(folded(q) for q in pack.questions[e.id]),
+                dataclasses.replace(e, title=folded(pack.questions[e.id][0], lang),
+                                    questions=tuple(folded(q, lang) for q in pack.questions[e.id]),
                                     keywords=())
                 for e in self.entries if e.id in pack.questions
             ]
@@ -59,7 +69,11 @@ class MultilingualAnswerer(Answerer):
         local = self._foreign.get(language)
         if local is None or language == ENGLISH:
             return super().answer(text)
-        result = local.answer(folded(text or ""))
+        result = local.answer(folded(text or "", language))
+        if (result.kind == "suggest" and result.score >= FOREIGN_ANSWER_MIN
+                and result.lead >= FOREIGN_LEAD and result.alternatives):
+            result = dataclasses.replace(result, kind="answer", entry=result.alternatives[0],
+                                         alternatives=result.alternatives[1:])
         # Back to the English entries: the authoritative text, source and review date.
         return dataclasses.replace(
             result,
