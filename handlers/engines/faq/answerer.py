@@ -220,6 +220,10 @@ class Answerer:
             out.append(fixed if fixed is not None else (stem, 0.0))
         return out
 
+    def query_terms(self, text: str) -> dict[str, float]:
+        """A message's query stems with their credit (0 for a word the knowledge base lacks)."""
+        return self._query_terms(words_of((text or "")[:MAX_QUESTION_CHARS]))
+
     def _query_terms(self, words: list[str]) -> dict[str, float]:
         """Query stems with their best credit."""
         terms: dict[str, float] = {}

@@ -34,18 +34,30 @@ FUNCTION_WORDS = {
                    "when which where there this that you your it be have has an a will would "
                    "should about on at from any all if not no new get keep stop up us"),
     "sv": word_set("och är att det som en ett vad hur kan vi jag vår vårt för med till på av om "
-                   "har inte man de ni ska måste vilka vilken när var får eller efter"),
+                   "har inte man de ni ska måste vilka vilken när var får eller efter "
+                   "i hej tack finns blir bli mig oss min mitt vill också sig den dem nu bara "
+                   "här där hur mycket många något någon"),
     "et": word_set("ja on kas mis kuidas kes kus millal me mina meie see selle ei et ka kui "
-                   "või pärast saab saame pean peame mida milline millised oma nad"),
+                   "või pärast saab saame pean peame mida milline millised oma nad "
+                   "tere aitäh mul meil on olen oleme kas mis palju ma sa te nüüd ainult siin "
+                   "seal mitu midagi keegi ning aga veel"),
     "hu": word_set("és a az hogy mi mit hogyan ki kik hol mikor van vagy nem is egy meg kell "
-                   "lehet milyen mely melyik után csak még vagyunk vagyok kinek mire"),
+                   "lehet milyen mely melyik után csak még vagyunk vagyok kinek mire "
+                   "szia köszönöm lesz mennyi most jó nekem nekünk én mi ti ők itt ott "
+                   "valami valaki hány sok nagyon ha de mert ez azt ezt"),
     "it": word_set("il lo la le gli di che e è un una per con come chi cosa quando dove sono "
-                   "non del della dei delle al alla posso possiamo nostro nostra mi ci si"),
+                   "non del della dei delle al alla posso possiamo nostro nostra mi ci si "
+                   "dell l all dall nell sull ciao grazie ho abbiamo ha hanno sono siamo anche ma se qui ora solo "
+                   "quanto quanti qualcosa qualcuno molto nel nella da in su"),
     "pl": word_set("i w z na do się jest czy jak co kto gdzie kiedy nie to że dla od po mogę "
-                   "możemy moja mój nasza nasz jaki jakie który które musi muszę"),
+                   "możemy moja mój nasza nasz jaki jakie który które musi muszę "
+                   "cześć dzień dobry dziękuję mam mamy ma są jestem jesteśmy też ale jeśli "
+                   "tu teraz tylko ile dużo coś ktoś bardzo o przy za"),
     # Urdu is told by its script; its little words are listed for the FAQ index to drop.
     "ur": word_set("کیا ہے ہیں کی کے کا میں سے کو اور یہ وہ کیسے کون کب کہاں ہم مجھے اپنے ہو "
-                   "کر لیے پر بھی تو ہوں گا گی"),
+                   "کر لیے پر بھی تو ہوں گا گی کروں کریں کرنا کرتا کرتی کرتے ہوگا ہوگی "
+                   "جاتا جاتی جاتے سکتا سکتی سکتے چاہیے چاہتا چاہتے ہمیں آپ تھا تھی نہیں "
+                   "کوئی کچھ کتنا کتنی کتنے اب یہاں وہاں"),
 }
 
 

@@ -21,14 +21,24 @@ from content.faq import FaqEntry
 from content.faq_i18n import LanguagePack, load_language_packs
 from handlers.engines.faq.answerer import Answerer, FaqResult
 from handlers.engines.faq.languages import ENGLISH, FUNCTION_WORDS, detect_language
-from handlers.engines.faq.text import words_of
+from handlers.engines.faq.text import stem_of, words_of
 
 PREFIX = 6  # letters kept per word in the non-English indexes
 # The English thresholds assume most words of a question are known; a question in another
 # language, matched against a few variants, leaves more words unknown. A "did you mean" whose
 # first choice scores this well and leads the runner-up this clearly is answered.
 FOREIGN_ANSWER_MIN = 0.25
-FOREIGN_LEAD = 1.2
+FOREIGN_LEAD = 1.12
+# One word in common is too little to answer on in another language: short inflected words
+# collide ("idő" time / "várakozási idő" standstill; "maksta" pay / "makstakse" is paid).
+FOREIGN_KNOWN_MIN = 2
+# Words that name the place or the programme say nothing about which entry is meant.
+GENERIC = frozenset(folded_word for word in (
+    "birmingham", "dips", "kommun", "kommunen", "linn", "linna", "linnavalitsus", "város",
+    "önkormányzat", "comune", "miasto", "miasta", "rada", "کونسل", "برمنگھم")
+    for folded_word in words_of(word))
+# ... unless the message is that one word and nothing else ("vad är DIPS?"), well matched.
+SINGLE_TERM_MIN = 0.6
 # Function words, accents folded as words_of folds them ("är" -> "ar").
 _LITTLE = {lang: frozenset(w for word in words for w in words_of(word))
            for lang, words in FUNCTION_WORDS.items() if lang != ENGLISH}
@@ -38,6 +48,8 @@ def folded(text: str, language: str) -> str:
     """A message or variant in another language as its indexes read it: the language's little
     words dropped (they say nothing about the topic), the rest cut to a prefix."""
     little = _LITTLE.get(language, frozenset())
+    if language == "it":  # elision: "dell'autobus", "l'acceleratore" are two words
+        text = text.replace("'", " ").replace("\u2019", " ")
     return " ".join(w[:PREFIX] for w in words_of(text) if w not in little)
 
 
@@ -50,6 +62,7 @@ class MultilingualAnswerer(Answerer):
         if packs is None:
             packs = load_language_packs({e.id for e in self.entries})
         self.packs = packs
+        self._generic_foreign = frozenset(stem_of(w[:PREFIX]) for w in GENERIC)
         self._foreign: dict[str, Answerer] = {}
         for lang, pack in packs.items():
             local = [
@@ -69,8 +82,20 @@ class MultilingualAnswerer(Answerer):
         local = self._foreign.get(language)
         if local is None or language == ENGLISH:
             return super().answer(text)
-        result = local.answer(folded(text or "", language))
-        if (result.kind == "suggest" and result.score >= FOREIGN_ANSWER_MIN
+        read = folded(text or "", language)
+        result = local.answer(read)
+        terms = local.query_terms(read)
+        # a typo-corrected word counts half: a near miss between inflected forms is weak evidence
+        known = sum(1.0 if credit >= 1 else 0.5 for t, credit in terms.items()
+                    if credit > 0 and t not in self._generic_foreign)
+        alone = len(terms) == 1 and max(terms.values()) > 0 and result.score >= SINGLE_TERM_MIN
+        if known < FOREIGN_KNOWN_MIN and not alone:
+            if result.kind == "answer" and result.entry is not None:
+                close = (result.entry, *result.alternatives)
+                result = dataclasses.replace(
+                    result, kind="suggest" if len(close) >= 2 else "handoff", entry=None,
+                    alternatives=close)
+        elif (result.kind == "suggest" and result.score >= FOREIGN_ANSWER_MIN
                 and result.lead >= FOREIGN_LEAD and result.alternatives):
             result = dataclasses.replace(result, kind="answer", entry=result.alternatives[0],
                                          alternatives=result.alternatives[1:])
