@@ -1,6 +1,6 @@
 """Which of the supported languages a message is written in: script first, then function words.
 
-Dependency-free on purpose: seven known languages, short messages. Arabic script means Urdu (the
+Dependency-free on purpose: seven known languages, short messages. Urdu's own letters mark Urdu (the
 only right-to-left language we serve); letters only one language uses (õ Estonian, ő/ű Hungarian,
 ą/ę/ł/ż Polish, å Swedish) settle most Latin-script messages, and counts of each language's
 commonest little words settle the rest. Unsure means English, the authoritative language.
@@ -20,7 +20,8 @@ LANGUAGES = ("en", "sv", "et", "hu", "it", "pl", "ur")
 NAMES = {"en": "English", "sv": "Svenska", "et": "Eesti", "hu": "Magyar", "it": "Italiano",
          "pl": "Polski", "ur": "اردو"}
 
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
+# Letters Urdu writes and Arabic does not (ٹ ڈ ڑ ں ے ھ ہ ی ک گ پ چ): Arabic itself we do not serve.
+_URDU = re.compile("[\u0679\u0688\u0691\u06BA\u06D2\u06BE\u06C1\u06CC\u06A9\u06AF\u067E\u0686]")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Letters one language alone uses among the seven (lower case), each worth a couple of words.
 _LETTERS = {"et": "õ", "hu": "őű", "pl": "ąęłśźżćń", "sv": "å", "it": "èìòù"}
@@ -63,7 +64,7 @@ FUNCTION_WORDS = {
 
 def detect_language(text: str) -> str:
     """The language code the message is most likely in; English when nothing stands out."""
-    if _ARABIC.search(text or ""):
+    if _URDU.search(text or ""):
         return "ur"
     lowered = (text or "").lower()
     words = _WORD.findall(lowered)
