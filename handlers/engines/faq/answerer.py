@@ -336,10 +336,7 @@ class Answerer:
 
 
 def load_answerer(path: Path | None = None) -> Answerer:
-    """Load the knowledge base (the shipped one by default) and index it, with the question
-    variants in other languages when the shipped knowledge base is used."""
-    from handlers.engines.faq.multilingual import MultilingualAnswerer
-
-    entries = load_knowledge_base(path)
-    return MultilingualAnswerer(entries) if path is None else Answerer(entries)
+    """Load the knowledge base (the shipped one by default) and index it (English only; the
+    assistant uses handlers.engines.faq.multilingual.load_answerer)."""
+    return Answerer(load_knowledge_base(path))
 
