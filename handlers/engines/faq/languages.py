@@ -29,6 +29,13 @@ LETTER_WEIGHT = 2.0
 # Letters a few of them share, as weaker hints.
 _SHARED_LETTERS = (("äö", ("sv", "et", "hu"), 0.5), ("áí", ("hu",), 1.5), ("é", ("hu",), 1.0),
                    ("ó", ("hu", "pl"), 0.5), ("ü", ("hu", "et"), 0.5), ("šž", ("et",), 1.0))
+# Question words only one of the languages uses: a question that starts "Kuidas ..." is Estonian.
+QUESTION_WORDS = {
+    "sv": word_set("vad hur vilka vilken varför"), "et": word_set("kuidas mis kes millal miks kas"),
+    "hu": word_set("hogyan mikor miért milyen hány"), "it": word_set("cosa quando perché quale quali"),
+    "pl": word_set("jak czy gdzie kiedy dlaczego jaki jakie"),
+}
+QUESTION_WEIGHT = 1.5
 FOREIGN_MIN = 1.5  # one telling letter or two little words: one shared word is no evidence
 FUNCTION_WORDS = {
     "en": word_set("the and is are what how do does can i we our my me for of to in with who "
@@ -73,6 +80,9 @@ def detect_language(text: str) -> str:
         if lang == "ur":
             continue
         scores[lang] = float(sum(1 for w in words if w in vocabulary))
+    for lang, vocabulary in QUESTION_WORDS.items():
+        if any(w in vocabulary for w in words):
+            scores[lang] += QUESTION_WEIGHT - 1.0  # on top of its function-word count
     for lang, letters in _LETTERS.items():
         if any(c in lowered for c in letters):
             scores[lang] += LETTER_WEIGHT
