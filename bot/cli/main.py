@@ -22,8 +22,8 @@ from bot.cli.challenges import (
 from bot.cli.common import Command
 from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
 from bot.cli.faq import cmd_ask
-from bot.cli.faq_translations import cmd_faq_translations
 from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
+from bot.cli.faq_translations import cmd_faq_translations
 from bot.cli.impact import cmd_impact
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings

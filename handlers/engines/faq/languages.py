@@ -55,7 +55,8 @@ FUNCTION_WORDS = {
                    "valami valaki hány sok nagyon ha de mert ez azt ezt"),
     "it": word_set("il lo la le gli di che e è un una per con come chi cosa quando dove sono "
                    "non del della dei delle al alla posso possiamo nostro nostra mi ci si "
-                   "dell l all dall nell sull ciao grazie ho abbiamo ha hanno sono siamo anche ma se qui ora solo "
+                   "dell l all dall nell sull ciao grazie ho abbiamo ha hanno sono siamo anche ma "
+                   "se qui ora solo "
                    "quanto quanti qualcosa qualcuno molto nel nella da in su"),
     "pl": word_set("i w z na do się jest czy jak co kto gdzie kiedy nie to że dla od po mogę "
                    "możemy moja mój nasza nasz jaki jakie który które musi muszę "
