@@ -113,6 +113,32 @@ def time_decisions(answerer: Answerer, qs: list[str], repeat: int) -> list[float
     return times
 
 
+def multilingual(repeat: int) -> None:
+    """The FAQ in six other languages: start-up with the question variants, and the whole
+    decision per question of the multilingual dev and held-out sets."""
+    from handlers.engines.faq.multilingual import load_answerer
+
+    starts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        answerer = load_answerer()
+        starts.append((time.perf_counter() - t0) * 1000)
+    print(f"start-up, shipped KB + 6 languages: median {statistics.median(starts):.1f} ms")
+    qs: list[str] = []
+    for path in (ROOT / "tests" / "data" / "faq_multilingual_dev.yaml",
+                 ROOT / "tests" / "faq_multilingual_holdout.yaml"):
+        qs += [c["q"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]]
+    times: list[float] = []
+    for _ in range(repeat):
+        for q in qs:
+            for local in answerer._foreign.values():
+                local._corrections.clear()
+            start = time.perf_counter()
+            decide(q, answerer, None)
+            times.append((time.perf_counter() - start) * 1000)
+    report("6 languages, decisions", times)
+
+
 def report(label: str, times: list[float]) -> None:
     times = sorted(times)
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
@@ -155,6 +181,7 @@ def main() -> None:
     report(
         f"{len(real) + len(synthetic)} entries, synthetic questions", time_answers(big, syn_qs, args.repeat)
     )
+    multilingual(args.repeat)
     messages = routing_messages()
     report(f"{len(real) + len(synthetic)} entries, decisions", time_decisions(big, qs, args.repeat))
     report(f"{len(real) + len(synthetic)} entries, first messages",

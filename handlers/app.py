@@ -126,7 +126,7 @@ def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool
                with_matching: bool = True) -> Core:
     answerer = index = None
     if with_faq:
-        from handlers.engines.faq.answerer import load_answerer
+        from handlers.engines.faq.multilingual import load_answerer
 
         answerer = load_answerer()
     if with_matching:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from handlers.engines.faq.answerer import Answerer, load_answerer
+from handlers.engines.faq.answerer import Answerer
+from handlers.engines.faq.multilingual import load_answerer
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"  # copies of ../shared/eval, see data/README.md

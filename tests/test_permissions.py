@@ -34,6 +34,7 @@ SAMPLES: dict[str, Any] = {
     "item": 1, "workshop_id": 1, "invite_id": 1,
     "language": "en",  # forged by every role: English, so the refusals stay readable here
     "listing_id": 1, "intro_id": 1,
+    "lang": "en",
 }
 
 

@@ -94,7 +94,8 @@ async def test_admins_accept_a_suggestion_into_a_draft_and_reject_another(
     [entry] = yaml.safe_load(text)["entries"]
     assert entry["id"] == "suggestion-1" and THE_QUESTION in entry["questions"][0]
     assert "joint bids are welcome" in entry["answer"] and entry["reviewed"] == ""
-    assert not any("suggestion-1" in p.read_text() for p in (ROOT / "content" / "faq").iterdir())
+    assert not any("suggestion-1" in p.read_text() for p in (ROOT / "content" / "faq").iterdir()
+               if p.is_file())
     await ada.send("/dips suggestions accept 1")
     assert "no FAQ suggestion #1 waiting" in ada.text
     await ada.send("/dips suggestions maybe 1")

@@ -13,8 +13,8 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """What the assistant would do with each message as a new SME's first: the decision
     (handlers.engines.routing), with the FAQ's answer and the challenges matched."""
     from handlers.app import seed_catalogue
-    from handlers.engines.faq.answerer import load_answerer
     from handlers.engines.faq.formatting import format_answer
+    from handlers.engines.faq.multilingual import load_answerer
     from handlers.engines.matching.catalogue import CatalogueIndex
     from handlers.engines.routing import decide
 

@@ -23,6 +23,7 @@ from bot.cli.common import Command
 from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
 from bot.cli.faq import cmd_ask
 from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
+from bot.cli.faq_translations import cmd_faq_translations
 from bot.cli.impact import cmd_impact
 from bot.cli.links import cmd_challenges_link
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
@@ -151,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     fs.add_argument("--json", action="store_true", help="one JSON object per line")
     fs.add_argument("--drafts", default=str(DRAFTS), metavar="DIR",
                     help=f"where an accepted suggestion's draft file goes (default {DRAFTS})")
+    ft = add("translations", cmd_faq_translations, "translated FAQ answers and whether an "
+             "officer has reviewed each; `--review ID LANG --by NAME` marks one reviewed", faq)
+    ft.add_argument("--review", nargs=2, metavar=("ID", "LANG"))
+    ft.add_argument("--by", metavar="NAME", help="with --review: the officer who reviewed it")
+    ft.add_argument("--all", action="store_true", help="list missing translations too")
+    ft.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from handlers.engines.faq.languages import ENGLISH, detect_language
+from handlers.engines.faq.multilingual import MultilingualAnswerer
 from handlers.engines.faq.text import words_of
 
 if TYPE_CHECKING:
@@ -145,6 +147,7 @@ class Decision:
     score: float = 0.0
     reason: str = ""  # why, for "none": empty, smalltalk, english_only, refused, off_topic
     faq: FaqResult | None = field(default=None, compare=False)
+    language: str = "en"  # the language the message was read in (faq.languages)
 
     def as_json(self, question: str, format_answer: Callable[[FaqEntry], str]) -> dict[str, Any]:
         """The `dips ask --json` shape: today's fields plus action and challenges."""
@@ -158,6 +161,7 @@ class Decision:
             "action": self.action,
             "faq_ids": [e.id for e in self.answers] if entry else [],
             "challenges": [m.ref for m in self.challenges] if self.action == "match" else [],
+            "language": self.language,
         }
 
 
@@ -334,6 +338,9 @@ def decide(text: str, answerer: Answerer | None, match: Callable[[str], list[Any
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return Decision("none", reason="empty")
+    language = detect_language(text)
+    if language != ENGLISH and isinstance(answerer, MultilingualAnswerer):
+        return _decide_foreign(text, answerer, language)
     if sum(c.isascii() for c in letters) < len(letters) / 2:
         return Decision("none", reason="english_only")
     if wants_to_stop_alerts(text):
@@ -378,6 +385,22 @@ def decide(text: str, answerer: Answerer | None, match: Callable[[str], list[Any
         if found:
             return Decision("match", challenges=tuple(found))
     return Decision("none", alternatives=result.alternatives, score=result.score, faq=result,
+                    reason="off_topic" if not result.alternatives and result.score < OFF_TOPIC
+                    else "refused")
+
+
+def _decide_foreign(text: str, answerer: MultilingualAnswerer, language: str) -> Decision:
+    """A message in one of the other languages we serve: the FAQ only. The English rules for
+    wanting a person, describing a business or splitting questions read English words."""
+    result = answerer.answer_in(text, language)
+    if result.kind == "answer" and result.entry is not None:
+        return Decision("answer", answers=(result.entry,), alternatives=result.alternatives,
+                        score=result.score, faq=result, language=language)
+    if result.kind == "suggest":
+        return Decision("suggest", alternatives=result.alternatives, score=result.score,
+                        faq=result, language=language)
+    return Decision("none", alternatives=result.alternatives, score=result.score, faq=result,
+                    language=language,
                     reason="off_topic" if not result.alternatives and result.score < OFF_TOPIC
                     else "refused")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from typing import TYPE_CHECKING
 
+from handlers.engines.faq.languages import ENGLISH
 from handlers.kernel.callbacks import CANCEL_ROW, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
@@ -62,8 +63,9 @@ async def on_text(ctx: Ctx, text: str) -> None:
     elif action == "answer":
         if len(decision.answers) > 1:
             ctx.say(t("assist.several", count=len(decision.answers)))
+        language = stored_language(ctx) or decision.language
         for n, entry in enumerate(decision.answers, 1):
-            await answer(ctx, entry, handoff=n == len(decision.answers))
+            await answer(ctx, entry, handoff=n == len(decision.answers), language=language)
     elif action == "suggest":
         offer(ctx, text, decision.alternatives, "suggest", t("assist.did_you_mean"))
     elif reason == "off_topic":
@@ -146,11 +148,39 @@ async def step_send(ctx: Ctx, text: str) -> None:
         await on_text(ctx, text)
 
 
-async def answer(ctx: Ctx, entry: FaqEntry, handoff: bool = True) -> None:
-    """An FAQ entry with its source; `handoff` adds "Talk to a person" (not mid-conversation)."""
-    from handlers.engines.faq.formatting import format_answer
+def stored_language(ctx: Ctx) -> str | None:
+    """The language the SME chose, once identities carry one (issue 18, /language)."""
+    value = getattr(ctx.identity, "language", None)
+    return value if isinstance(value, str) else None
 
-    ctx.say(format_answer(entry), *([HANDOFF_ROW] if handoff else []), title=entry.title)
+
+async def answer(ctx: Ctx, entry: FaqEntry, handoff: bool = True,
+                 language: str = ENGLISH) -> None:
+    """An FAQ entry with its source and review date; `handoff` adds "Talk to a person" (not
+    mid-conversation). In another language: the translation, marked reviewed or not, with a
+    button for the authoritative English text; the English text where there is no translation."""
+    import dataclasses
+
+    from handlers.engines.faq.formatting import format_answer
+    from storage import faq_translations
+
+    rows = [HANDOFF_ROW] if handoff else []
+    packs = getattr(ctx.core.answerer, "packs", {})
+    pack = packs.get(language) if language != ENGLISH else None
+    if pack is None:
+        ctx.say(format_answer(entry), *rows, title=entry.title)
+        return
+    translation = pack.answers.get(entry.id)
+    if translation is None:
+        ctx.say(f"{t('assist.no_translation')}\n\n{format_answer(entry)}", *rows,
+                title=entry.title)
+        return
+    reviewed = await faq_translations.is_reviewed(ctx.session, entry.id, language,
+                                                  translation.digest)
+    text = format_answer(dataclasses.replace(entry, answer=translation.answer))
+    note = t("assist.translation_reviewed" if reviewed else "assist.translation_unreviewed")
+    ctx.say(f"{text}\n{note}", [(t("button.show_english"), FaqAnswer(entry.id, ENGLISH))],
+            *rows, title=translation.title)
 
 
 @router.button(FaqAnswer, action="ask")
@@ -160,12 +190,13 @@ async def faq_button(ctx: Ctx, pressed: FaqAnswer) -> None:
     if entry is None:
         ctx.say(t("assist.answer_gone"))
         return
+    language = pressed.lang or stored_language(ctx) or ENGLISH
     if (ctx.flow, ctx.step) == (ASK_FLOW, "send"):  # an offer is open: keep it in sight
-        await answer(ctx, entry, handoff=False)
+        await answer(ctx, entry, handoff=False, language=language)
         ctx.say(t("assist.still_pass"),
                 send_row(str(ctx.data.get("token", ""))))
         return
-    await answer(ctx, entry)
+    await answer(ctx, entry, handoff=pressed.lang != ENGLISH, language=language)
 
 
 async def hand_over(ctx: Ctx, text: str, related: tuple = (), *, asked: bool = False,
@@ -224,7 +255,8 @@ async def aside(ctx: Ctx, question: str) -> None:
     """A short question typed into a form field: answered from the FAQ where it can be."""
     result = ctx.core.answerer.answer(question) if ctx.core.answerer is not None else None
     if result is not None and result.kind == "answer":
-        await answer(ctx, result.entry, handoff=False)
+        await answer(ctx, result.entry, handoff=False,
+                     language=stored_language(ctx) or result.language)
     else:
         ctx.say(t("assist.aside"))
 

@@ -29,9 +29,11 @@ class MyEois(CallbackData, prefix="my"):
 
 
 class FaqAnswer(CallbackData, prefix="faq"):
-    """One FAQ answer (handlers.sme.assist)."""
+    """One FAQ answer (handlers.sme.assist), in a language ("" = the SME's own, "en" = the
+    authoritative English text)."""
 
     faq_id: str
+    lang: str = ""
 
 
 FIND = MenuPick("find")

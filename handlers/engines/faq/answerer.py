@@ -73,6 +73,7 @@ class FaqResult:
     score: float  # 0..1 confidence of the best entry
     alternatives: tuple[FaqEntry, ...]  # "suggest": 2-3 closest entries
     lead: float = 0.0  # the best score as a multiple of the runner-up's (capped at 10)
+    language: str = "en"  # the language the question was read in (faq.languages)
 
     @property
     def top(self) -> FaqEntry | None:
@@ -219,6 +220,10 @@ class Answerer:
             out.append(fixed if fixed is not None else (stem, 0.0))
         return out
 
+    def query_terms(self, text: str) -> dict[str, float]:
+        """A message's query stems with their credit (0 for a word the knowledge base lacks)."""
+        return self._query_terms(words_of((text or "")[:MAX_QUESTION_CHARS]))
+
     def _query_terms(self, words: list[str]) -> dict[str, float]:
         """Query stems with their best credit."""
         terms: dict[str, float] = {}
@@ -331,6 +336,7 @@ class Answerer:
 
 
 def load_answerer(path: Path | None = None) -> Answerer:
-    """Load the knowledge base (the shipped one by default) and index it."""
+    """Load the knowledge base (the shipped one by default) and index it (English only; the
+    assistant uses handlers.engines.faq.multilingual.load_answerer)."""
     return Answerer(load_knowledge_base(path))
 
