@@ -45,3 +45,9 @@ class WorkshopAnswer(CallbackData, prefix="wsa"):
 
     invite_id: int
     answer: str
+
+
+class FeedbackOpen(CallbackData, prefix="fbo"):
+    """Review the feedback for an EOI just marked not selected (handlers/officer/assessing.py)."""
+
+    eoi_id: int
