@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from handlers.domain import assessment
-from handlers.officer.drafting import publish_due
+from handlers.domain.draft_notices import publish_due
 from storage import challenges, eois
 from storage.models import AuditEntry, Delivery
 from storage.store import Store

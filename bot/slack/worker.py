@@ -26,11 +26,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.render import render
 from handlers.domain.cases import queue_reminders
+from handlers.domain.draft_notices import publish_due
 from handlers.domain.notices import new_eoi_notice
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Reply
-from handlers.officer.drafting import publish_due
 from storage import deliveries
 from storage.cases import get_case, set_thread
 from storage.deliveries import OFFICER_CHANNEL

@@ -7,6 +7,7 @@ The commands and buttons; what they plan, write and report is in handlers/domain
 from __future__ import annotations
 
 from handlers.domain.broadcasts import ALL, MATCHING, confirm, plan, status_text
+from handlers.domain.officer_buttons import BroadcastPreview
 from handlers.kernel.callbacks import CallbackData, Dismiss
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
@@ -30,12 +31,6 @@ class ChooseAudience(CallbackData, prefix="bca"):
 class ConfirmAudience(CallbackData, prefix="bcy"):
     code: str
     challenge_id: int
-
-
-class BroadcastPreview(CallbackData, prefix="bcp"):
-    """The announcement's preview for a challenge (offered when a dated approval publishes it)."""
-
-    ref: str
 
 
 # ---- the chat commands and buttons ----

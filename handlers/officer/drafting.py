@@ -7,13 +7,9 @@ are handlers/domain/drafts.py; approving for today publishes and offers the broa
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from handlers.admin.broadcast import BroadcastPreview
 from handlers.domain import drafts
 from handlers.domain.departments import scope_of
+from handlers.domain.draft_notices import publish_due, tell
 from handlers.domain.officer_buttons import DraftEdit, DraftNew, DraftSendBack
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import CallbackData
@@ -23,7 +19,7 @@ from handlers.kernel.roles import ADMIN
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
-from storage import deliveries, people, reviews
+from storage import deliveries, reviews
 from storage.models import Challenge
 from storage.officer_models import ChallengeReview
 
@@ -209,36 +205,6 @@ async def send_back_button(ctx: Ctx, pressed: DraftSendBack) -> None:
     ctx.say(t("drafts.sendback_usage_for", ref=pressed.ref[:64]))
 
 
-async def publish_due(session: AsyncSession, now: datetime) -> list[Challenge]:
-    """Publish the challenges approved for a date that has come, and tell their author and
-    approver through the queue on the day; the approver gets the announcement's preview."""
-    done = await drafts.publish_due(session, now)
-    for c in done:
-        review = await reviews.review_of(session, c.id)
-        if review is None:
-            continue
-        await _tell(session, review.author, t("drafts.told_published_on_day", title=c.title, ref=c.ref))
-        if review.decided_by:
-            await _tell(session, review.decided_by,
-                        t("drafts.approved_now_open", title=c.title, ref=c.ref),
-                        [(t("drafts.announce_button"), BroadcastPreview(c.ref))])
-    return done
-
-
 async def _tell_author(ctx: Ctx, review: ChallengeReview, text: str,
                        rows: list[tuple[str, CallbackData]] | None = None) -> None:
-    await _tell(ctx.session, review.author, text, rows)
-
-
-async def _tell(session: AsyncSession, actor: str, text: str,
-                rows: list[tuple[str, CallbackData]] | None = None) -> None:
-    """An officer or admin is told through the delivery queue (in Slack by direct message)."""
-    platform, _, user = actor.partition(":")
-    person = await people.get_identity(session, platform, user)
-    if person is None:
-        return
-    chat = person.external_id if platform == "slack" else person.chat_id
-    if chat:
-        await deliveries.enqueue_to_chat(session, platform, chat, "notice",
-                                         to_payload(Reply(text, buttons(*([rows] if rows else [])))),
-                                         identity_id=person.id)
+    await tell(ctx.session, review.author, text, rows)

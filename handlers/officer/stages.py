@@ -167,7 +167,7 @@ async def confirm_button(ctx: Ctx, pressed: StageConfirm) -> None:
               "to_stage": stage_label(change.to_stage)}
     text = (t("officer_eois.moved_told", **values) if outcome.sme_told
             else t("officer_eois.moved_unreachable", **values))
-    rows = [[(t("stage_move.undo"), StageUndo(change.id))]]
+    rows: list[list[tuple[str, CallbackData]]] = [[(t("stage_move.undo"), StageUndo(change.id))]]
     if change.to_stage == "not-selected":  # the moment to tell the SME why (issue 17)
         text += "\n" + t("stage_move.feedback_offer")
         rows.append([(t("stage_move.feedback_button"), FeedbackOpen(eoi.id))])
