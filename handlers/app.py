@@ -94,7 +94,7 @@ async def import_catalogue(store: Store, path: Path, actor: str, *, statuses: bo
 def routers() -> list[Router]:
     """Every feature's router, in the order their free-text fallbacks don't matter."""
     from handlers.admin import audit, broadcast, faq_review
-    from handlers.officer import assessing, cases, dips, drafting, eois, reports, stages, versions
+    from handlers.officer import assessing, cases, criteria, dips, drafting, eois, reports, stages, versions
     from handlers.officer import challenges as officer_challenges
     from handlers.officer import partners as officer_partners
     from handlers.officer import workshops as officer_workshops
@@ -117,7 +117,7 @@ def routers() -> list[Router]:
             alerts.router, privacy.router, case_reply.router, dips.router, eois.router, stages.router,
             officer_challenges.router, reports.router, cases.router, broadcast.router,
             audit.router, versions.router, faq_review.router, drafting.router, assessing.router,
-            officer_workshops.router, sme_workshops.router,
+            criteria.router, officer_workshops.router, sme_workshops.router,
             language.router, partners.router, partner_intros.router,
             officer_partners.router]
 

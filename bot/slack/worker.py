@@ -28,7 +28,7 @@ from bot import health
 from bot.settings import Settings
 from bot.slack.render import SlackMessage, escape, plain, render
 from handlers.domain.cases import queue_reminders
-from handlers.domain.drafts import publish_due
+from handlers.domain.draft_notices import publish_due
 from handlers.domain.notices import new_eoi_notice
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core

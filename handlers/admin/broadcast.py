@@ -7,11 +7,13 @@ The commands and buttons; what they plan, write and report is in handlers/domain
 from __future__ import annotations
 
 from handlers.domain.broadcasts import ALL, MATCHING, confirm, plan, status_text
+from handlers.domain.officer_buttons import BroadcastPreview
 from handlers.kernel.callbacks import CallbackData, Dismiss
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean, parse_id
+from storage import reviews
 from storage.models import Challenge
 
 AUDIENCES = {"m": MATCHING, "a": ALL}
@@ -32,6 +34,18 @@ class ConfirmAudience(CallbackData, prefix="bcy"):
 
 
 # ---- the chat commands and buttons ----
+
+async def _awaits_approval(ctx: Ctx, challenge: Challenge) -> bool:
+    """A challenge drafted in chat opens only through a second person's approval
+    (handlers/officer/drafting.py): never by publishing or announcing the draft directly."""
+    if challenge.status != "draft":
+        return False
+    review = await reviews.review_of(ctx.session, challenge.id)
+    if review is None or review.state == "published":
+        return False
+    ctx.say(t("broadcast.needs_approval", ref=challenge.ref))
+    return True
+
 
 @router.command("publish", dips=True)
 async def publish(ctx: Ctx, args: str) -> None:
@@ -55,6 +69,11 @@ async def broadcast(ctx: Ctx, args: str) -> None:
     await _preview(ctx, args, publishing=False)
 
 
+@router.button(BroadcastPreview, action="broadcast")
+async def preview_button(ctx: Ctx, pressed: BroadcastPreview) -> None:
+    await _preview(ctx, pressed.ref, publishing=False)
+
+
 async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
     verb = "publish" if publishing else "broadcast"
     ref = clean(args).lower()[:64]
@@ -71,6 +90,8 @@ async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
         return
     if publishing and challenge.status == "open":
         ctx.say(t("broadcast.already_open", ref=challenge.ref))
+        return
+    if await _awaits_approval(ctx, challenge):
         return
     cid = challenge.id
     ctx.say(t("broadcast.sample"))
@@ -99,6 +120,8 @@ async def _challenge_for(ctx: Ctx, pressed: ChooseAudience | ConfirmAudience
     challenge = await ctx.session.get(Challenge, pressed.challenge_id)
     if challenge is None or code not in ("m", "a", "n"):
         ctx.say(t("broadcast.expired"))
+        return None
+    if await _awaits_approval(ctx, challenge):
         return None
     return code, challenge
 

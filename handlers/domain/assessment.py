@@ -132,3 +132,36 @@ def remove(feedback: Feedback, item_id: int) -> bool:
 
 def kept_items(feedback: Feedback) -> list[dict[str, Any]]:
     return [i for i in feedback.items if i.get("kept")]
+
+
+# ---- setting a challenge's criteria weights ----
+
+MAX_WEIGHT = 100.0
+
+
+def new_weights(criteria: list[Criterion], pairs: list[tuple[str, str]]) -> dict[str, float] | str:
+    """`[("fit", "0.4"), ...]` -> {key: weight} for every criterion (unnamed ones keep theirs),
+    or a problem key: "unknown" (not one of the challenge's criteria), "weight" (not a number
+    above 0 and at most 100). Weights are relative: 3 and 0.3 weigh alike against the others."""
+    weights = {c.key: c.weight for c in criteria}
+    for key, text in pairs:
+        if key not in weights:
+            return "unknown"
+        try:
+            value = float(text)
+        except ValueError:
+            return "weight"
+        if not 0 < value <= MAX_WEIGHT or value != value:  # NaN compares unequal to itself
+            return "weight"
+        weights[key] = value
+    return weights
+
+
+async def set_weights(session: AsyncSession, challenge_id: int, ref: str, actor: str,
+                      weights: dict[str, float]) -> list[Criterion]:
+    """Store the challenge's criteria with these weights (the ranking follows at once)."""
+    criteria = await criteria_of(session, challenge_id)
+    await assessments.set_criteria(session, challenge_id,
+                                   [(c.key, c.label, weights[c.key]) for c in criteria])
+    await audit(session, actor, "criteria_set", ref, weights=weights)
+    return await criteria_of(session, challenge_id)

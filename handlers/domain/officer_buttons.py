@@ -45,3 +45,16 @@ class WorkshopAnswer(CallbackData, prefix="wsa"):
 
     invite_id: int
     answer: str
+
+
+class FeedbackOpen(CallbackData, prefix="fbo"):
+    """Review the feedback for an EOI just marked not selected (handlers/officer/assessing.py)."""
+
+    eoi_id: int
+
+
+class BroadcastPreview(CallbackData, prefix="bcp"):
+    """The announcement's preview for a challenge (offered when a dated approval publishes it;
+    handlers/admin/broadcast.py)."""
+
+    ref: str

@@ -58,6 +58,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "draft": STAFF,  # draft a challenge, edit it, submit it for approval
     "assess": STAFF,  # score an EOI of their departments' challenges
     "ranking": STAFF,
+    "criteria": STAFF,  # see and weigh their departments' challenges' assessment criteria
     "feedback": STAFF,  # review, then send, feedback to an SME not selected
     "workshop": STAFF,  # exploration workshops: create, invite, attendance
     "partnerships": STAFF,  # /dips partners REF: the partnerships formed on a challenge

@@ -11,7 +11,7 @@ import re
 from handlers.domain import assessment
 from handlers.domain.departments import may_see_eoi, scope_of
 from handlers.domain.export import ranking_csv
-from handlers.domain.officer_buttons import AssessEoi
+from handlers.domain.officer_buttons import AssessEoi, FeedbackOpen
 from handlers.domain.outbound import notify
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
@@ -152,6 +152,11 @@ async def feedback(ctx: Ctx, args: str) -> None:
     ctx.say(t("feedback.review", reference=eoi.reference, lines="\n".join(lines) or "-")
             + "\n\n" + t("feedback.sme_will_read") + "\n\n" + _feedback_text(eoi, row),
             *removes, [(t("feedback.send"), FeedbackSend(eoi.id))])
+
+
+@router.button(FeedbackOpen, action="feedback")
+async def feedback_open(ctx: Ctx, pressed: FeedbackOpen) -> None:
+    await feedback(ctx, str(pressed.eoi_id))
 
 
 @router.button(FeedbackRemove, action="feedback")

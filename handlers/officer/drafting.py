@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers.domain import drafts
 from handlers.domain.departments import scope_of
+from handlers.domain.draft_notices import publish_due, tell
 from handlers.domain.officer_buttons import DraftEdit, DraftNew, DraftSendBack
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import CallbackData
@@ -18,7 +19,7 @@ from handlers.kernel.roles import ADMIN
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
-from storage import deliveries, people, reviews
+from storage import deliveries, reviews
 from storage.models import Challenge
 from storage.officer_models import ChallengeReview
 
@@ -118,7 +119,7 @@ async def list_drafts(ctx: Ctx, args: str) -> None:
 
 
 async def drafts_rows(ctx: Ctx) -> list[tuple[Challenge, ChallengeReview]]:
-    await drafts.publish_due(ctx.session, ctx.core.clock())
+    await publish_due(ctx.session, ctx.core.clock())
     return await drafts_for(ctx)
 
 
@@ -206,13 +207,4 @@ async def send_back_button(ctx: Ctx, pressed: DraftSendBack) -> None:
 
 async def _tell_author(ctx: Ctx, review: ChallengeReview, text: str,
                        rows: list[tuple[str, CallbackData]] | None = None) -> None:
-    """The author is told through the delivery queue (a Slack officer by direct message)."""
-    platform, _, user = review.author.partition(":")
-    author = await people.get_identity(ctx.session, platform, user)
-    if author is None:
-        return
-    chat = author.external_id if platform == "slack" else author.chat_id
-    if chat:
-        await deliveries.enqueue_to_chat(ctx.session, platform, chat, "notice",
-                                         to_payload(Reply(text, buttons(*([rows] if rows else [])))),
-                                         identity_id=author.id)
+    await tell(ctx.session, review.author, text, rows)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from handlers.domain import stage_moves
 from handlers.domain.buttons import TELL, StageMove
 from handlers.domain.departments import may_see_eoi
+from handlers.domain.officer_buttons import FeedbackOpen
 from handlers.domain.stages import OFFICER_STAGES, next_stages, stage_label
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
@@ -166,8 +167,11 @@ async def confirm_button(ctx: Ctx, pressed: StageConfirm) -> None:
               "to_stage": stage_label(change.to_stage)}
     text = (t("officer_eois.moved_told", **values) if outcome.sme_told
             else t("officer_eois.moved_unreachable", **values))
-    ctx.say(text + "\n" + t("stage_move.undo_hint", minutes=minutes),
-            [(t("stage_move.undo"), StageUndo(change.id))])
+    rows: list[list[tuple[str, CallbackData]]] = [[(t("stage_move.undo"), StageUndo(change.id))]]
+    if change.to_stage == "not-selected":  # the moment to tell the SME why (issue 17)
+        text += "\n" + t("stage_move.feedback_offer")
+        rows.append([(t("stage_move.feedback_button"), FeedbackOpen(eoi.id))])
+    ctx.say(text + "\n" + t("stage_move.undo_hint", minutes=minutes), *rows)
 
 
 @router.button(StageCancel, action="stage")
