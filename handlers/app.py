@@ -92,13 +92,13 @@ def routers() -> list[Router]:
     from handlers.admin import audit, broadcast, faq_review
     from handlers.officer import cases, dips, eois, reports, stages, versions
     from handlers.officer import challenges as officer_challenges
-    from handlers.sme import alerts, assist, case_reply, eoi_form, menu, my_eois, privacy
+    from handlers.sme import alerts, assist, case_reply, eoi_form, follow, menu, my_eois, privacy
     from handlers.sme import challenges as sme_challenges
 
     return [menu.router, eoi_form.router, my_eois.router, sme_challenges.router, assist.router,
             alerts.router, privacy.router, case_reply.router, dips.router, eois.router, stages.router,
             officer_challenges.router, reports.router, cases.router, broadcast.router,
-            audit.router, versions.router, faq_review.router]
+            audit.router, versions.router, faq_review.router, follow.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

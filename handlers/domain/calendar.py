@@ -1,0 +1,212 @@
+"""The programme's calendar: what the scheduler plans and what each job does.
+
+Every replica plans the same jobs from the store (idempotent: a job's key is unique) and
+runs a due job in the transaction that claims it (storage/schedule.py), so each reminder is
+queued once however many processes run. Messages go out through the durable delivery queue,
+whose workers pace them at the platform's rate; SMEs' messages wait out quiet hours there
+(`not_before`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.domain.buttons import FollowChallenge, Interest, ShowChallenge, UnfollowChallenge
+from handlers.domain.outbound import to_payload
+from handlers.kernel.messages import Attachment, Reply, buttons
+from handlers.kernel.text import t
+from storage import challenges, deliveries, follows, privacy, schedule
+from storage.audit import audit
+from storage.models import Challenge, ScheduledJob
+
+log = logging.getLogger("dips.calendar")
+
+REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_48h": timedelta(hours=48)}
+MOVED = "close_moved"
+HOUSEKEEPING = "housekeeping"
+SCHEDULER = "scheduler"  # the actor in the audit log
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    timezone: str = "Europe/London"
+    closing_time: time = time(17, 0)  # the hour a challenge closes on its closing date
+    quiet_start: time = time(21, 0)  # SMEs get nothing from the scheduler between these
+    quiet_end: time = time(8, 0)
+    housekeeping_at: time = time(3, 0)
+    retention_days: int = 730
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def deadline(closes: date, cfg: CalendarConfig) -> datetime:
+    """The moment a challenge closes: its closing date at the closing time, UK time."""
+    return datetime.combine(closes, cfg.closing_time, tzinfo=cfg.zone)
+
+
+def reminder_due(closes: date, before: timedelta, cfg: CalendarConfig) -> datetime:
+    """Whole days are counted on the UK clock (7 days before is the same hour across a
+    clock change); hours are elapsed time."""
+    end = deadline(closes, cfg)
+    if before.seconds == 0 and before.days >= 7:
+        return datetime.combine(closes - timedelta(days=before.days), cfg.closing_time,
+                                tzinfo=cfg.zone)
+    return end - before
+
+
+def after_quiet_hours(moment: datetime, cfg: CalendarConfig) -> datetime:
+    """`moment`, or the end of the SMEs' quiet hours it falls in."""
+    local = moment.astimezone(cfg.zone)
+    start, end = cfg.quiet_start, cfg.quiet_end
+    clock = local.timetz().replace(tzinfo=None)
+    wraps = start > end  # e.g. 21:00-08:00 spans midnight
+    quiet = (clock >= start or clock < end) if wraps else (start <= clock < end)
+    if not quiet:
+        return moment
+    day = local.date() + timedelta(days=1) if wraps and clock >= start else local.date()
+    return datetime.combine(day, end, tzinfo=cfg.zone)
+
+
+def ics(challenge: Challenge, cfg: CalendarConfig) -> bytes:
+    """The closing date as a calendar entry (RFC 5545) in UK time, with the zone's rules."""
+    assert challenge.closes is not None
+    cal = Calendar()
+    cal.add("prodid", "-//Birmingham City Council//DIPS Assistant//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = Event()
+    end = deadline(challenge.closes, cfg)
+    event.add("uid", f"dips-{challenge.ref}-closes@dips.birmingham.gov.uk")
+    event.add("summary", t("calendar.ics_summary", title=challenge.title, ref=challenge.ref))
+    event.add("description", t("calendar.ics_description", ref=challenge.ref))
+    event.add("dtstart", end - timedelta(minutes=30))
+    event.add("dtend", end)
+    event.add("dtstamp", datetime.now(cfg.zone))
+    if challenge.url:
+        event.add("url", challenge.url)
+    cal.add_component(event)
+    cal.add_missing_timezones()  # VTIMEZONE for Europe/London, so any client gets it right
+    return cal.to_ical()
+
+
+def reminder(challenge: Challenge, kind: str, cfg: CalendarConfig) -> Reply:
+    assert challenge.closes is not None
+    text = t(f"calendar.{kind}", title=challenge.title, ref=challenge.ref,
+             date=deadline(challenge.closes, cfg))
+    return Reply(text, buttons(
+        [(t("button.register_interest"), Interest(challenge.ref)),
+         (t("button.details"), ShowChallenge(challenge.ref))],
+        [(t("calendar.unfollow"), UnfollowChallenge(challenge.ref))],
+    ), Attachment(f"{challenge.ref}-closes.ics", ics(challenge, cfg), "text/calendar"),
+        t("calendar.reminder_title", title=challenge.title))
+
+
+def moved_notice(challenge: Challenge, was: date, cfg: CalendarConfig) -> Reply:
+    assert challenge.closes is not None
+    text = t("calendar.moved", title=challenge.title, ref=challenge.ref, was=was,
+             date=deadline(challenge.closes, cfg))
+    return Reply(text, buttons([(t("button.details"), ShowChallenge(challenge.ref))],
+                               [(t("calendar.unfollow"), UnfollowChallenge(challenge.ref))]),
+                 Attachment(f"{challenge.ref}-closes.ics", ics(challenge, cfg), "text/calendar"),
+                 t("calendar.reminder_title", title=challenge.title))
+
+
+def follow_button(ref: str) -> tuple[str, FollowChallenge]:
+    return (t("calendar.follow_button"), FollowChallenge(ref))
+
+
+# ---- planning: every replica, every tick; idempotent ----
+
+async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int:
+    """Plan the jobs the store implies; returns how many this call created."""
+    created = 0
+    today = now.astimezone(cfg.zone).date()
+    for challenge in await challenges.list_challenges(session, open_on=today):
+        if challenge.closes is None:
+            continue
+        subject, closes = str(challenge.id), challenge.closes.isoformat()
+        earlier = await schedule.jobs_about(session, (*REMINDERS, MOVED), subject)
+        known = [j.detail.get("closes") for j in earlier if j.status != "skipped"]
+        if known and known[-1] != closes:  # the closing date moved since reminders were planned
+            await schedule.skip_pending(session, tuple(REMINDERS), subject, {"closes": closes})
+            created += await schedule.plan(session, MOVED, subject, now,
+                                           {"closes": closes, "was": known[-1]},
+                                           key=schedule.job_key(MOVED, subject, closes))
+        end = deadline(challenge.closes, cfg)
+        for kind, before in REMINDERS.items():
+            due = reminder_due(challenge.closes, before, cfg)
+            # Too late for it to mean anything: the next reminder (or none) says it instead.
+            too_late = min((d for d in REMINDERS.values() if d < before), default=timedelta())
+            if now < end - too_late:
+                created += await schedule.plan(session, kind, subject, due, {"closes": closes})
+    local_day = now.astimezone(cfg.zone).date()
+    created += await schedule.plan(
+        session, HOUSEKEEPING, "daily",
+        datetime.combine(local_day, cfg.housekeeping_at, tzinfo=cfg.zone), {})
+    return created
+
+
+# ---- running one claimed job, in its claiming transaction ----
+
+async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
+              cfg: CalendarConfig) -> None:
+    if job.kind in REMINDERS or job.kind == MOVED:
+        await _to_followers(session, job, now, cfg)
+    elif job.kind == HOUSEKEEPING:
+        await housekeeping(session, job, now, cfg)
+    else:
+        log.warning("scheduled job %s of unknown kind %r skipped", job.id, job.kind)
+        await schedule.finish(session, job, now, "skipped")
+
+
+async def _to_followers(session: AsyncSession, job: ScheduledJob, now: datetime,
+                        cfg: CalendarConfig) -> None:
+    challenge = await session.get(Challenge, int(job.subject))
+    today = now.astimezone(cfg.zone).date()
+    if (challenge is None or challenge.closes is None or not challenge.is_open(today)
+            or challenge.closes.isoformat() != job.detail.get("closes")):
+        await schedule.finish(session, job, now, "skipped")  # closed, or its date moved again
+        return
+    if job.kind == MOVED:
+        reply = moved_notice(challenge, date.fromisoformat(job.detail["was"]), cfg)
+        people = await follows.followers(session, challenge.id)
+    else:  # a reminder: only to those who haven't registered interest yet
+        reply = reminder(challenge, job.kind, cfg)
+        people = await follows.followers(session, challenge.id, without_eoi=True)
+    payload = to_payload(reply)
+    broadcast = await deliveries.create_broadcast(
+        session, kind=job.kind, challenge_id=challenge.id, audience="followers",
+        created_by=SCHEDULER, recipients=[(p, payload) for p in people],
+        not_before=after_quiet_hours(now, cfg))
+    await schedule.finish(session, job, now, recipients=broadcast.total,
+                          broadcast_id=broadcast.id)
+    log.info("%s for %s queued to %d followers", job.kind, challenge.ref, broadcast.total)
+
+
+async def housekeeping(session: AsyncSession, job: ScheduledJob, now: datetime,
+                       cfg: CalendarConfig) -> None:
+    """Close expired challenges; purge SMEs inactive beyond retention (dry-run count first)."""
+    today = now.astimezone(cfg.zone).date()
+    closed = []
+    for challenge in await challenges.published_challenges(session):
+        if challenge.status == "open" and challenge.closes is not None and challenge.closes < today:
+            await challenges.set_status(session, challenge.ref, "closed")
+            closed.append(challenge.ref)
+    stale = await privacy.stale_identities(session, now - timedelta(days=cfg.retention_days))
+    log.warning("retention purge: %d SME(s) inactive for %d days will be erased (dry run "
+                "count)", len(stale), cfg.retention_days)
+    for identity in stale:
+        await privacy.erase(session, identity, erased_by="retention")
+    await audit(session, SCHEDULER, "privacy_purge", None, days=cfg.retention_days,
+                erased=len(stale))
+    if closed:
+        await audit(session, SCHEDULER, "challenges_closed", None, refs=closed)
+    await schedule.finish(session, job, now, recipients=0, closed=closed, erased=len(stale))
