@@ -32,7 +32,7 @@ async def is_following(session: AsyncSession, identity_id: int, challenge_id: in
         Follow.identity_id == identity_id, Follow.challenge_id == challenge_id)) is not None
 
 
-def _followers(challenge_id: int, without_eoi: bool) -> Select[tuple[Identity]]:
+def _followers(challenge_id: int, without_eoi: bool) -> Select[Identity]:
     query = (select(Identity).join(Follow, Follow.identity_id == Identity.id)
              .where(Follow.challenge_id == challenge_id, Identity.active.is_(True),
                     Identity.chat_id.is_not(None)))

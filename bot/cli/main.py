@@ -24,6 +24,7 @@ from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
 from bot.cli.faq import cmd_ask
 from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
 from bot.cli.impact import cmd_impact
+from bot.cli.schedule import cmd_schedule_list
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
 
@@ -92,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = add("revoke", cmd_roles, "revoke a role (back to sme)", rsub)
     revoke.add_argument("who")
     revoke.set_defaults(role="sme")
+
+    sched = sub.add_parser("schedule", help="the programme's calendar").add_subparsers(
+        dest="sub", required=True)
+    listing = add("list", cmd_schedule_list, "what the scheduler will do, when, for how many", sched)
+    listing.add_argument("--limit", type=int, default=100)
 
     priv = sub.add_parser("privacy", help="personal data").add_subparsers(dest="sub", required=True)
     purge = add("purge", cmd_privacy_purge, "erase SMEs inactive beyond the retention period", priv)

@@ -29,7 +29,7 @@ import time
 from collections import deque
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -237,21 +237,30 @@ class Worker:
         chat = _chat_ref(row.chat_id)
         if chat is None:
             return Outcome(row, "failed", f"no Telegram chat {row.chat_id!r}")
-        parts = render(from_payload(row.payload))
+        reply = from_payload(row.payload)
+        parts = render(reply)
+        # A file (a reminder's calendar entry) follows the text as one more part.
+        total = len(parts) + (reply.attachment is not None)
         done = self._parts_done.get(row.id, 0)
         first = True  # the main loop took this call's first slot; a split message's later
-        while done < len(parts):  # parts take their own, and keep the per-chat second apart
+        while done < total:  # parts take their own, and keep the per-chat second apart
             if not first:
                 await self.pacer.slot()
                 wait = self._chat_wait(row.chat_id)
                 if wait > 0:
                     await asyncio.sleep(wait)
-            part = parts[done]
             self._count_call()
             try:
-                await self.bot.send_message(chat, part.html, parse_mode=ParseMode.HTML,
-                                            reply_markup=part.keyboard,
-                                            link_preview_options=NO_PREVIEW)
+                if done < len(parts):
+                    part = parts[done]
+                    await self.bot.send_message(chat, part.html, parse_mode=ParseMode.HTML,
+                                                reply_markup=part.keyboard,
+                                                link_preview_options=NO_PREVIEW)
+                else:
+                    file = reply.attachment
+                    assert file is not None
+                    await self.bot.send_document(chat, InputFile(file.content,
+                                                                 filename=file.filename))
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
                 self.stats.rate_limited += 1

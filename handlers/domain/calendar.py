@@ -30,6 +30,7 @@ log = logging.getLogger("dips.calendar")
 REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_48h": timedelta(hours=48)}
 MOVED = "close_moved"
 HOUSEKEEPING = "housekeeping"
+LATE_GRACE = timedelta(hours=6)
 SCHEDULER = "scheduler"  # the actor in the audit log
 
 
@@ -140,12 +141,12 @@ async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int
             created += await schedule.plan(session, MOVED, subject, now,
                                            {"closes": closes, "was": known[-1]},
                                            key=schedule.job_key(MOVED, subject, closes))
-        end = deadline(challenge.closes, cfg)
         for kind, before in REMINDERS.items():
             due = reminder_due(challenge.closes, before, cfg)
-            # Too late for it to mean anything: the next reminder (or none) says it instead.
-            too_late = min((d for d in REMINDERS.values() if d < before), default=timedelta())
-            if now < end - too_late:
+            # A reminder whose time passed long ago (the challenge opened or moved late) is
+            # not sent: "a week left" two days before the end would mislead. Within the grace,
+            # e.g. after every replica was down for an hour, it still goes.
+            if due > now - LATE_GRACE:
                 created += await schedule.plan(session, kind, subject, due, {"closes": closes})
     local_day = now.astimezone(cfg.zone).date()
     created += await schedule.plan(

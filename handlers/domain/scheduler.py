@@ -33,12 +33,13 @@ class Scheduler:
         self.clock = clock
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:sched"
 
-    async def tick(self) -> int:
-        """Plan, then run every due job (each in its own transaction); returns jobs run."""
+    async def tick(self) -> list[str]:
+        """Plan, then run every due job (each in its own transaction); returns the kinds run
+        (a failed job counts too: it was taken and set aside)."""
         now = self.clock()
         async with self.store.session() as session:
             await calendar.plan(session, now, self.cfg)
-        ran = 0
+        ran: list[str] = []
         while True:
             job_id = None
             try:
@@ -46,7 +47,7 @@ class Scheduler:
                     job = await schedule.claim_due(session, now, self.name)
                     if job is None:
                         return ran
-                    job_id = job.id
+                    job_id, kind = job.id, job.kind
                     await calendar.run(session, job, now, self.cfg)
             except Exception as exc:  # rolled back; set aside so it can't block the rest
                 if job_id is None:
@@ -54,7 +55,7 @@ class Scheduler:
                 log.exception("scheduled job %s failed", job_id)
                 async with self.store.session() as session:
                     await schedule.mark_failed(session, job_id, now, f"{type(exc).__name__}: {exc}")
-            ran += 1
+            ran.append(kind)
 
     async def run(self, stop: asyncio.Event | None = None, interval: float = 60.0) -> None:
         stop = stop or asyncio.Event()

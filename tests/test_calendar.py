@@ -1,0 +1,220 @@
+"""The programme's calendar with a controlled clock: following, deadline reminders with a
+calendar file, closing-date notices, quiet hours, housekeeping, and replicas sharing one store.
+
+SQLite by default; PostgreSQL when DIPS_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+from sqlalchemy import select
+
+from handlers.app import build_core
+from handlers.domain.calendar import CalendarConfig, after_quiet_hours
+from handlers.domain.outbound import from_payload
+from handlers.domain.scheduler import Scheduler
+from storage import follows
+from storage.models import (
+    AuditEntry,
+    Broadcast,
+    Challenge,
+    Delivery,
+    Eoi,
+    Identity,
+    Organisation,
+    ScheduledJob,
+)
+from storage.store import open_store
+from tests.calendar_helpers import add_challenge, add_followers
+from tests.conftest import Chat
+
+LONDON = ZoneInfo("Europe/London")
+CLOSES = date(2027, 6, 18)  # a Friday in British Summer Time (UTC+1)
+CFG = CalendarConfig()
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.now = at
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def london(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+
+
+async def sent_rows(store, kind: str | None = None) -> list[Delivery]:
+    async with store.session() as session:
+        query = select(Delivery).join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        if kind:
+            query = query.where(Broadcast.kind == kind)
+        return list(await session.scalars(query.order_by(Delivery.id)))
+
+
+async def give_eoi(store, identity_id: int, challenge_id: int) -> None:
+    async with store.session() as session:
+        org = Organisation(name="Acme", size_band="small", country="UK", city="Birmingham")
+        session.add(org)
+        await session.flush()
+        identity = await session.get(Identity, identity_id)
+        identity.organisation_id = org.id
+        session.add(Eoi(organisation_id=org.id, challenge_id=challenge_id, summary="x",
+                        stage="submitted"))
+
+
+async def test_reminders_go_7_days_and_48_hours_before_to_followers_without_an_eoi(store):
+    cid = await add_challenge(store, "grit", CLOSES)
+    ids = await add_followers(store, cid, 5, first=7000)
+    await give_eoi(store, ids[0], cid)  # registered interest: no reminders
+    clock = Clock(london(CLOSES - timedelta(days=8), 12))
+    scheduler = Scheduler(store, CFG, clock)
+
+    assert await scheduler.tick() == ["housekeeping"]  # no reminder due yet
+    clock.now = london(CLOSES - timedelta(days=7), 17, 1)
+    assert await scheduler.tick() == ["housekeeping", "reminder_7d"]
+    assert await scheduler.tick() == []  # never twice
+    week = await sent_rows(store, "reminder_7d")
+    assert sorted(r.identity_id for r in week) == ids[1:]
+    reply = from_payload(week[0].payload)
+    assert "closes in a week" in reply.text and "17:00 on Friday 18 June 2027" in reply.text
+    assert reply.attachment is not None and reply.attachment.filename == "grit-closes.ics"
+    labels = [b.label for row in reply.buttons for b in row]
+    assert "Register interest" in labels and "Stop reminders" in labels
+
+    clock.now = london(CLOSES - timedelta(days=2), 17)
+    assert await scheduler.tick() == ["housekeeping", "reminder_48h"]
+    assert len(await sent_rows(store, "reminder_48h")) == 4
+    assert len(await sent_rows(store)) == 8
+    async with store.session() as session:
+        jobs = list(await session.scalars(select(ScheduledJob).where(
+            ScheduledJob.kind.like("reminder%")).order_by(ScheduledJob.due)))
+    assert [(j.kind, j.status, j.recipients) for j in jobs] == [
+        ("reminder_7d", "done", 4), ("reminder_48h", "done", 4)]
+    # The hour is UK time: 17:00 BST is 16:00 UTC.
+    assert jobs[1].due == datetime(2027, 6, 16, 16, 0, tzinfo=UTC)
+
+
+async def test_the_ics_file_parses_with_the_closing_date_in_uk_time(store):
+    cid = await add_challenge(store, "grit", CLOSES)
+    await add_followers(store, cid, 1, first=7100)
+    await Scheduler(store, CFG, Clock(london(CLOSES - timedelta(days=7), 18))).tick()
+    (row,) = await sent_rows(store)
+    attachment = from_payload(row.payload).attachment
+    assert attachment is not None and attachment.mime_type == "text/calendar"
+    cal = icalendar.Calendar.from_ical(attachment.content)
+    (event,) = cal.walk("VEVENT")
+    end = event.decoded("dtend")
+    assert end.date() == CLOSES and end.hour == 17 and end.minute == 0
+    assert str(end.tzinfo) == "Europe/London" or getattr(end.tzinfo, "key", "") == "Europe/London"
+    assert end.utcoffset() == timedelta(hours=1)  # summer time on that date
+    assert event["dtend"].params["TZID"] == "Europe/London"
+    assert [tz["tzid"] for tz in cal.walk("VTIMEZONE")] == ["Europe/London"]
+    assert "grit" in str(event["summary"])
+
+
+async def test_a_moved_closing_date_is_told_to_followers_and_reminders_follow_it(store):
+    cid = await add_challenge(store, "grit", CLOSES)
+    ids = await add_followers(store, cid, 3, first=7200)
+    await give_eoi(store, ids[2], cid)
+    clock = Clock(london(CLOSES - timedelta(days=10), 10))
+    scheduler = Scheduler(store, CFG, clock)
+    await scheduler.tick()
+    later = CLOSES + timedelta(days=14)
+    async with store.session() as session:
+        (await session.get(Challenge, cid)).closes = later
+    clock.now += timedelta(minutes=5)
+    assert await scheduler.tick() == ["close_moved"]
+    moved = await sent_rows(store, "close_moved")
+    assert sorted(r.identity_id for r in moved) == ids  # every follower hears of it
+    text = from_payload(moved[0].payload).text
+    assert "from 18 June 2027" in text and "Friday 02 July 2027" in text
+    assert await scheduler.tick() == []
+    clock.now = london(CLOSES - timedelta(days=7), 18)  # the old date's reminder: skipped
+    assert await scheduler.tick() == ["housekeeping"]
+    clock.now = london(later - timedelta(days=7), 18)
+    assert await scheduler.tick() == ["housekeeping", "reminder_7d"]
+    assert len(await sent_rows(store, "reminder_7d")) == 2
+
+
+async def test_quiet_hours_hold_a_reminder_until_the_morning(store):
+    cfg = CalendarConfig(closing_time=time(23, 30))
+    cid = await add_challenge(store, "grit", CLOSES)
+    await add_followers(store, cid, 2, first=7300)
+    await Scheduler(store, cfg, Clock(london(CLOSES - timedelta(days=2), 23, 31))).tick()
+    rows = await sent_rows(store, "reminder_48h")
+    assert len(rows) == 2
+    assert all(r.not_before == london(CLOSES - timedelta(days=1), 8) for r in rows)
+    assert after_quiet_hours(london(CLOSES, 7, 59), cfg) == london(CLOSES, 8)
+    assert after_quiet_hours(london(CLOSES, 12), cfg) == london(CLOSES, 12)
+
+
+async def test_housekeeping_closes_expired_challenges_once_a_day_and_audits_the_purge(store):
+    await add_challenge(store, "old", date(2027, 1, 4))
+    await add_challenge(store, "live", date(2027, 3, 1))
+    clock = Clock(london(date(2027, 1, 5), 3, 5))
+    scheduler = Scheduler(store, CFG, clock)
+    assert await scheduler.tick() == ["housekeeping"]
+    assert await scheduler.tick() == []  # once a day
+    async with store.session() as session:
+        statuses = dict((await session.execute(select(Challenge.ref, Challenge.status))).all())
+        actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert statuses == {"old": "closed", "live": "open"}
+    assert actions == ["privacy_purge", "challenges_closed"]
+    clock.now += timedelta(days=1)
+    assert await scheduler.tick() == ["housekeeping"]
+
+
+async def test_follow_and_unfollow_through_the_core(store):
+    await add_challenge(store, "grit", CLOSES)
+    core = build_core(store, with_faq=False)
+    chat = Chat(core, "sme1")
+    await chat.send("/challenge grit")
+    await chat.press_label("Remind me before it closes")
+    assert "7 days and 48 hours before it closes" in chat.text
+    await chat.send("/follow grit")  # twice is still once
+    async with store.session() as session:
+        assert await follows.count_followers(session, 1) == 1
+    await chat.press_label("Stop reminders")
+    assert "No more reminders" in chat.text
+    await chat.send("/follow nope")
+    assert "nope" in chat.text
+    await chat.send("/follow")
+    assert "/follow" in chat.text
+    async with store.session() as session:
+        assert await follows.count_followers(session, 1) == 0
+
+
+async def test_starting_the_eoi_form_follows_the_challenge(store):
+    await add_challenge(store, "grit", CLOSES)
+    chat = Chat(build_core(store, with_faq=False), "sme2")
+    await chat.send("/interest grit")
+    async with store.session() as session:
+        assert await follows.count_followers(session, 1) == 1
+
+
+async def test_two_schedulers_on_one_store_queue_each_reminder_once(store, db_url):
+    """Two replicas (two engines, as two processes have) tick at the same moment, again and
+    again: every job runs once and every follower is queued one reminder."""
+    cid = await add_challenge(store, "grit", CLOSES)
+    await add_followers(store, cid, 300, first=8000)
+    other = await open_store(db_url)
+    try:
+        now = london(CLOSES - timedelta(days=2), 17, 2)  # the 7-day one is long past: skipped
+        a = Scheduler(store, CFG, Clock(now), name="a")
+        b = Scheduler(other, CFG, Clock(now), name="b")
+        for _ in range(3):
+            await asyncio.gather(a.tick(), b.tick())
+    finally:
+        await other.close()
+    rows = await sent_rows(store, "reminder_48h")
+    assert len(rows) == 300 and len({r.identity_id for r in rows}) == 300
+    async with store.session() as session:
+        jobs = list(await session.scalars(select(ScheduledJob)))
+    assert sorted((j.kind, j.status) for j in jobs) == [
+        ("housekeeping", "done"), ("reminder_48h", "done")]
