@@ -183,10 +183,11 @@ async def _to_followers(session: AsyncSession, job: ScheduledJob, now: datetime,
         reply = reminder(challenge, job.kind, cfg)
         people = await follows.followers(session, challenge.id, without_eoi=True)
     payload = to_payload(reply)
+    hold = after_quiet_hours(now, cfg)  # None: at once (the queue's clock, not the job's)
     broadcast = await deliveries.create_broadcast(
         session, kind=job.kind, challenge_id=challenge.id, audience="followers",
         created_by=SCHEDULER, recipients=[(p, payload) for p in people],
-        not_before=after_quiet_hours(now, cfg))
+        not_before=hold if hold != now else None)
     await schedule.finish(session, job, now, recipients=broadcast.total,
                           broadcast_id=broadcast.id)
     log.info("%s for %s queued to %d followers", job.kind, challenge.ref, broadcast.total)
