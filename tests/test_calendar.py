@@ -218,3 +218,51 @@ async def test_two_schedulers_on_one_store_queue_each_reminder_once(store, db_ur
         jobs = list(await session.scalars(select(ScheduledJob)))
     assert sorted((j.kind, j.status) for j in jobs) == [
         ("housekeeping", "done"), ("reminder_48h", "done")]
+
+
+NO_QUIET = CalendarConfig(quiet_start=time(0, 0), quiet_end=time(0, 0))
+
+
+async def nudges(store) -> list[Delivery]:
+    async with store.session() as session:
+        return list(await session.scalars(select(Delivery).where(Delivery.kind == "form_nudge")))
+
+
+async def test_an_unfinished_form_is_nudged_once_before_it_lapses_and_carries_on(store):
+    from handlers.sme.eoi_form import FORM
+    assert NO_QUIET.form_flow == FORM.name
+    await add_challenge(store, "grit", CLOSES)
+    chat = Chat(build_core(store, with_faq=False), "sme3")
+    await chat.send("/interest grit")
+    question = chat.text
+    started = datetime.now(UTC)
+    clock = Clock(started + timedelta(hours=20))
+    scheduler = Scheduler(store, NO_QUIET, clock)
+    assert "form_nudge" not in await scheduler.tick()
+    clock.now = started + timedelta(hours=21, minutes=1)
+    assert "form_nudge" in await scheduler.tick()
+    assert "form_nudge" not in await scheduler.tick()  # once
+    (row,) = await nudges(store)
+    reply = from_payload(row.payload)
+    assert "Challenge grit" in reply.text and "isn't finished" in reply.text
+    assert [b.label for b in reply.buttons[0]] == ["Carry on", "Cancel"]
+    await chat.press(reply.buttons[0][0].data)  # Carry on: the same question again
+    assert question.splitlines()[-1] in chat.text
+
+
+async def test_no_nudge_after_the_sme_cancelled_or_said_stop(store):
+    await add_challenge(store, "grit", CLOSES)
+    core = build_core(store, with_faq=False)
+    for user, leave in (("sme4", "/cancel"), ("sme5", "stop")):
+        chat = Chat(core, user)
+        await chat.send("/interest grit")
+        clock = Clock(datetime.now(UTC) + timedelta(hours=1))
+        await Scheduler(store, NO_QUIET, clock).tick()  # planned while the form was open
+        await chat.send(leave)
+        clock.now += timedelta(hours=21)
+        assert "form_nudge" in await Scheduler(store, NO_QUIET, clock).tick()  # ran: skipped
+    assert await nudges(store) == []
+    async with store.session() as session:
+        jobs = list(await session.scalars(select(ScheduledJob.status).where(
+            ScheduledJob.kind == "form_nudge")))
+    assert jobs == ["skipped", "skipped"]

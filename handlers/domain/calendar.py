@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -19,17 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.buttons import FollowChallenge, Interest, ShowChallenge, UnfollowChallenge
 from handlers.domain.outbound import to_payload
+from handlers.kernel.callbacks import Cancel, Resume
+from handlers.kernel.core import IDLE_LIMIT
 from handlers.kernel.messages import Attachment, Reply, buttons
 from handlers.kernel.text import t
-from storage import challenges, deliveries, follows, privacy, schedule
+from storage import challenges, conversations, deliveries, follows, privacy, schedule
 from storage.audit import audit
-from storage.models import Challenge, ScheduledJob
+from storage.models import Challenge, Identity, ScheduledJob
 
 log = logging.getLogger("dips.calendar")
 
 REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_48h": timedelta(hours=48)}
 MOVED = "close_moved"
 HOUSEKEEPING = "housekeeping"
+NUDGE = "form_nudge"
 LATE_GRACE = timedelta(hours=6)
 SCHEDULER = "scheduler"  # the actor in the audit log
 
@@ -42,6 +45,9 @@ class CalendarConfig:
     quiet_end: time = time(8, 0)
     housekeeping_at: time = time(3, 0)
     retention_days: int = 730
+    form_flow: str = "eoi"  # the EOI form's flow (handlers.sme.eoi_form.FORM; checked by a test)
+    idle_limit: timedelta = IDLE_LIMIT  # an unfinished form is dropped after this (the kernel)
+    nudge_before: timedelta = timedelta(hours=3)  # its one reminder comes this much earlier
 
     @property
     def zone(self) -> ZoneInfo:
@@ -148,11 +154,58 @@ async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int
             # e.g. after every replica was down for an hour, it still goes.
             if due > now - LATE_GRACE:
                 created += await schedule.plan(session, kind, subject, due, {"closes": closes})
+    created += await plan_nudges(session, now, cfg)
     local_day = now.astimezone(cfg.zone).date()
     created += await schedule.plan(
         session, HOUSEKEEPING, "daily",
         datetime.combine(local_day, cfg.housekeeping_at, tzinfo=cfg.zone), {})
     return created
+
+
+def before_quiet_hours(moment: datetime, not_before: datetime, cfg: CalendarConfig) -> datetime:
+    """`moment`, or, when it falls in quiet hours, the evening before they began (if that is
+    still after `not_before`): a nudge must come before the form lapses, not after."""
+    if after_quiet_hours(moment, cfg) == moment:
+        return moment
+    local = moment.astimezone(cfg.zone)
+    day = local.date() if local.timetz().replace(tzinfo=None) >= cfg.quiet_start else (
+        local.date() - timedelta(days=1))
+    evening = datetime.combine(day, cfg.quiet_start, tzinfo=cfg.zone) - timedelta(minutes=1)
+    return evening if evening > not_before else moment
+
+
+async def plan_nudges(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int:
+    """One nudge per idle stretch of each unfinished EOI form (the key holds when it was last
+    touched: carrying on and going quiet again earns another before that lapse)."""
+    created = 0
+    for state in await conversations.in_flow(session, cfg.form_flow):
+        lapses = state.updated_at + cfg.idle_limit
+        if lapses <= now:
+            continue
+        due = before_quiet_hours(lapses - cfg.nudge_before, state.updated_at, cfg)
+        touched = state.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+        created += await schedule.plan(
+            session, NUDGE, str(state.identity_id), due, {"touched": touched},
+            key=schedule.job_key(NUDGE, str(state.identity_id), touched))
+    return created
+
+
+async def nudge(session: AsyncSession, job: ScheduledJob, now: datetime,
+                cfg: CalendarConfig) -> None:
+    """Only if the form is still where it was left: never after a cancel, a stop, a submit."""
+    state = await conversations.load_state(session, int(job.subject))
+    identity = await session.get(Identity, int(job.subject))
+    if (state is None or identity is None or state.flow != cfg.form_flow
+            or state.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+            != job.detail.get("touched")
+            or now >= state.updated_at + cfg.idle_limit):
+        await schedule.finish(session, job, now, "skipped")
+        return
+    lapses = (state.updated_at + cfg.idle_limit).astimezone(cfg.zone)
+    reply = Reply(t("calendar.nudge", title=state.data.get("title", ""), at=lapses),
+                  buttons([(t("button.carry_on"), Resume()), (t("button.cancel"), Cancel())]))
+    queued = await deliveries.enqueue(session, identity, NUDGE, to_payload(reply))
+    await schedule.finish(session, job, now, recipients=int(queued is not None))
 
 
 # ---- running one claimed job, in its claiming transaction ----
@@ -161,6 +214,8 @@ async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
               cfg: CalendarConfig) -> None:
     if job.kind in REMINDERS or job.kind == MOVED:
         await _to_followers(session, job, now, cfg)
+    elif job.kind == NUDGE:
+        await nudge(session, job, now, cfg)
     elif job.kind == HOUSEKEEPING:
         await housekeeping(session, job, now, cfg)
     else:
