@@ -266,3 +266,39 @@ async def test_no_nudge_after_the_sme_cancelled_or_said_stop(store):
         jobs = list(await session.scalars(select(ScheduledJob.status).where(
             ScheduledJob.kind == "form_nudge")))
     assert jobs == ["skipped", "skipped"]
+
+
+async def test_a_scheduled_challenge_publishes_itself_and_is_announced_if_chosen(store):
+    from handlers.domain.calendar import NotSchedulable, schedule_publishing
+    from storage import people, subscriptions
+    opens = date(2027, 3, 1)
+    for ref, announce in (("loud", "matching"), ("quiet", "none")):
+        cid = await add_challenge(store, ref, CLOSES, status="draft")
+        async with store.session() as session:
+            (await session.get(Challenge, cid)).opens = opens
+    async with store.session() as session:
+        fan = await people.ensure_identity(session, "telegram", "9001", "9001")
+        await subscriptions.set_subscription(session, fan.id, ["sensors"])
+    before = london(date(2027, 2, 20), 12)
+    async with store.session() as session:
+        for ref, announce in (("loud", "matching"), ("quiet", "none")):
+            due = await schedule_publishing(session, ref, announce, "admin:1", before, CFG)
+            assert due == london(opens, 9)
+    async with store.session() as session:
+        try:
+            await schedule_publishing(session, "nope", "none", "admin:1", before, CFG)
+            raise AssertionError("scheduled a challenge that doesn't exist")
+        except NotSchedulable as refused:
+            assert "nope" in str(refused)
+    clock = Clock(london(opens, 8, 59))
+    scheduler = Scheduler(store, CFG, clock)
+    assert "publish" not in await scheduler.tick()
+    clock.now = london(opens, 9)
+    assert await scheduler.tick() == ["publish", "publish"]
+    async with store.session() as session:
+        statuses = dict((await session.execute(select(Challenge.ref, Challenge.status))).all())
+        calls = list(await session.scalars(select(Broadcast).where(
+            Broadcast.kind == "challenge_call")))
+    assert statuses == {"loud": "open", "quiet": "open"}
+    assert [(b.total, b.created_by) for b in calls] == [(1, "admin:1")]
+    assert await scheduler.tick() == []

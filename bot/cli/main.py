@@ -24,7 +24,7 @@ from bot.cli.eois import cmd_eoi_export, cmd_eoi_list, cmd_eoi_show
 from bot.cli.faq import cmd_ask
 from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
 from bot.cli.impact import cmd_impact
-from bot.cli.schedule import cmd_schedule_list
+from bot.cli.schedule import cmd_challenges_schedule, cmd_schedule_list
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
 
@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         st = add(verb, cmd_challenges_status, f"{verb} a challenge (status {status})", ch)
         st.add_argument("ref")
         st.set_defaults(status=status)
+
+    sch = add("schedule", cmd_challenges_schedule,
+              "publish a draft by itself on its opens date", ch)
+    sch.add_argument("ref")
+    sch.add_argument("--announce", choices=("none", "matching", "all"), default="none",
+                     help="announce it to subscribers when it opens (default: don't)")
 
     eoi = sub.add_parser("eoi", help="expressions of interest").add_subparsers(
         dest="sub", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from zoneinfo import ZoneInfo
 
 from bot.cli.common import open_cli_store
@@ -57,4 +58,23 @@ async def cmd_schedule_list(args: argparse.Namespace, settings: Settings) -> int
     for due, kind, subject, people in rows:
         print(f"{due}  {kind:<14} {subject:<8} {people}")
     print("jobs so far: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    return 0
+
+
+async def cmd_challenges_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    """Publish a draft on its opens date, announcing it then if asked."""
+    cfg = calendar_config(settings)
+    store = await open_cli_store(settings)
+    try:
+        async with store.session() as session:
+            due = await calendar.schedule_publishing(session, args.ref, args.announce, "cli",
+                                                     utcnow(), cfg)
+    except calendar.NotSchedulable as refused:
+        print(f"can't schedule it: {refused}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    whom = {"none": "without an announcement", "matching": "announced to matching subscribers",
+            "all": "announced to every subscriber"}[args.announce]
+    print(f"{args.ref} will open at {due.strftime('%H:%M on %d %B %Y')} (UK time), {whom}")
     return 0

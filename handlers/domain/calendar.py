@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.domain import broadcasts
 from handlers.domain.buttons import FollowChallenge, Interest, ShowChallenge, UnfollowChallenge
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import Cancel, Resume
@@ -33,6 +34,7 @@ REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_48h": timedelta(hours=4
 MOVED = "close_moved"
 HOUSEKEEPING = "housekeeping"
 NUDGE = "form_nudge"
+PUBLISH = "publish"
 LATE_GRACE = timedelta(hours=6)
 SCHEDULER = "scheduler"  # the actor in the audit log
 
@@ -44,6 +46,7 @@ class CalendarConfig:
     quiet_start: time = time(21, 0)  # SMEs get nothing from the scheduler between these
     quiet_end: time = time(8, 0)
     housekeeping_at: time = time(3, 0)
+    publish_at: time = time(9, 0)  # a scheduled challenge opens at this hour of its opens date
     retention_days: int = 730
     form_flow: str = "eoi"  # the EOI form's flow (handlers.sme.eoi_form.FORM; checked by a test)
     idle_limit: timedelta = IDLE_LIMIT  # an unfinished form is dropped after this (the kernel)
@@ -208,12 +211,58 @@ async def nudge(session: AsyncSession, job: ScheduledJob, now: datetime,
     await schedule.finish(session, job, now, recipients=int(queued is not None))
 
 
+class NotSchedulable(ValueError):
+    """Only a draft with a future `opens` date can be scheduled; the message says which."""
+
+
+async def schedule_publishing(session: AsyncSession, ref: str, announce: str, actor: str,
+                              now: datetime, cfg: CalendarConfig) -> datetime:
+    """Publish draft `ref` on its opens date; announce it to `announce` (matching | all |
+    none) then. Returns when. Raises NotSchedulable with the reason."""
+    challenge = await challenges.get_challenge(session, ref)
+    today = now.astimezone(cfg.zone).date()
+    if challenge is None:
+        raise NotSchedulable(f"no challenge {ref!r}")
+    if challenge.status != "draft":
+        raise NotSchedulable(f"{ref} is {challenge.status}, not a draft")
+    if challenge.opens is None or challenge.opens <= today:
+        raise NotSchedulable(f"{ref} has no opens date after today")
+    due = datetime.combine(challenge.opens, cfg.publish_at, tzinfo=cfg.zone)
+    await schedule.plan(session, PUBLISH, str(challenge.id), due,
+                        {"opens": challenge.opens.isoformat(), "announce": announce, "by": actor})
+    await audit(session, actor, "challenge_scheduled", ref, opens=challenge.opens.isoformat(),
+                announce=announce)
+    return due
+
+
+async def publish(session: AsyncSession, job: ScheduledJob, now: datetime,
+                  cfg: CalendarConfig) -> None:
+    challenge = await session.get(Challenge, int(job.subject))
+    if challenge is None or challenge.status != "draft":  # published or closed by hand meanwhile
+        await schedule.finish(session, job, now, "skipped")
+        return
+    today = now.astimezone(cfg.zone).date()
+    if challenge.opens is not None and challenge.opens > today:  # its date moved on: follow it
+        due = datetime.combine(challenge.opens, cfg.publish_at, tzinfo=cfg.zone)
+        await schedule.plan(session, PUBLISH, job.subject, due,
+                            {**job.detail, "opens": challenge.opens.isoformat()})
+        await schedule.finish(session, job, now, "skipped")
+        return
+    audience = job.detail.get("announce", "none")
+    broadcast, _ = await broadcasts.confirm(session, challenge.ref, audience,
+                                            job.detail.get("by", SCHEDULER))
+    await schedule.finish(session, job, now, recipients=broadcast.total if broadcast else 0,
+                          broadcast_id=broadcast.id if broadcast else None)
+
+
 # ---- running one claimed job, in its claiming transaction ----
 
 async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
               cfg: CalendarConfig) -> None:
     if job.kind in REMINDERS or job.kind == MOVED:
         await _to_followers(session, job, now, cfg)
+    elif job.kind == PUBLISH:
+        await publish(session, job, now, cfg)
     elif job.kind == NUDGE:
         await nudge(session, job, now, cfg)
     elif job.kind == HOUSEKEEPING:
