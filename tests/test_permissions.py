@@ -31,6 +31,7 @@ SAMPLES: dict[str, Any] = {
     "eoi_id": 1, "case_id": 1, "challenge_id": 1, "page": 0, "ref": "food-hubs",
     "target": "exploration@submitted", "code": "m", "faq_id": "x", "step": "send",
     "value": "yes.0000", "since": "", "until": "", "answer": "no", "move_id": 1, "change_id": 1,
+    "mode": "weekly",
 }
 
 

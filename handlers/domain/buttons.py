@@ -93,3 +93,9 @@ class UnfollowChallenge(CallbackData, prefix="unf"):
     """Stop following a challenge (handlers.sme.follow)."""
 
     ref: str
+
+
+class AlertMode(CallbackData, prefix="amode"):
+    """Alerts as calls open (immediate) or one weekly digest (handlers.sme.follow)."""
+
+    mode: str

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain import broadcasts
+from handlers.domain import broadcasts, digests
 from handlers.domain.buttons import FollowChallenge, Interest, ShowChallenge, UnfollowChallenge
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import Cancel, Resume
@@ -35,6 +35,7 @@ MOVED = "close_moved"
 HOUSEKEEPING = "housekeeping"
 NUDGE = "form_nudge"
 PUBLISH = "publish"
+DIGEST = "digest"
 LATE_GRACE = timedelta(hours=6)
 SCHEDULER = "scheduler"  # the actor in the audit log
 
@@ -47,6 +48,7 @@ class CalendarConfig:
     quiet_end: time = time(8, 0)
     housekeeping_at: time = time(3, 0)
     publish_at: time = time(9, 0)  # a scheduled challenge opens at this hour of its opens date
+    digest_at: time = time(9, 0)  # the weekly digest goes on Mondays at this hour
     retention_days: int = 730
     form_flow: str = "eoi"  # the EOI form's flow (handlers.sme.eoi_form.FORM; checked by a test)
     idle_limit: timedelta = IDLE_LIMIT  # an unfinished form is dropped after this (the kernel)
@@ -109,8 +111,10 @@ def ics(challenge: Challenge, cfg: CalendarConfig) -> bytes:
 
 def reminder(challenge: Challenge, kind: str, cfg: CalendarConfig) -> Reply:
     assert challenge.closes is not None
-    text = t(f"calendar.{kind}", title=challenge.title, ref=challenge.ref,
-             date=deadline(challenge.closes, cfg))
+    values = {"title": challenge.title, "ref": challenge.ref,
+              "date": deadline(challenge.closes, cfg)}
+    text = (t("calendar.reminder_7d", **values) if kind == "reminder_7d"
+            else t("calendar.reminder_48h", **values))
     return Reply(text, buttons(
         [(t("button.register_interest"), Interest(challenge.ref)),
          (t("button.details"), ShowChallenge(challenge.ref))],
@@ -162,6 +166,9 @@ async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int
     created += await schedule.plan(
         session, HOUSEKEEPING, "daily",
         datetime.combine(local_day, cfg.housekeeping_at, tzinfo=cfg.zone), {})
+    monday = local_day - timedelta(days=local_day.weekday())
+    created += await schedule.plan(
+        session, DIGEST, "weekly", datetime.combine(monday, cfg.digest_at, tzinfo=cfg.zone), {})
     return created
 
 
@@ -261,6 +268,13 @@ async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
               cfg: CalendarConfig) -> None:
     if job.kind in REMINDERS or job.kind == MOVED:
         await _to_followers(session, job, now, cfg)
+    elif job.kind == DIGEST and now - job.due > LATE_GRACE:  # a missed week: the next says it
+        await schedule.finish(session, job, now, "skipped")
+    elif job.kind == DIGEST:
+        hold = after_quiet_hours(now, cfg)
+        sent = await digests.send_weekly(session, now, hold if hold != now else None)
+        await schedule.finish(session, job, now, recipients=sent.total if sent else 0,
+                              broadcast_id=sent.id if sent else None)
     elif job.kind == PUBLISH:
         await publish(session, job, now, cfg)
     elif job.kind == NUDGE:

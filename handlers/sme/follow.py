@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from handlers.domain.buttons import FollowChallenge, ShowChallenge, UnfollowChallenge
+from handlers.domain.buttons import AlertMode, FollowChallenge, ShowChallenge, UnfollowChallenge
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
 from handlers.sme.buttons import OPEN_LIST
 from handlers.sme.challenges import visible_challenge
-from storage import follows
+from storage import follows, subscriptions
 
 router = Router("sme.follow")
 
@@ -51,3 +51,16 @@ async def unfollow(ctx: Ctx, args: str) -> None:
 @router.button(UnfollowChallenge, action="unfollow")
 async def unfollow_button(ctx: Ctx, pressed: UnfollowChallenge) -> None:
     await unfollow(ctx, pressed.ref)
+
+
+@router.button(AlertMode, action="subscribe")
+async def alert_mode(ctx: Ctx, pressed: AlertMode) -> None:
+    """One tap from any alert or digest: alerts as calls open, or one digest a week."""
+    mode = "weekly" if pressed.mode == "weekly" else "immediate"
+    if not await subscriptions.set_alert_mode(ctx.session, ctx.identity.id, mode):
+        ctx.say(t("alerts.not_subscribed"))
+        return
+    other = "immediate" if mode == "weekly" else "weekly"
+    ctx.say(t("digest.now_weekly") if mode == "weekly" else t("digest.now_immediate"),
+            [(t("digest.to_weekly" if other == "weekly" else "digest.to_immediate"),
+              AlertMode(other))])

@@ -47,9 +47,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('key', name=op.f('uq_scheduled_jobs_key'))
     )
     op.create_index(op.f('ix_scheduled_jobs_due'), 'scheduled_jobs', ['due'], unique=False)
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('alert_mode', sa.String(length=10), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_column('alert_mode')
     op.drop_index(op.f('ix_scheduled_jobs_due'), table_name='scheduled_jobs')
     op.drop_table('scheduled_jobs')
     op.drop_index(op.f('ix_follows_challenge_id'), table_name='follows')
