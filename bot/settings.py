@@ -57,6 +57,7 @@ class Settings:
     closing_time: str = "17:00"  # when a challenge closes on its closing date
     quiet_hours: str = "21:00-08:00"  # SMEs get no scheduled message in this window
     scheduler_interval: float = 60.0  # seconds between the scheduler's looks at the calendar
+    unmoved_days: int = 14  # the officers' weekly digest lists EOIs not moved for this long
 
     @property
     def telegram_enabled(self) -> bool:

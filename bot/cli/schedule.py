@@ -22,7 +22,8 @@ def calendar_config(settings: Settings) -> CalendarConfig:
     return CalendarConfig(timezone=settings.timezone,
                           closing_time=clock_time("DIPS_CLOSING_TIME", settings.closing_time),
                           quiet_start=quiet_start, quiet_end=quiet_end,
-                          retention_days=settings.retention_days)
+                          retention_days=settings.retention_days,
+                          unmoved_days=settings.unmoved_days)
 
 
 async def run_scheduler(store: Store, settings: Settings,

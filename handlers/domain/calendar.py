@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain import broadcasts, digests
+from handlers.domain import broadcasts, digests, officer_digest
 from handlers.domain.buttons import FollowChallenge, Interest, ShowChallenge, UnfollowChallenge
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import Cancel, Resume
@@ -36,6 +36,7 @@ HOUSEKEEPING = "housekeeping"
 NUDGE = "form_nudge"
 PUBLISH = "publish"
 DIGEST = "digest"
+OFFICER_DIGEST = "officer_digest"
 LATE_GRACE = timedelta(hours=6)
 SCHEDULER = "scheduler"  # the actor in the audit log
 
@@ -48,7 +49,8 @@ class CalendarConfig:
     quiet_end: time = time(8, 0)
     housekeeping_at: time = time(3, 0)
     publish_at: time = time(9, 0)  # a scheduled challenge opens at this hour of its opens date
-    digest_at: time = time(9, 0)  # the weekly digest goes on Mondays at this hour
+    digest_at: time = time(9, 0)  # the weekly digests go on Mondays at this hour
+    unmoved_days: int = 14  # the officers' digest lists EOIs not moved for this long
     retention_days: int = 730
     form_flow: str = "eoi"  # the EOI form's flow (handlers.sme.eoi_form.FORM; checked by a test)
     idle_limit: timedelta = IDLE_LIMIT  # an unfinished form is dropped after this (the kernel)
@@ -169,6 +171,9 @@ async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int
     monday = local_day - timedelta(days=local_day.weekday())
     created += await schedule.plan(
         session, DIGEST, "weekly", datetime.combine(monday, cfg.digest_at, tzinfo=cfg.zone), {})
+    created += await schedule.plan(
+        session, OFFICER_DIGEST, "weekly",
+        datetime.combine(monday, cfg.digest_at, tzinfo=cfg.zone), {})
     return created
 
 
@@ -268,13 +273,17 @@ async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
               cfg: CalendarConfig) -> None:
     if job.kind in REMINDERS or job.kind == MOVED:
         await _to_followers(session, job, now, cfg)
-    elif job.kind == DIGEST and now - job.due > LATE_GRACE:  # a missed week: the next says it
+    elif job.kind in (DIGEST, OFFICER_DIGEST) and now - job.due > LATE_GRACE:
+        # A missed week (every replica down on Monday): the next week's digest says it.
         await schedule.finish(session, job, now, "skipped")
     elif job.kind == DIGEST:
         hold = after_quiet_hours(now, cfg)
         sent = await digests.send_weekly(session, now, hold if hold != now else None)
         await schedule.finish(session, job, now, recipients=sent.total if sent else 0,
                               broadcast_id=sent.id if sent else None)
+    elif job.kind == OFFICER_DIGEST:  # officers' channel: no quiet hours there
+        notice = await officer_digest.queue(session, now, cfg.unmoved_days)
+        await schedule.finish(session, job, now, recipients=1, delivery_id=notice.id)
     elif job.kind == PUBLISH:
         await publish(session, job, now, cfg)
     elif job.kind == NUDGE:
