@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import os
 import signal
 import sys
@@ -76,9 +77,13 @@ async def test_the_worker_sends_the_reminder_and_its_calendar_file(store):
         await drain(make_worker(store, fake))
     finally:
         await fake.stop()
-    assert fake.delivered_counts() == {FIRST: 1, FIRST + 1: 1, FIRST + 2: 1}
-    assert "closes in a week" in fake.texts(FIRST)[0]
-    (upload,) = [c.params["document"] for c in fake.sent(FIRST, method="sendDocument")]
+    # One call each: the file, the reminder its caption, the buttons under it.
+    assert documents(fake) == {FIRST: 1, FIRST + 1: 1, FIRST + 2: 1}
+    assert fake.delivered_counts() == {}
+    (call,) = fake.sent(FIRST, method="sendDocument")
+    assert "closes in a week" in call.params["caption"] and call.params["parse_mode"] == "HTML"
+    assert "int:grit" in json.dumps(call.params["reply_markup"])
+    upload = call.params["document"]
     assert upload.filename == "grit-closes.ics"
     (event,) = icalendar.Calendar.from_ical(upload.content).walk("VEVENT")
     end = event.decoded("dtend")
@@ -120,9 +125,9 @@ async def test_two_replicas_send_each_follower_one_reminder(store, db_url, tmp_p
         for process in pair:
             await stop(process)
         await fake.stop()
-    counts, files = fake.delivered_counts(), documents(fake)
+    files = documents(fake)
     followers = range(FIRST, FIRST + n)
-    assert [c for c in followers if counts[c] != 1 or files[c] != 1] == []
+    assert [c for c in followers if files[c] != 1] == []
     async with store.session() as session:
         jobs = list(await session.scalars(select(ScheduledJob).where(
             ScheduledJob.kind.like("reminder%"))))
@@ -144,14 +149,14 @@ async def test_a_worker_killed_mid_reminder_run_loses_nobody(store, db_url, tmp_
         first = await start("worker", env, tmp_path, "first.log")
 
         async def some_sent() -> bool:
-            return len(fake.texts()) >= 500
+            return sum(documents(fake).values()) >= 500
 
         await until(some_sent, 60, "the first worker to send 500 reminders")
         first.send_signal(signal.SIGKILL)
         await first.wait()
         at_kill = await statuses(store)
         in_flight = at_kill.get("sending", 0)
-        assert 0 < len(fake.texts()) < n and at_kill.get("pending", 0) > 0
+        assert 0 < sum(documents(fake).values()) < n and at_kill.get("pending", 0) > 0
         second = await start("worker", env, tmp_path, "second.log")
 
         async def all_done() -> bool:
@@ -162,7 +167,7 @@ async def test_a_worker_killed_mid_reminder_run_loses_nobody(store, db_url, tmp_
         await stop(second)
     finally:
         await fake.stop()
-    counts = fake.delivered_counts()
+    counts = documents(fake)
     followers = range(FIRST, FIRST + n)
     lost = [c for c in followers if counts[c] == 0]
     duplicates = sum(counts[c] - 1 for c in followers if counts[c] > 1)

@@ -43,11 +43,13 @@ from telegram.error import (
 from bot.settings import Settings, SettingsError
 from bot.telegram.outcomes import Ledger, Outcome, WorkerStats
 from bot.telegram.pacing import Pacer, retry_seconds, wait_unless_stopped
-from bot.telegram.render import NO_PREVIEW, render
+from bot.telegram.render import NO_PREVIEW, render, units
 from bot.telegram.transport import make_bot
 from handlers.domain.outbound import from_payload
 from storage import deliveries
 from storage.models import Delivery
+
+CAPTION_LIMIT = 1024  # Telegram's limit for a file's caption (the HTML is at most that long)
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -239,8 +241,11 @@ class Worker:
             return Outcome(row, "failed", f"no Telegram chat {row.chat_id!r}")
         reply = from_payload(row.payload)
         parts = render(reply)
-        # A file (a reminder's calendar entry) follows the text as one more part.
-        total = len(parts) + (reply.attachment is not None)
+        file = reply.attachment
+        # A file (a reminder's calendar entry) carries a short text as its caption, one call;
+        # after a longer text it follows as one more part.
+        captioned = file is not None and len(parts) == 1 and units(parts[0].html) <= CAPTION_LIMIT
+        total = len(parts) + (file is not None and not captioned)
         done = self._parts_done.get(row.id, 0)
         first = True  # the main loop took this call's first slot; a split message's later
         while done < total:  # parts take their own, and keep the per-chat second apart
@@ -251,13 +256,18 @@ class Worker:
                     await asyncio.sleep(wait)
             self._count_call()
             try:
-                if done < len(parts):
+                if captioned:
+                    assert file is not None
+                    await self.bot.send_document(
+                        chat, InputFile(file.content, filename=file.filename),
+                        caption=parts[0].html, parse_mode=ParseMode.HTML,
+                        reply_markup=parts[0].keyboard)
+                elif done < len(parts):
                     part = parts[done]
                     await self.bot.send_message(chat, part.html, parse_mode=ParseMode.HTML,
                                                 reply_markup=part.keyboard,
                                                 link_preview_options=NO_PREVIEW)
                 else:
-                    file = reply.attachment
                     assert file is not None
                     await self.bot.send_document(chat, InputFile(file.content,
                                                                  filename=file.filename))
