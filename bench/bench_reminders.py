@@ -3,8 +3,9 @@ delivery worker sends each its message and .ics calendar file at the configured 
 
 Same harness as bench_broadcast.py: the fake Bot API in its own process with a flood limit of
 --limit sends in any one-second window; the worker configured just under it (--rate, API calls
-a second: a reminder is one call, the .ics file with the reminder as its caption and buttons). Reports how long the scheduler took
-to queue the run, the achieved rate against the configured one, 429s and duplicates.
+a second: a reminder is one call, the .ics file with the reminder as its caption and buttons).
+Reports how long the scheduler took to queue the run, the achieved rate against the
+configured one, 429s and duplicates.
 
     PYTHONPATH=. .venv/bin/python bench/bench_reminders.py          # SQLite in a temp dir
     PYTHONPATH=. .venv/bin/python bench/bench_reminders.py --db postgresql+asyncpg://postgres@127.0.0.1:5432/test

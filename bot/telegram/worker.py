@@ -48,9 +48,9 @@ from bot.telegram.transport import make_bot
 from handlers.domain.outbound import from_payload
 from storage import deliveries
 from storage.models import Delivery
+from storage.store import Store
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a file's caption (the HTML is at most that long)
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
