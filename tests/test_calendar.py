@@ -45,7 +45,7 @@ class Clock:
         return self.now
 
 
-ROUTINE = ("housekeeping", "digest")  # daily and weekly jobs that run whenever the clock is
+ROUTINE = ("housekeeping", "digest", "officer_digest")  # daily and weekly jobs
 
 
 def own(kinds: list[str]) -> list[str]:
@@ -224,7 +224,7 @@ async def test_two_schedulers_on_one_store_queue_each_reminder_once(store, db_ur
     assert len(rows) == 300 and len({r.identity_id for r in rows}) == 300
     async with store.session() as session:
         jobs = list(await session.scalars(select(ScheduledJob)))
-    assert sorted(j.kind for j in jobs) == ["digest", "housekeeping", "reminder_48h"]
+    assert sorted(j.kind for j in jobs) == ["digest", "housekeeping", "officer_digest", "reminder_48h"]
     assert {j.status for j in jobs} <= {"done", "skipped"}  # a Wednesday: Monday's digest is past
 
 
