@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -53,6 +55,12 @@ class Settings:
     undo_minutes: float = 15.0  # how long an officer may undo their last stage move
     health_port: int = 8081  # /healthz, /readyz, /metrics of every serving mode; 0: none
     health_listen: str = "0.0.0.0"
+    # The programme's calendar (handlers/domain/calendar.py): UK time unless told otherwise.
+    timezone: str = "Europe/London"
+    closing_time: str = "17:00"  # when a challenge closes on its closing date
+    quiet_hours: str = "21:00-08:00"  # SMEs get no scheduled message in this window
+    scheduler_interval: float = 60.0  # seconds between the scheduler's looks at the calendar
+    unmoved_days: int = 14  # the officers' weekly digest lists EOIs not moved for this long
 
     @property
     def telegram_enabled(self) -> bool:
@@ -68,7 +76,7 @@ _URLS = {"telegram_api_url", "telegram_webhook_url", "slack_api_url", "council_c
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Numbers that must be above zero (a rate of 0 would never send; a lease of 0 never holds).
-_POSITIVE = {"telegram_rate", "delivery_lease", "delivery_max_attempts"}
+_POSITIVE = {"telegram_rate", "delivery_lease", "delivery_max_attempts", "scheduler_interval"}
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -111,6 +119,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
     if not settings.database_url:
         settings = Settings(**{**values, "database_url": default_database_url()})  # type: ignore[arg-type]
     check_database_url(settings.database_url)
+    check_calendar(settings)
     if settings.slack_bot_token and not (settings.slack_signing_secret or settings.slack_app_token):
         raise SettingsError(
             "DIPS_SLACK_SIGNING_SECRET (HTTP mode) or DIPS_SLACK_APP_TOKEN (Socket Mode) "
@@ -126,3 +135,29 @@ def check_database_url(url: str) -> None:
             "DIPS_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, "
             f"got {url.split('://', 1)[0]!r}"
         )
+
+
+def clock_time(name: str, raw: str) -> time:
+    """"HH:MM" as a time of day, or a SettingsError naming the variable."""
+    try:
+        return time.fromisoformat(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a time of day like 17:00, got {raw!r}") from None
+
+
+def quiet_window(raw: str) -> tuple[time, time]:
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise SettingsError(f"DIPS_QUIET_HOURS must look like 21:00-08:00, got {raw!r}")
+    return clock_time("DIPS_QUIET_HOURS", start), clock_time("DIPS_QUIET_HOURS", end)
+
+
+def check_calendar(settings: Settings) -> None:
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"DIPS_TIMEZONE must be a time zone like Europe/London, got {settings.timezone!r}"
+        ) from None
+    clock_time("DIPS_CLOSING_TIME", settings.closing_time)
+    quiet_window(settings.quiet_hours)

@@ -103,6 +103,7 @@ def routers() -> list[Router]:
         assist,
         case_reply,
         eoi_form,
+        follow,
         language,
         menu,
         my_eois,
@@ -119,7 +120,7 @@ def routers() -> list[Router]:
             audit.router, versions.router, faq_review.router, drafting.router, assessing.router,
             criteria.router, officer_workshops.router, sme_workshops.router,
             language.router, partners.router, partner_intros.router,
-            officer_partners.router]
+            officer_partners.router, follow.router]
 
 
 def build_core(store: Store, config: CoreConfig | None = None, *, with_faq: bool = True,

@@ -23,3 +23,13 @@ async def audit_entries(session: AsyncSession, since: datetime | None = None) ->
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     return list(await session.scalars(query))
+
+
+async def targets(session: AsyncSession, action: str, since: datetime,
+                  until: datetime) -> list[str]:
+    """The distinct targets of `action` in [since, until), first first."""
+    rows = await session.scalars(
+        select(AuditEntry.target).where(AuditEntry.action == action, AuditEntry.at >= since,
+                                        AuditEntry.at < until, AuditEntry.target.is_not(None))
+        .order_by(AuditEntry.id))
+    return list(dict.fromkeys(r for r in rows if r is not None))

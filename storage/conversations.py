@@ -63,3 +63,10 @@ async def clear_state(session: AsyncSession, identity_id: int, read_version: int
         _DELETE, {"of_identity": identity_id, "read_version": read_version})
     if rowcount(result) != 1:
         raise StaleDataError(f"conversation of identity {identity_id} changed meanwhile")
+
+
+async def in_flow(session: AsyncSession, flow: str) -> list[ConversationState]:
+    """Every conversation currently in `flow` (e.g. unfinished EOI forms), oldest first."""
+    return list(await session.scalars(
+        select(ConversationState).where(ConversationState.flow == flow)
+        .order_by(ConversationState.updated_at)))

@@ -49,6 +49,7 @@ async def enqueue_for_officers(
 async def create_broadcast(
     session: AsyncSession, *, kind: str, challenge_id: int | None, audience: str, created_by: str,
     recipients: Sequence[tuple[Identity, dict[str, Any]]], notify: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
 ) -> Broadcast:
     """The broadcast and one delivery per reachable recipient, in the caller's transaction."""
     reachable = [(i, p) for i, p in recipients if i.active and i.chat_id]
@@ -57,9 +58,10 @@ async def create_broadcast(
     session.add(broadcast)
     await session.flush()
     now = utcnow()
+    not_before = not_before or now  # later: e.g. after an SME's quiet hours
     rows = [{"broadcast_id": broadcast.id, "identity_id": i.id, "platform": i.platform,
              "chat_id": i.chat_id, "kind": kind, "payload": p, "status": "pending",
-             "attempts": 0, "not_before": now, "created_at": now} for i, p in reachable]
+             "attempts": 0, "not_before": not_before, "created_at": now} for i, p in reachable]
     for start in range(0, len(rows), 1000):
         await session.execute(Delivery.__table__.insert(), rows[start:start + 1000])
     return broadcast

@@ -36,6 +36,8 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
+        elif value is not None:  # e.g. a UK-time moment: SQLite would keep its wall clock
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
@@ -228,6 +230,7 @@ class Subscription(Base):
     tags: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    alert_mode: Mapped[str | None] = mapped_column(String(10))  # immediate | weekly; None: immediate
 
 
 class Consent(Base):
@@ -410,3 +413,34 @@ class FaqSuggestion(Base):
     suggested_by: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | accepted | rejected
+
+
+class Follow(Base):
+    """An identity following a challenge: reminders before it closes, news of its dates."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("identity_id", "challenge_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"))
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScheduledJob(Base):
+    """One thing the scheduler does at a time: `key` is (kind, subject, due) and unique, so
+    replicas planning the same job make one row; status pending -> done | skipped."""
+
+    __tablename__ = "scheduled_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(64))
+    due: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    broadcast_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()

@@ -40,3 +40,18 @@ async def list_active_subscriptions(session: AsyncSession) -> list[tuple[Identit
         .order_by(Identity.id)
     )
     return [(identity, subscription) for identity, subscription in rows]
+
+
+async def set_alert_mode(session: AsyncSession, identity_id: int, mode: str) -> bool:
+    """immediate | weekly; False when the identity has no subscription."""
+    row = await get_subscription(session, identity_id)
+    if row is None:
+        return False
+    row.alert_mode = mode
+    return True
+
+
+async def weekly_identities(session: AsyncSession) -> set[int]:
+    """Subscribers who take a weekly digest instead of an alert per call."""
+    return set(await session.scalars(select(Subscription.identity_id)
+                                     .where(Subscription.alert_mode == "weekly")))

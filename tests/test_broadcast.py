@@ -97,7 +97,8 @@ async def test_recipient_message_says_why_and_has_the_buttons(store):
     assert challenge.department in fits.text
     assert "matches your interests in urban farming" in fits.text and "drones" not in fits.text
     assert f"{challenge.closes:%d %B %Y}" in fits.text
-    assert [[b.data for b in row] for row in fits.buttons] == [[f"ch:{REF}", f"int:{REF}"], ["unsub:"]]
+    assert [[b.data for b in row] for row in fits.buttons] == [
+        [f"ch:{REF}", f"int:{REF}"], ["unsub:", "amode:weekly"]]
     assert "you asked to hear about new challenges" in other.text
     # The preview was exactly the first recipient's message.
     await admin.send(f"/broadcast {REF}")

@@ -35,6 +35,7 @@ SAMPLES: dict[str, Any] = {
     "language": "en",  # forged by every role: English, so the refusals stay readable here
     "listing_id": 1, "intro_id": 1,
     "lang": "en",
+    "mode": "weekly",
 }
 
 

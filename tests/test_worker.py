@@ -105,7 +105,7 @@ async def test_every_active_recipient_gets_exactly_one_message(store, fake):
     assert "matches your interests in urban farming" in fake.texts(FIRST_CHAT)[0]
     markup = fake.last_keyboard(FIRST_CHAT)
     assert [[b["callback_data"] for b in row] for row in markup] == [
-        ["ch:food-hubs", "int:food-hubs"], ["unsub:"]]
+        ["ch:food-hubs", "int:food-hubs"], ["unsub:", "amode:weekly"]]
     async with store.session() as session:
         inactive = set(await session.scalars(
             select(Identity.chat_id).where(Identity.active.is_(False))))

@@ -26,6 +26,7 @@ from bot.cli.faq_review import DRAFTS, cmd_faq_suggestions_or_review
 from bot.cli.faq_translations import cmd_faq_translations
 from bot.cli.impact import cmd_impact
 from bot.cli.links import cmd_challenges_link
+from bot.cli.schedule import cmd_challenges_schedule, cmd_schedule_list
 from bot.cli.serve import cmd_chat, cmd_run, cmd_worker
 from bot.settings import SettingsError, load_settings
 
@@ -79,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         st.add_argument("ref", help="the challenge's reference, e.g. food-hubs")
         st.set_defaults(status=status)
 
+    sch = add("schedule", cmd_challenges_schedule,
+              "publish a draft by itself on its opens date", ch)
+    sch.add_argument("ref")
+    sch.add_argument("--announce", choices=("none", "matching", "all"), default="none",
+                     help="announce it to subscribers when it opens (default: don't)")
+
     eoi = sub.add_parser("eoi", help="expressions of interest").add_subparsers(
         dest="sub", required=True)
     el = add("list", cmd_eoi_list, "list expressions of interest", eoi)
@@ -105,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = add("revoke", cmd_roles, "revoke a role (back to sme)", rsub)
     revoke.add_argument("who", help="platform:user, e.g. slack:U123ABC")
     revoke.set_defaults(role="sme")
+
+    sched = sub.add_parser("schedule", help="the programme's calendar").add_subparsers(
+        dest="sub", required=True)
+    listing = add("list", cmd_schedule_list, "what the scheduler will do, when, for how many", sched)
+    listing.add_argument("--limit", type=int, default=100)
 
     priv = sub.add_parser("privacy", help="personal data").add_subparsers(dest="sub", required=True)
     purge = add("purge", cmd_privacy_purge, "erase SMEs inactive beyond the retention period", priv)

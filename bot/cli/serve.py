@@ -23,6 +23,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_cli_store(settings)
     await seed_demo_catalogue(store)
     core = build_core(store, core_config(settings))
+    from bot.cli.schedule import run_scheduler
+
     tasks: list[Awaitable[Any]] = []
     running: list[str] = []
     if settings.telegram_enabled:
@@ -51,6 +53,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
             await chat(core, "sme")
         else:
+            # The calendar's scheduler runs in every replica; each job is claimed by one.
+            tasks.append(run_scheduler(store, settings))
             # SIGTERM (a service manager stopping us) shuts down as cleanly as Ctrl-C does.
             main = asyncio.current_task()
             assert main is not None
@@ -91,9 +95,14 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: record sends, hand back the rest
         loop.add_signal_handler(sig, stop.set)
+    from bot.cli.schedule import run_scheduler
+
+    scheduler = asyncio.create_task(run_scheduler(store, settings, stop))
     try:
         async with health.serving(store, settings, "the Telegram delivery worker"):
             await run_worker(store, settings, stop)
+        await scheduler
     finally:
+        scheduler.cancel()
         await store.close()
     return 0

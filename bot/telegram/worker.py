@@ -29,7 +29,7 @@ import time
 from collections import deque
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -42,12 +42,14 @@ from telegram.error import (
 from bot.settings import Settings, SettingsError
 from bot.telegram.outcomes import Ledger, Outcome, WorkerStats
 from bot.telegram.pacing import Pacer, retry_seconds, wait_unless_stopped
-from bot.telegram.render import render
+from bot.telegram.render import render, units
 from bot.telegram.transport import make_bot
 from handlers.domain.outbound import from_payload
 from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store
+
+CAPTION_LIMIT = 1024  # Telegram's limit for a file's caption (the HTML is at most that long)
 
 log = logging.getLogger(__name__)
 
@@ -236,20 +238,38 @@ class Worker:
         chat = _chat_ref(row.chat_id)
         if chat is None:
             return Outcome(row, "failed", f"no Telegram chat {row.chat_id!r}")
-        parts = render(from_payload(row.payload))
+        reply = from_payload(row.payload)
+        parts = render(reply)
+        file = reply.attachment
+        # A file (a reminder's calendar entry) carries a short text as its caption, one call;
+        # after a longer text it follows as one more part.
+        captioned = file is not None and len(parts) == 1 and units(parts[0].html) <= CAPTION_LIMIT
+        total = len(parts) + (file is not None and not captioned)
         done = self._parts_done.get(row.id, 0)
         first = True  # the main loop took this call's first slot; a split message's later
-        while done < len(parts):  # parts take their own, and keep the per-chat second apart
+        while done < total:  # parts take their own, and keep the per-chat second apart
             if not first:
                 await self.pacer.slot()
                 wait = self._chat_wait(row.chat_id)
                 if wait > 0:
                     await asyncio.sleep(wait)
-            part = parts[done]
             self._count_call()
             try:
                 # HTML, no previews: the bot's defaults (bot.telegram.transport.DEFAULTS)
-                await self.bot.send_message(chat, part.html, reply_markup=part.keyboard)
+                if captioned:
+                    assert file is not None
+                    await self.bot.send_document(
+                        chat, InputFile(file.content, filename=file.filename),
+                        caption=parts[0].html,
+                        reply_markup=parts[0].keyboard)
+                elif done < len(parts):
+                    part = parts[done]
+                    await self.bot.send_message(chat, part.html,
+                                                reply_markup=part.keyboard)
+                else:
+                    assert file is not None
+                    await self.bot.send_document(chat, InputFile(file.content,
+                                                                 filename=file.filename))
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
                 self.stats.rate_limited += 1

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain.buttons import Interest, ShowChallenge, StopAlerts
+from handlers.domain.buttons import AlertMode, Interest, ShowChallenge, StopAlerts
 from handlers.domain.challenge_text import localised
 from handlers.domain.outbound import to_payload, worded_for
 from handlers.engines.matching.subscribers import subscribers_matching
@@ -27,7 +27,7 @@ from handlers.kernel.text import t
 from storage import challenges, deliveries
 from storage.audit import audit
 from storage.models import Broadcast, Challenge, Identity
-from storage.subscriptions import list_active_subscriptions
+from storage.subscriptions import list_active_subscriptions, weekly_identities
 
 if TYPE_CHECKING:
     from handlers.engines.matching.index import ChallengeLike
@@ -53,7 +53,7 @@ def announcement(challenge: Challenge, matched: list[str]) -> Reply:
     return Reply(text, buttons(
         [(t("button.details"), ShowChallenge(challenge.ref)),
          (t("button.register_interest"), Interest(challenge.ref))],
-        [(t("announcement.stop"), StopAlerts())],
+        [(t("announcement.stop"), StopAlerts()), (t("digest.to_weekly"), AlertMode("weekly"))],
     ), None, t("announcement.title", title=title))
 
 
@@ -82,6 +82,7 @@ async def plan(session: AsyncSession, ref: str) -> Audience | None:
     if challenge is None:
         return None
     already = await deliveries.targeted_identities(session, challenge.id, KIND)
+    already |= await weekly_identities(session)  # they hear of it in their weekly digest
     matching = await subscribers_matching(session, cast("ChallengeLike", challenge))
     fitting = {i.id: (i, tags) for i, tags in matching if i.id not in already and i.chat_id}
     everyone = [(i, fitting[i.id][1] if i.id in fitting else [])

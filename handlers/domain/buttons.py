@@ -81,3 +81,21 @@ class Interest(CallbackData, prefix="int"):
 
 class StopAlerts(CallbackData, prefix="unsub"):
     """Stop challenge alerts (handlers.sme.alerts)."""
+
+
+class FollowChallenge(CallbackData, prefix="fol"):
+    """Follow a challenge: reminders before it closes (handlers.sme.follow)."""
+
+    ref: str
+
+
+class UnfollowChallenge(CallbackData, prefix="unf"):
+    """Stop following a challenge (handlers.sme.follow)."""
+
+    ref: str
+
+
+class AlertMode(CallbackData, prefix="amode"):
+    """Alerts as calls open (immediate) or one weekly digest (handlers.sme.follow)."""
+
+    mode: str

@@ -6,24 +6,35 @@ exactly as its adapter renders a direct reply.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.kernel.messages import Reply, buttons
+from handlers.kernel.messages import Attachment, Reply, buttons
 from handlers.kernel.text import speaking
 from storage import deliveries
 from storage.models import Delivery, Identity
 
 
 def to_payload(reply: Reply) -> dict[str, Any]:
-    return {"text": reply.text, "title": reply.title,
-            "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons]}
+    payload: dict[str, Any] = {
+        "text": reply.text, "title": reply.title,
+        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons]}
+    if reply.attachment is not None:  # small files only (a calendar entry): JSON holds text
+        a = reply.attachment
+        payload["file"] = [a.filename, base64.b64encode(a.content).decode(), a.mime_type]
+    return payload
 
 
 def from_payload(payload: dict[str, Any]) -> Reply:
-    return Reply(payload["text"], buttons(*payload.get("buttons", [])), None, payload.get("title"))
+    attachment = None
+    if payload.get("file"):
+        name, content, mime = payload["file"]
+        attachment = Attachment(name, base64.b64decode(content), mime)
+    return Reply(payload["text"], buttons(*payload.get("buttons", [])), attachment,
+                 payload.get("title"))
 
 
 def worded_for(identity: Identity, build: Callable[[], Reply]) -> Reply:

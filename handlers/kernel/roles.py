@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "my": EVERYONE,
     "subscribe": EVERYONE,
     "unsubscribe": EVERYONE,
+    "follow": EVERYONE,  # a challenge's deadline reminders
+    "unfollow": EVERYONE,
     "ask": EVERYONE,
     "human": EVERYONE,
     "reply": EVERYONE,

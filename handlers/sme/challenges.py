@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.domain.calendar import follow_button
 from handlers.domain.challenge_text import localised
 from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
@@ -108,6 +109,8 @@ async def details(ctx: Ctx, ref: str) -> None:
         lines += [t("challenges.clarification", n=i, question=c.question[:500], answer=c.answer[:1000])
                   for i, c in enumerate(published[-10:], max(1, len(published) - 9))]
     rows: list[list[tuple[str, Any]]] = (
+        [[(t("button.register_interest"), Interest(challenge.ref)),
+          follow_button(challenge.ref)]] if is_open and challenge.closes else
         [[(t("button.register_interest"), Interest(challenge.ref))]] if is_open else [])
     rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58])),
                  (t("partners.find_partners"), PartnersOf(challenge.ref[:60]))])

@@ -22,7 +22,7 @@ from handlers.kernel.router import Router
 from handlers.kernel.text import CountryName, LazyText, language, t
 from handlers.kernel.validation import check_email, check_text, check_website, clean
 from handlers.sme.buttons import EOI_LIST, FIND, OPEN_LIST, Interest, MenuPick, MyEois
-from storage import challenges, eois, people, versions
+from storage import challenges, eois, follows, people, versions
 from storage.models import Challenge, eoi_reference
 
 SUMMARY_MIN, SUMMARY_MAX = 20, 1500
@@ -323,6 +323,9 @@ async def start(ctx: Ctx, ref: str) -> None:
                       reference=existing.reference, stage=stage_label(existing.stage)),
                     [(t("button.view_it"), MyEois(existing.id))])
             return
+    # Starting the form follows the challenge: its deadline reminders reach this SME until
+    # they register interest (an EOI's organisation never gets them).
+    await follows.follow(ctx.session, ctx.identity.id, challenge.id)
     data: dict = {"ref": challenge.ref, "title": challenge.title}
     if org is not None and contact is not None:
         data["org"] = {"name": org.name, "size_band": org.size_band, "country": org.country,

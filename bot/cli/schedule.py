@@ -1,0 +1,81 @@
+"""The one scheduler in a process (`dips run`, `dips worker`) and `dips schedule list`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from zoneinfo import ZoneInfo
+
+from bot.cli.common import open_cli_store
+from bot.settings import Settings, clock_time, quiet_window
+from handlers.domain import calendar
+from handlers.domain.calendar import CalendarConfig
+from handlers.domain.scheduler import Scheduler
+from storage import follows, schedule
+from storage.models import utcnow
+from storage.store import Store
+
+
+def calendar_config(settings: Settings) -> CalendarConfig:
+    quiet_start, quiet_end = quiet_window(settings.quiet_hours)
+    return CalendarConfig(timezone=settings.timezone,
+                          closing_time=clock_time("DIPS_CLOSING_TIME", settings.closing_time),
+                          quiet_start=quiet_start, quiet_end=quiet_end,
+                          retention_days=settings.retention_days,
+                          unmoved_days=settings.unmoved_days)
+
+
+async def run_scheduler(store: Store, settings: Settings,
+                        stop: asyncio.Event | None = None) -> None:
+    """Every replica runs one; the store sees to it that each job runs once among them."""
+    scheduler = Scheduler(store, calendar_config(settings))
+    await scheduler.run(stop, interval=float(settings.scheduler_interval))
+
+
+async def cmd_schedule_list(args: argparse.Namespace, settings: Settings) -> int:
+    """What is due, when (UK time) and for how many people, as things stand now."""
+    cfg = calendar_config(settings)
+    zone = ZoneInfo(cfg.timezone)
+    store = await open_cli_store(settings)
+    try:
+        async with store.session() as session:
+            await calendar.plan(session, utcnow(), cfg)  # what the scheduler would plan now
+            jobs = await schedule.upcoming(session, limit=args.limit)
+            rows = []
+            for job in jobs:
+                people = ""
+                if job.kind in calendar.REMINDERS or job.kind == calendar.MOVED:
+                    n = await follows.count_followers(session, int(job.subject),
+                                                      without_eoi=job.kind != calendar.MOVED)
+                    people = f"{n} follower(s)"
+                rows.append((job.due.astimezone(zone).strftime("%a %d %b %Y %H:%M"), job.kind,
+                             job.subject, people))
+            counts = await schedule.by_status(session)
+    finally:
+        await store.close()
+    if not rows:
+        print("Nothing is scheduled.")
+    for due, kind, subject, people in rows:
+        print(f"{due}  {kind:<14} {subject:<8} {people}")
+    print("jobs so far: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"))
+    return 0
+
+
+async def cmd_challenges_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    """Publish a draft on its opens date, announcing it then if asked."""
+    cfg = calendar_config(settings)
+    store = await open_cli_store(settings)
+    try:
+        async with store.session() as session:
+            due = await calendar.schedule_publishing(session, args.ref, args.announce, "cli",
+                                                     utcnow(), cfg)
+    except calendar.NotSchedulable as refused:
+        print(f"can't schedule it: {refused}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+    whom = {"none": "without an announcement", "matching": "announced to matching subscribers",
+            "all": "announced to every subscriber"}[args.announce]
+    print(f"{args.ref} will open at {due.strftime('%H:%M on %d %B %Y')} (UK time), {whom}")
+    return 0

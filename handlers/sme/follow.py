@@ -1,0 +1,66 @@
+"""Following a challenge: its deadline reminders (with a calendar file) and date changes."""
+
+from __future__ import annotations
+
+from handlers.domain.buttons import AlertMode, FollowChallenge, ShowChallenge, UnfollowChallenge
+from handlers.kernel.context import Ctx
+from handlers.kernel.router import Router
+from handlers.kernel.text import t
+from handlers.kernel.validation import clean
+from handlers.sme.buttons import OPEN_LIST
+from handlers.sme.challenges import visible_challenge
+from storage import follows, subscriptions
+
+router = Router("sme.follow")
+
+
+@router.command("follow")
+async def follow(ctx: Ctx, args: str) -> None:
+    """`/follow REF`: reminders 7 days and 48 hours before the challenge closes."""
+    ref = clean(args).strip()[:64]
+    if not ref:
+        ctx.say(t("calendar.follow_which"), [(t("button.open_challenges"), OPEN_LIST)])
+        return
+    challenge = await visible_challenge(ctx, ref)
+    if challenge is None or not challenge.is_open(ctx.today):
+        ctx.say(t("challenges.not_found", ref=ref), [(t("button.open_challenges"), OPEN_LIST)])
+        return
+    await follows.follow(ctx.session, ctx.identity.id, challenge.id)
+    ctx.say(t("calendar.following", title=challenge.title, ref=challenge.ref),
+            [(t("button.details"), ShowChallenge(challenge.ref)),
+             (t("calendar.unfollow"), UnfollowChallenge(challenge.ref))])
+
+
+@router.button(FollowChallenge, action="follow")
+async def follow_button(ctx: Ctx, pressed: FollowChallenge) -> None:
+    await follow(ctx, pressed.ref)
+
+
+@router.command("unfollow")
+async def unfollow(ctx: Ctx, args: str) -> None:
+    ref = clean(args).strip()[:64]
+    challenge = await visible_challenge(ctx, ref) if ref else None
+    if challenge is None:
+        ctx.say(t("calendar.unfollow_which"))
+        return
+    removed = await follows.unfollow(ctx.session, ctx.identity.id, challenge.id)
+    ctx.say(t("calendar.unfollowed", title=challenge.title) if removed
+            else t("calendar.not_following", title=challenge.title))
+
+
+@router.button(UnfollowChallenge, action="unfollow")
+async def unfollow_button(ctx: Ctx, pressed: UnfollowChallenge) -> None:
+    await unfollow(ctx, pressed.ref)
+
+
+@router.button(AlertMode, action="subscribe")
+async def alert_mode(ctx: Ctx, pressed: AlertMode) -> None:
+    """One tap from any alert or digest: alerts as calls open, or one digest a week."""
+    mode = "weekly" if pressed.mode == "weekly" else "immediate"
+    if not await subscriptions.set_alert_mode(ctx.session, ctx.identity.id, mode):
+        ctx.say(t("alerts.not_subscribed"))
+        return
+    other = "immediate" if mode == "weekly" else "weekly"
+    ctx.say(t("digest.now_weekly") if mode == "weekly" else t("digest.now_immediate"),
+            [(t("digest.to_weekly" if other == "weekly" else "digest.to_immediate"),
+              AlertMode(other))])
