@@ -22,7 +22,7 @@ from handlers.kernel.validation import clean
 from handlers.officer.stages import eoi_id
 from storage import challenges, eois
 from storage.audit import audit
-from storage.models import Eoi, Identity
+from storage.models import Challenge, Eoi, Identity
 from storage.officer_models import Feedback
 from storage.versions import shown_details
 
@@ -94,15 +94,24 @@ async def assess_button(ctx: Ctx, pressed: AssessEoi) -> None:
     await score(ctx, str(pressed.eoi_id))
 
 
-@router.command("ranking", dips=True, top=False)
-async def ranking(ctx: Ctx, args: str) -> None:
-    ref = clean(args).lower().split(" ")[0][:64]
+async def challenge_of_mine(ctx: Ctx, ref: str, usage: str) -> Challenge | None:
+    """The challenge REF names if it is of the officer's departments; else says why (or how,
+    with the wording key `usage` when no REF was given) and gives None."""
+    ref = ref[:64]
     challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
     if challenge is None:
-        ctx.say(t("assess.ranking_usage") if not ref else t("officer_challenges.no_such", ref=ref))
-        return
+        ctx.say(t(usage) if not ref else t("officer_challenges.no_such", ref=ref))
+        return None
     if not (await scope_of(ctx.session, ctx.identity)).covers(challenge.department):
         ctx.say(t("departments.not_your_challenge", ref=challenge.ref))
+        return None
+    return challenge
+
+
+@router.command("ranking", dips=True, top=False)
+async def ranking(ctx: Ctx, args: str) -> None:
+    challenge = await challenge_of_mine(ctx, clean(args).lower().split(" ")[0], "assess.ranking_usage")
+    if challenge is None:
         return
     rows = await assessment.ranking(ctx.session, challenge.id, challenge.ref)
     lines = []
@@ -133,18 +142,27 @@ def _feedback_text(eoi: Eoi, feedback: Feedback) -> str:
              items=body or t("sme_feedback.no_comments"))
 
 
-@router.command("feedback", dips=True, top=False)
-async def feedback(ctx: Ctx, args: str) -> None:
-    eoi = await _eoi(ctx, args.strip().split(" ")[0], t("feedback.usage"))
+async def _unsent_feedback(ctx: Ctx, arg: str) -> tuple[Eoi, Feedback] | None:
+    """The EOI (not selected, of the officer's departments) and its feedback not yet sent."""
+    eoi = await _eoi(ctx, arg, t("feedback.usage"))
     if eoi is None:
-        return
+        return None
     if eoi.stage != "not-selected":
         ctx.say(t("feedback.not_declined", reference=eoi.reference))
-        return
+        return None
     row = await assessment.feedback_draft(ctx.session, eoi)
     if row.status == "sent":
         ctx.say(t("feedback.already_sent", reference=eoi.reference))
+        return None
+    return eoi, row
+
+
+@router.command("feedback", dips=True, top=False)
+async def feedback(ctx: Ctx, args: str) -> None:
+    found = await _unsent_feedback(ctx, args.strip().split(" ")[0])
+    if found is None:
         return
+    eoi, row = found
     lines = [t("feedback.review_line", id=i["id"], criterion=i["criterion"], text=i["text"])
              for i in row.items if i.get("kept")]
     removes = [[(t("feedback.remove", id=i["id"]), FeedbackRemove(eoi.id, int(i["id"])))]
@@ -172,16 +190,10 @@ async def feedback_remove(ctx: Ctx, pressed: FeedbackRemove) -> None:
 
 @router.button(FeedbackSend, action="feedback")
 async def feedback_send(ctx: Ctx, pressed: FeedbackSend) -> None:
-    eoi = await _eoi(ctx, str(pressed.eoi_id), t("feedback.usage"))
-    if eoi is None:
+    found = await _unsent_feedback(ctx, str(pressed.eoi_id))
+    if found is None:
         return
-    if eoi.stage != "not-selected":
-        ctx.say(t("feedback.not_declined", reference=eoi.reference))
-        return
-    row = await assessment.feedback_draft(ctx.session, eoi)
-    if row.status == "sent":
-        ctx.say(t("feedback.already_sent", reference=eoi.reference))
-        return
+    eoi, row = found
     sme = await ctx.session.get(Identity, eoi.identity_id) if eoi.identity_id else None
     queued = await notify(ctx.session, sme, "feedback", lambda: Reply(_feedback_text(eoi, row)))
     row.status, row.reviewed_by, row.sent_at = "sent", ctx.actor, ctx.core.clock()

@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 
 from handlers.domain import assessment
-from handlers.domain.departments import scope_of
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
 from handlers.kernel.text import t
 from handlers.kernel.validation import clean
-from storage import challenges
+from handlers.officer.assessing import challenge_of_mine
 
 router = Router("officer.criteria")
 
@@ -29,13 +28,8 @@ def _shown(criteria: list[assessment.Criterion]) -> str:
 @router.command("criteria", dips=True, top=False)
 async def criteria(ctx: Ctx, args: str) -> None:
     ref, _, rest = clean(args).lower().partition(" ")
-    ref = ref[:64]
-    challenge = await challenges.get_challenge(ctx.session, ref) if ref else None
+    challenge = await challenge_of_mine(ctx, ref, "criteria.usage")
     if challenge is None:
-        ctx.say(t("criteria.usage") if not ref else t("officer_challenges.no_such", ref=ref))
-        return
-    if not (await scope_of(ctx.session, ctx.identity)).covers(challenge.department):
-        ctx.say(t("departments.not_your_challenge", ref=challenge.ref))
         return
     current = await assessment.criteria_of(ctx.session, challenge.id)
     rest = rest.strip()
