@@ -61,6 +61,9 @@ class Settings:
     quiet_hours: str = "21:00-08:00"  # SMEs get no scheduled message in this window
     scheduler_interval: float = 60.0  # seconds between the scheduler's looks at the calendar
     unmoved_days: int = 14  # the officers' weekly digest lists EOIs not moved for this long
+    digest_day: str = "monday"  # the SMEs' and the officers' weekly digests go on this day...
+    digest_time: str = "09:00"  # ...at this time
+    nudge_hours: float = 3.0  # an unfinished EOI form is nudged this long before it lapses
 
     @property
     def telegram_enabled(self) -> bool:
@@ -76,7 +79,10 @@ _URLS = {"telegram_api_url", "telegram_webhook_url", "slack_api_url", "council_c
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Numbers that must be above zero (a rate of 0 would never send; a lease of 0 never holds).
-_POSITIVE = {"telegram_rate", "delivery_lease", "delivery_max_attempts", "scheduler_interval"}
+_POSITIVE = {"telegram_rate", "delivery_lease", "delivery_max_attempts", "scheduler_interval",
+             "nudge_hours"}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FORM_LIFETIME_HOURS = 24.0  # an unfinished form lapses after a day (handlers.kernel.core)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -161,3 +167,17 @@ def check_calendar(settings: Settings) -> None:
         ) from None
     clock_time("DIPS_CLOSING_TIME", settings.closing_time)
     quiet_window(settings.quiet_hours)
+    weekday(settings.digest_day)
+    clock_time("DIPS_DIGEST_TIME", settings.digest_time)
+    if settings.nudge_hours >= FORM_LIFETIME_HOURS:  # else it would come after the form lapsed
+        raise SettingsError(f"DIPS_NUDGE_HOURS must be under {FORM_LIFETIME_HOURS:g} (an "
+                            f"unfinished form lapses after a day), got {settings.nudge_hours:g}")
+
+
+def weekday(raw: str) -> int:
+    """"monday".."sunday" (any case, or the first three letters) as 0..6."""
+    name = raw.strip().lower()
+    for number, day in enumerate(WEEKDAYS):
+        if len(name) >= 3 and day.startswith(name):
+            return number
+    raise SettingsError(f"DIPS_DIGEST_DAY must be a day of the week like monday, got {raw!r}")

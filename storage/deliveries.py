@@ -87,10 +87,17 @@ async def claim(
     if chat_id is not None:
         due = due.where(Delivery.chat_id == chat_id)
     if dialect_name(session) == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # Lock, then update the ids locked: inside an UPDATE, PostgreSQL may run a SKIP LOCKED
+        # subquery more than once and take more than `limit` rows (see schedule.claim_due).
+        ids = list(await session.scalars(due.with_for_update(skip_locked=True)))
+        if not ids:
+            return []
+        chosen = Delivery.id.in_(ids)
+    else:
+        chosen = Delivery.id.in_(due.scalar_subquery())
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()))
+        .where(chosen)
         .values(status="sending", claimed_by=worker, lease_until=now + lease,
                 attempts=Delivery.attempts + 1)
         .returning(Delivery)

@@ -45,13 +45,21 @@ async def claim_due(session: AsyncSession, now: datetime, worker: str) -> Schedu
            .where(ScheduledJob.status == "pending", ScheduledJob.due <= now)
            .order_by(ScheduledJob.due, ScheduledJob.id).limit(1))
     if dialect_name(session) == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # Lock first, update second. In ONE statement (UPDATE ... WHERE id IN (SELECT ...
+        # LIMIT 1 FOR UPDATE SKIP LOCKED)) PostgreSQL may run the subquery more than once and,
+        # skipping what a replica has locked, get another row each time: two jobs went to
+        # "running" and only the first was returned, so the second stayed running for ever.
+        job_id = await session.scalar(due.with_for_update(skip_locked=True))
+        if job_id is None:
+            return None
+        chosen = ScheduledJob.id == job_id
+    else:  # SQLite: the single UPDATE is atomic under its write lock, subquery run once
+        chosen = ScheduledJob.id.in_(due.scalar_subquery())
     result = await session.execute(
-        update(ScheduledJob).where(ScheduledJob.id.in_(due.scalar_subquery()),
-                                   ScheduledJob.status == "pending")
+        update(ScheduledJob).where(chosen, ScheduledJob.status == "pending")
         .values(status="running", claimed_by=worker)
         .returning(ScheduledJob).execution_options(synchronize_session=False))
-    return result.scalars().first()
+    return result.scalars().one_or_none()
 
 
 async def finish(session: AsyncSession, job: ScheduledJob, now: datetime, status: str = "done",

@@ -349,3 +349,17 @@ async def test_weekly_subscribers_get_one_digest_instead_of_each_alert(store):
     assert "as soon as it opens" in weekly.text
     async with store.session() as session:
         assert await subscriptions.weekly_identities(session) == set()
+
+
+async def test_the_digest_day_and_hour_are_configurable(store):
+    cfg = CalendarConfig(digest_day=2, digest_at=time(10, 0))  # Wednesdays 10:00
+    wednesday = CLOSES - timedelta(days=2)
+    clock = Clock(london(wednesday, 9, 59))
+    scheduler = Scheduler(store, cfg, clock)
+    assert "digest" not in await scheduler.tick()
+    clock.now = london(wednesday, 10, 1)
+    assert {"digest", "officer_digest"} <= set(await scheduler.tick())
+    async with store.session() as session:
+        jobs = list(await session.scalars(select(ScheduledJob).where(
+            ScheduledJob.kind.in_(("digest", "officer_digest")))))
+    assert {(j.due, j.status) for j in jobs} == {(london(wednesday, 10), "done")}

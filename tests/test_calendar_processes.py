@@ -90,6 +90,25 @@ async def test_the_worker_sends_the_reminder_and_its_calendar_file(store):
     assert (end.date(), end.hour, end.utcoffset()) == (closes, 17, timedelta(0))
 
 
+async def test_the_calendar_file_is_uploaded_once_then_sent_by_its_file_id(store):
+    """10,000 followers get the same .ics: Telegram holds it after the first upload, so the
+    rest name it (one sendDocument without a multipart body each)."""
+    fake = await FakeTelegram().start()
+    try:
+        cid = await add_challenge(store, "grit", datetime(2027, 11, 26).date())
+        await add_followers(store, cid, 3, first=FIRST)
+        at = datetime(2027, 11, 19, 17, 30, tzinfo=LONDON)
+        assert "reminder_7d" in await Scheduler(store, CalendarConfig(), lambda: at).tick()
+        await drain(make_worker(store, fake, max_in_flight=1))  # one at a time: deterministic
+    finally:
+        await fake.stop()
+    first, *rest = [c for c in fake.calls if c.ok and c.method == "sendDocument"]
+    assert first.params["document"].filename == "grit-closes.ics"
+    named = [c.params["document"] for c in rest]  # the fake's file_ids are "doc<n>"
+    assert len(named) == 2 and named[0] == named[1] and str(named[0]).startswith("doc")
+    assert all("closes in a week" in c.params["caption"] for c in rest)
+
+
 async def start(command: str, env: dict[str, str], tmp_path: Path, log: str,
                 ) -> asyncio.subprocess.Process:
     if command == "run":  # webhook mode on a port of its own, as a replica behind a balancer

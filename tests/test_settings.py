@@ -18,6 +18,10 @@ from bot.settings import SettingsError, default_database_url, load_settings
     ("DIPS_LOG_LEVEL", "verbose", "must be one of DEBUG"),
     ("DIPS_RETENTION_DAYS", "-1", "zero or more"),
     ("DIPS_SLACK_PORT", "abc", "a whole number"),
+    ("DIPS_DIGEST_DAY", "someday", "a day of the week"),
+    ("DIPS_DIGEST_TIME", "9am", "a time of day"),
+    ("DIPS_NUDGE_HOURS", "0", "above zero"),
+    ("DIPS_NUDGE_HOURS", "30", "under 24"),
 ])
 def test_a_bad_value_is_refused_naming_the_variable(tmp_path: Path, name: str, value: str,
                                                     says: str) -> None:
@@ -50,3 +54,17 @@ def test_the_default_store_is_the_same_from_any_folder(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     expected = tmp_path / "data-home" / "dips" / "dips.db"
     assert default_database_url() == first == f"sqlite+aiosqlite:///{expected}"
+
+
+def test_the_calendar_settings_reach_the_scheduler(tmp_path: Path) -> None:
+    from datetime import time, timedelta
+
+    from bot.cli.schedule import calendar_config
+    cfg = calendar_config(load_settings(
+        {"DIPS_DIGEST_DAY": "Wed", "DIPS_DIGEST_TIME": "07:30", "DIPS_NUDGE_HOURS": "1.5"},
+        dotenv=tmp_path / "none"))
+    assert (cfg.digest_day, cfg.digest_at, cfg.nudge_before) == (
+        2, time(7, 30), timedelta(hours=1, minutes=30))
+    default = calendar_config(load_settings({}, dotenv=tmp_path / "none"))
+    assert (default.digest_day, default.digest_at, default.nudge_before) == (
+        0, time(9, 0), timedelta(hours=3))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import heapq
 import itertools
 import logging
@@ -93,6 +94,9 @@ class Worker:
         self.ledger = Ledger(store, self.name, self.stats, self.wake, flush_every)  # outcomes
         self._parts_done: dict[int, int] = {}  # a split message resumes after its sent parts
         self._chat_last: dict[str, float] = {}
+        # Files Telegram already holds, by (name, digest) -> file_id: a reminder run sends ONE
+        # .ics to thousands, uploaded once and then named (a cache only: lost, it re-uploads).
+        self._uploaded: dict[tuple[str, bytes], str] = {}
         self._claiming: asyncio.Task[int] | None = None
         self._drained_until = 0.0  # the queue was empty: don't ask again before this
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -258,10 +262,20 @@ class Worker:
                 # HTML, no previews: the bot's defaults (bot.telegram.transport.DEFAULTS)
                 if captioned:
                     assert file is not None
-                    await self.bot.send_document(
-                        chat, InputFile(file.content, filename=file.filename),
-                        caption=parts[0].html,
-                        reply_markup=parts[0].keyboard)
+                    key = (file.filename, hashlib.sha256(file.content).digest())
+                    known = self._uploaded.get(key)
+                    try:
+                        sent = await self.bot.send_document(
+                            chat, known or InputFile(file.content, filename=file.filename),
+                            caption=parts[0].html, reply_markup=parts[0].keyboard)
+                    except BadRequest:
+                        if known is None:
+                            raise
+                        del self._uploaded[key]  # Telegram no longer knows it: upload again
+                        first = False
+                        continue
+                    if known is None and sent.document is not None:
+                        self._uploaded[key] = sent.document.file_id
                 elif done < len(parts):
                     part = parts[done]
                     await self.bot.send_message(chat, part.html,

@@ -49,7 +49,8 @@ class CalendarConfig:
     quiet_end: time = time(8, 0)
     housekeeping_at: time = time(3, 0)
     publish_at: time = time(9, 0)  # a scheduled challenge opens at this hour of its opens date
-    digest_at: time = time(9, 0)  # the weekly digests go on Mondays at this hour
+    digest_day: int = 0  # the weekly digests go on this weekday (0 Monday) ...
+    digest_at: time = time(9, 0)  # ... at this hour
     unmoved_days: int = 14  # the officers' digest lists EOIs not moved for this long
     retention_days: int = 730
     form_flow: str = "eoi"  # the EOI form's flow (handlers.sme.eoi_form.FORM; checked by a test)
@@ -168,12 +169,14 @@ async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int
     created += await schedule.plan(
         session, HOUSEKEEPING, "daily",
         datetime.combine(local_day, cfg.housekeeping_at, tzinfo=cfg.zone), {})
-    monday = local_day - timedelta(days=local_day.weekday())
+    # This week's digest day (today, or the latest one before it): a later one is planned
+    # when its week comes; a past one beyond the grace is skipped when run.
+    day = local_day - timedelta(days=(local_day.weekday() - cfg.digest_day) % 7)
     created += await schedule.plan(
-        session, DIGEST, "weekly", datetime.combine(monday, cfg.digest_at, tzinfo=cfg.zone), {})
+        session, DIGEST, "weekly", datetime.combine(day, cfg.digest_at, tzinfo=cfg.zone), {})
     created += await schedule.plan(
         session, OFFICER_DIGEST, "weekly",
-        datetime.combine(monday, cfg.digest_at, tzinfo=cfg.zone), {})
+        datetime.combine(day, cfg.digest_at, tzinfo=cfg.zone), {})
     return created
 
 
