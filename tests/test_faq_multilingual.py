@@ -183,3 +183,14 @@ async def test_review_is_an_audit_entry(store) -> None:
         assert not await faq_translations.is_reviewed(session, "dips-about", "it", "changed")
         rows = list(await session.scalars(select(AuditEntry)))
         assert [r.actor for r in rows] == ["cli:anna"]
+
+
+async def test_an_sme_who_chose_swedish_gets_the_swedish_answer_to_an_english_question(
+        chat) -> None:
+    # /language stores the choice on the identity; the FAQ answer follows it, not the message
+    await chat.send("/language sv")
+    await chat.send("Who can take part in DIPS? Can a small business join?")
+    assert "små och medelstora företag" in chat.text
+    assert "DIPS is for small and medium-sized enterprises" not in chat.text
+    await chat.press_label("engelska")  # the English stays one tap away, labelled in Swedish
+    assert "DIPS is for small and medium-sized enterprises" in chat.text
