@@ -131,6 +131,12 @@ async def test_sigkill_under_load_loses_and_repeats_nothing(
 
         await until(all_claimed, 120, "every update to be handled")
         await asyncio.sleep(0.5)  # room for a wrong second answer to arrive
+        if mode == "polling":  # cleared while running, not left for the stop (the poller is
+            # in a 30 s long poll by now, so only clearing as handling ends gets here)
+            async def inbox_empty() -> bool:
+                return await inbox_rows(store) == 0
+
+            await until(inbox_empty, 10, "the handled updates to leave the inbox")
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), 60) == 0
     finally:
@@ -189,3 +195,30 @@ async def test_the_poller_stops_even_when_its_cancellation_is_swallowed(store: S
     await intake.stop_polling(task, grace=5.0)
     assert task.done()
     assert bot.calls == 1
+
+
+async def test_a_cancelled_run_waits_for_every_service_to_finish_stopping() -> None:
+    """SIGTERM cancels `dips run`: a bare gather returned when the quickest service (the
+    delivery worker) was cancelled, and the store closed under the Telegram adapter's stop,
+    cutting off its last inbox DELETE."""
+    from bot.cli.serve import run_all
+
+    stopped: list[str] = []
+
+    async def quick() -> None:
+        await asyncio.Event().wait()
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for _ in range(5):  # a stop that awaits several times, as adapter.stop() does
+                await asyncio.sleep(0)
+            stopped.append("slow")
+
+    runner = asyncio.create_task(run_all([quick(), slow_to_stop()]))
+    await asyncio.sleep(0.01)
+    runner.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner
+    assert stopped == ["slow"]

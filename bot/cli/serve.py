@@ -61,12 +61,33 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
             try:
                 async with health.serving(store, settings, " and ".join(running)):
-                    await asyncio.gather(*tasks)
+                    await run_all(tasks)
             except asyncio.CancelledError:
                 log.info("stopped by SIGTERM")
     finally:
         await store.close()
     return 0
+
+
+async def run_all(coroutines: list[Awaitable[Any]]) -> None:
+    """Run the services together; when one ends or this is cancelled, cancel the others and
+    wait for every one's own clean-up before returning.
+
+    A bare `asyncio.gather` returns as soon as its FIRST child is cancelled, so a SIGTERM let
+    `cmd_run` close the store while the Telegram adapter was still stopping: its last inbox
+    DELETE was cut off and every replayed row stayed behind.
+    """
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            if not task.cancelling():  # twice would cut short the stop the first one began
+                task.cancel()
+        # asyncio.wait neither raises the tasks' errors nor cancels them if we are cancelled
+        # again (a second SIGTERM): then the process goes on exiting, as asked.
+        if tasks:
+            await asyncio.wait(tasks)
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

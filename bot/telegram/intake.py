@@ -122,6 +122,8 @@ class Intake:
         self.offset = 0  # the next getUpdates offset: past everything fetched and kept
         self._kept: set[int] = set()  # ids in hand that have an inbox row
         self._to_forget: list[int] = []  # inbox rows whose update has been handled
+        self._forgetting: asyncio.Task[None] | None = None  # clearing them while running
+        self._forget_lock = asyncio.Lock()  # one DELETE at a time: each takes a prefix off
         self._progress = asyncio.Event()
         self._stopping = asyncio.Event()
         self._fetching = False  # in getUpdates: the only await a stop may cancel
@@ -148,6 +150,7 @@ class Intake:
                 # A store that could not take it leaves its row: handled at the next start.
                 if outcome != UNAVAILABLE:
                     self._to_forget.append(update.update_id)
+                    self._forget_soon()
         else:
             self.in_hand[update.update_id] -= 1
         self._progress.set()
@@ -168,6 +171,7 @@ class Intake:
             self._take_kept(update)
             await queue.put(update)
         self._to_forget.extend(broken)
+        self._forget_soon()
         if rows:
             log.info("handling %d updates fetched before a restart", len(rows) - len(broken))
         return len(rows) - len(broken)
@@ -176,19 +180,35 @@ class Intake:
         self.taking(update)
         self._kept.add(update.update_id)
 
-    async def forget_handled(self) -> None:
-        """Delete the inbox rows of handled updates (in one statement; kept for later on failure)."""
-        if not self._to_forget:
-            return
-        done = list(self._to_forget)  # taken off only once deleted: a stop may cancel this
-        try:
-            async with self.engine.begin() as connection:
-                await inbox.handled(connection, self.platform, done)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("could not clear %d handled updates from the inbox: %s", len(done),
-                        type(exc).__name__)
-            return
-        del self._to_forget[:len(done)]
+    def _forget_soon(self) -> None:
+        """Clear handled rows as handling ends, not only between getUpdates calls: a long poll
+        waits up to its timeout, so rows of a replay or of a burst's tail would otherwise wait
+        for the next update or a clean stop. One task at a time; each pass deletes what has
+        queued up meanwhile in one statement."""
+        if self._to_forget and (self._forgetting is None or self._forgetting.done()):
+            self._forgetting = asyncio.get_running_loop().create_task(
+                self._forget_all(), name="inbox-forget")
+
+    async def _forget_all(self) -> None:
+        while self._to_forget and await self.forget_handled():
+            pass  # a failure leaves them to the next finished update, poll turn or stop
+
+    async def forget_handled(self) -> bool:
+        """Delete the inbox rows of handled updates (in one statement; kept for later on
+        failure, then False)."""
+        async with self._forget_lock:  # two at once would each take the other's ids off
+            if not self._to_forget:
+                return True
+            done = list(self._to_forget)  # taken off only once deleted: a stop may cancel this
+            try:
+                async with self.engine.begin() as connection:
+                    await inbox.handled(connection, self.platform, done)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("could not clear %d handled updates from the inbox: %s", len(done),
+                            type(exc).__name__)
+                return False
+            del self._to_forget[:len(done)]
+            return True
 
     async def _keep(self, updates: list[Update]) -> bool:
         try:
