@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sch = add("schedule", cmd_challenges_schedule,
               "publish a draft by itself on its opens date", ch)
-    sch.add_argument("ref")
+    sch.add_argument("ref", help="the challenge's reference, e.g. food-hubs")
     sch.add_argument("--announce", choices=("none", "matching", "all"), default="none",
                      help="announce it to subscribers when it opens (default: don't)")
 
@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     sched = sub.add_parser("schedule", help="the programme's calendar").add_subparsers(
         dest="sub", required=True)
     listing = add("list", cmd_schedule_list, "what the scheduler will do, when, for how many", sched)
-    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--limit", type=int, default=100,
+                         help="at most this many jobs (default 100)")
 
     priv = sub.add_parser("privacy", help="personal data").add_subparsers(dest="sub", required=True)
     purge = add("purge", cmd_privacy_purge, "erase SMEs inactive beyond the retention period", priv)
@@ -166,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"where an accepted suggestion's draft file goes (default {DRAFTS})")
     ft = add("translations", cmd_faq_translations, "translated FAQ answers and whether an "
              "officer has reviewed each; `--review ID LANG --by NAME` marks one reviewed", faq)
-    ft.add_argument("--review", nargs=2, metavar=("ID", "LANG"))
+    ft.add_argument("--review", nargs=2, metavar=("ID", "LANG"),
+                    help="mark the translation of FAQ entry ID into LANG (sv, et, hu, it, pl, ur) reviewed")
     ft.add_argument("--by", metavar="NAME", help="with --review: the officer who reviewed it")
     ft.add_argument("--all", action="store_true", help="list missing translations too")
     ft.add_argument("--json", action="store_true", help="one JSON object per line")
