@@ -363,3 +363,17 @@ async def test_the_digest_day_and_hour_are_configurable(store):
         jobs = list(await session.scalars(select(ScheduledJob).where(
             ScheduledJob.kind.in_(("digest", "officer_digest")))))
     assert {(j.due, j.status) for j in jobs} == {(london(wednesday, 10), "done")}
+
+
+async def test_choosing_the_digest_names_the_configured_day_in_the_smes_language(store):
+    from handlers.domain.buttons import AlertMode
+    from handlers.kernel.core import CoreConfig
+    core = build_core(store, CoreConfig(digest_day=2), with_faq=False)  # DIPS_DIGEST_DAY=wed
+    english, swedish = Chat(core, "en"), Chat(core, "sv")
+    await swedish.send("/language sv")
+    for chat in (english, swedish):
+        await chat.send("/subscribe sensors")
+        await chat.press(AlertMode("weekly").pack())
+    assert "one message a week, every Wednesday," in english.text
+    assert "varje onsdag" in swedish.text and "{day}" not in swedish.text
+    assert "Monday" not in english.text and "måndag" not in swedish.text

@@ -11,7 +11,7 @@ from typing import TextIO, TypeVar
 
 from tqdm import tqdm
 
-from bot.settings import Settings
+from bot.settings import Settings, weekday
 from handlers.kernel.core import CoreConfig
 from storage.store import Store, open_store
 
@@ -25,7 +25,8 @@ def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(council_contact_url=settings.council_contact_url,
                       team_contact=settings.team_contact,
                       undo_window=timedelta(minutes=settings.undo_minutes),
-                      retention_days=settings.retention_days)
+                      retention_days=settings.retention_days,
+                      digest_day=weekday(settings.digest_day))
 
 
 async def open_cli_store(settings: Settings) -> Store:

@@ -51,6 +51,7 @@ class CoreConfig:
     idle_limit: timedelta = IDLE_LIMIT
     undo_window: timedelta = timedelta(minutes=15)  # an officer's stage move (DIPS_UNDO_MINUTES)
     retention_days: int = 730  # DIPS_RETENTION_DAYS, as the privacy notice states it
+    digest_day: int = 0  # DIPS_DIGEST_DAY (0 Monday), named when an SME chooses the digest
 
 
 def cleaned(speaker: Speaker) -> Speaker:

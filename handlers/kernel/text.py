@@ -58,6 +58,11 @@ def t(key: str, **values: Any) -> str:
     return text.format(**values)
 
 
+def day_name(weekday: int) -> str:
+    """A day of the week (0 Monday) by its name in the language being written in."""
+    return str(Locale.parse(_language.get()).days["stand-alone"]["wide"][weekday])
+
+
 class LazyText:
     """A label fixed at import time but worded when used (a module-level button row)."""
 

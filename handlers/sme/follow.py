@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.domain.buttons import AlertMode, FollowChallenge, ShowChallenge, UnfollowChallenge
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import day_name, t
 from handlers.kernel.validation import clean
 from handlers.sme.buttons import OPEN_LIST
 from handlers.sme.challenges import visible_challenge
@@ -61,6 +61,8 @@ async def alert_mode(ctx: Ctx, pressed: AlertMode) -> None:
         ctx.say(t("alerts.not_subscribed"))
         return
     other = "immediate" if mode == "weekly" else "weekly"
-    ctx.say(t("digest.now_weekly") if mode == "weekly" else t("digest.now_immediate"),
+    chosen = (t("digest.now_weekly", day=day_name(ctx.core.config.digest_day)) if mode == "weekly"
+              else t("digest.now_immediate"))
+    ctx.say(chosen,
             [(t("digest.to_weekly" if other == "weekly" else "digest.to_immediate"),
               AlertMode(other))])
