@@ -25,10 +25,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import Bot
-
 from bench.bench_broadcast import drop_pg, fresh_pg
-from bot.telegram.transport import AiohttpRequest
+from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from handlers.domain.calendar import CalendarConfig
 from handlers.domain.scheduler import Scheduler
@@ -77,8 +75,7 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
         ran = await Scheduler(store, CalendarConfig(), lambda: at).tick()
         queued = time.perf_counter() - started
         assert "reminder_48h" in ran, ran
-        bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot",
-                  request=AiohttpRequest(pool_size=64))
+        bot = telegram_bot(TOKEN, f"http://127.0.0.1:{port}/bot")  # as `dips worker` makes it
         worker = Worker(store, bot, rate=args.rate, idle_poll=0.2)
         cpu = time.process_time()
         async with bot:
@@ -105,6 +102,8 @@ def main() -> None:
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(target=serve_fake, args=(child, args.limit), daemon=True)
     server.start()
+    if not parent.poll(60):
+        raise SystemExit("the fake Bot API did not start within a minute")
     port = parent.recv()
     result = asyncio.run(run(args, port))
     parent.send("stop")

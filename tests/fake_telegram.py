@@ -181,8 +181,10 @@ class FakeTelegram:
         return []
 
     def button(self, chat_id: int, label: str) -> str:
-        """The callback data of the newest button whose label contains `label`."""
-        for call in reversed(self.sent(chat_id)):
+        """The callback data of the newest button whose label contains `label` (under a
+        message or a file)."""
+        calls = [c for c in self.calls if c.method in ("sendMessage", "sendDocument")]
+        for call in reversed([c for c in calls if int(c.params.get("chat_id", 0)) == chat_id]):
             for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
                 for b in row:
                     if label.lower() in b["text"].lower():

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from telegram.error import NetworkError
 
 from bot.cli.common import progress
 from bot.cli.main import build_parser
@@ -52,6 +53,20 @@ async def test_the_telegram_transport_goes_through_the_configured_proxy(
         me = await bot.get_me()
     assert me.username == BOT["username"]
     assert seen and seen[0].startswith("http://api.telegram.invalid/bot")
+
+
+async def test_no_proxy_names_hosts_reached_directly(
+        proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    url, seen = proxy
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "localhost,.telegram.invalid")
+    bot = make_bot(Settings(telegram_token=TOKEN, telegram_api_url="http://api.telegram.invalid/bot"))
+    with pytest.raises(NetworkError):  # straight to a host that doesn't resolve
+        async with bot:
+            await bot.get_me()
+    assert seen == []
 
 
 # ---- help for every command, group and option ----

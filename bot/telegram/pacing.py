@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import time
 import warnings
-from collections.abc import Awaitable
 from datetime import timedelta
 
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
+
+SHORT_WAIT = 0.1  # seconds: a wait for a send slot this short is not worth watching `stop` for
 
 
 class Pacer:
@@ -32,27 +33,34 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
+    def _reserve(self) -> float:
+        """Take the next slot; the seconds until it comes."""
+        now = time.monotonic()
+        at = max(self._next, now - self.catch_up, self.paused_until)
+        self._next = at + self.interval
+        return at - now
+
     async def slot(self) -> None:
         while True:
-            now = time.monotonic()
-            at = max(self._next, now - self.catch_up, self.paused_until)
-            self._next = at + self.interval
-            if at > now:
-                await asyncio.sleep(at - now)
+            wait = self._reserve()
+            if wait > 0:
+                await asyncio.sleep(wait)
             if self.paused_until <= time.monotonic():  # else a pause began while we waited
                 return
 
-
-async def wait_unless_stopped(work: Awaitable[None], stop: asyncio.Event) -> None:
-    """Wait for `work` (a send slot, maybe after a long flood wait) unless stopped first."""
-    task = asyncio.ensure_future(work)
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async def slot_unless_stopped(self, stop: asyncio.Event) -> None:
+        """A slot, or none when `stop` is set during a long wait (a flood pause). The usual
+        few milliseconds are just slept: watching `stop` for them was a task per send."""
+        while not stop.is_set():
+            wait = self._reserve()
+            if wait > SHORT_WAIT:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await stop.wait()
+            elif wait > 0:
+                await asyncio.sleep(wait)
+            if self.paused_until <= time.monotonic():
+                return
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import heapq
 import itertools
+import json
 import logging
 import os
 import re
@@ -42,10 +44,11 @@ from telegram.error import (
 
 from bot.settings import Settings, SettingsError
 from bot.telegram.outcomes import Ledger, Outcome, WorkerStats
-from bot.telegram.pacing import Pacer, retry_seconds, wait_unless_stopped
-from bot.telegram.render import render, units
+from bot.telegram.pacing import Pacer, retry_seconds
+from bot.telegram.render import Part, render, units
 from bot.telegram.transport import make_bot
 from handlers.domain.outbound import from_payload
+from handlers.kernel.messages import Attachment
 from storage import deliveries
 from storage.models import Delivery
 from storage.store import Store
@@ -117,7 +120,7 @@ class Worker:
                     await self._sleep_until_work(stop)
                     continue
                 await self._slots.acquire()
-                await wait_unless_stopped(self.pacer.slot(), stop)
+                await self.pacer.slot_unless_stopped(stop)
                 if stop.is_set():
                     self._slots.release()
                     self._ready.appendleft(row)
@@ -242,12 +245,7 @@ class Worker:
         chat = _chat_ref(row.chat_id)
         if chat is None:
             return Outcome(row, "failed", f"no Telegram chat {row.chat_id!r}")
-        reply = from_payload(row.payload)
-        parts = render(reply)
-        file = reply.attachment
-        # A file (a reminder's calendar entry) carries a short text as its caption, one call;
-        # after a longer text it follows as one more part.
-        captioned = file is not None and len(parts) == 1 and units(parts[0].html) <= CAPTION_LIMIT
+        parts, file, file_key, captioned = _prepared(json.dumps(row.payload, sort_keys=True))
         total = len(parts) + (file is not None and not captioned)
         done = self._parts_done.get(row.id, 0)
         first = True  # the main loop took this call's first slot; a split message's later
@@ -262,8 +260,7 @@ class Worker:
                 # HTML, no previews: the bot's defaults (bot.telegram.transport.DEFAULTS)
                 if captioned:
                     assert file is not None
-                    key = (file.filename, hashlib.sha256(file.content).digest())
-                    known = self._uploaded.get(key)
+                    known = self._uploaded.get(file_key)
                     try:
                         sent = await self.bot.send_document(
                             chat, known or InputFile(file.content, filename=file.filename),
@@ -271,11 +268,11 @@ class Worker:
                     except BadRequest:
                         if known is None:
                             raise
-                        del self._uploaded[key]  # Telegram no longer knows it: upload again
+                        del self._uploaded[file_key]  # Telegram no longer knows it: upload again
                         first = False
                         continue
                     if known is None and sent.document is not None:
-                        self._uploaded[key] = sent.document.file_id
+                        self._uploaded[file_key] = sent.document.file_id
                 elif done < len(parts):
                     part = parts[done]
                     await self.bot.send_message(chat, part.html,
@@ -368,6 +365,21 @@ class Worker:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _prepared(payload: str) -> tuple[tuple[Part, ...], Attachment | None, tuple[str, bytes], bool]:
+    """A queued reply (its payload as canonical JSON) as Telegram parts, its file, the file's
+    cache key and whether the file carries the text as its caption. Kept for the last few
+    payloads: a reminder run or a broadcast sends one payload to thousands, rendered once."""
+    reply = from_payload(json.loads(payload))
+    parts = tuple(render(reply))
+    file = reply.attachment
+    key = (file.filename, hashlib.sha256(file.content).digest()) if file else ("", b"")
+    # A file (a reminder's calendar entry) carries a short text as its caption, one call;
+    # after a longer text it follows as one more part.
+    captioned = file is not None and len(parts) == 1 and units(parts[0].html) <= CAPTION_LIMIT
+    return parts, file, key, captioned
 
 
 def _chat_ref(chat_id: str) -> int | str | None:

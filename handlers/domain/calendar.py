@@ -10,8 +10,10 @@ whose workers pace them at the platform's rate; SMEs' messages wait out quiet ho
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -19,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain import broadcasts, digests, officer_digest
 from handlers.domain.buttons import FollowChallenge, Interest, ShowChallenge, UnfollowChallenge
-from handlers.domain.outbound import to_payload
+from handlers.domain.challenge_text import localised
+from handlers.domain.outbound import notify, worded_for_each
 from handlers.kernel.callbacks import Cancel, Resume
 from handlers.kernel.core import IDLE_LIMIT
 from handlers.kernel.messages import Attachment, Reply, buttons
@@ -100,7 +103,7 @@ def ics(challenge: Challenge, cfg: CalendarConfig) -> bytes:
     event = Event()
     end = deadline(challenge.closes, cfg)
     event.add("uid", f"dips-{challenge.ref}-closes@dips.birmingham.gov.uk")
-    event.add("summary", t("calendar.ics_summary", title=challenge.title, ref=challenge.ref))
+    event.add("summary", t("calendar.ics_summary", title=localised(challenge)[0], ref=challenge.ref))
     event.add("description", t("calendar.ics_description", ref=challenge.ref))
     event.add("dtstart", end - timedelta(minutes=30))
     event.add("dtend", end)
@@ -114,7 +117,8 @@ def ics(challenge: Challenge, cfg: CalendarConfig) -> bytes:
 
 def reminder(challenge: Challenge, kind: str, cfg: CalendarConfig) -> Reply:
     assert challenge.closes is not None
-    values = {"title": challenge.title, "ref": challenge.ref,
+    title = localised(challenge)[0]
+    values = {"title": title, "ref": challenge.ref,
               "date": deadline(challenge.closes, cfg)}
     text = (t("calendar.reminder_7d", **values) if kind == "reminder_7d"
             else t("calendar.reminder_48h", **values))
@@ -123,17 +127,18 @@ def reminder(challenge: Challenge, kind: str, cfg: CalendarConfig) -> Reply:
          (t("button.details"), ShowChallenge(challenge.ref))],
         [(t("calendar.unfollow"), UnfollowChallenge(challenge.ref))],
     ), Attachment(f"{challenge.ref}-closes.ics", ics(challenge, cfg), "text/calendar"),
-        t("calendar.reminder_title", title=challenge.title))
+        t("calendar.reminder_title", title=title))
 
 
 def moved_notice(challenge: Challenge, was: date, cfg: CalendarConfig) -> Reply:
     assert challenge.closes is not None
-    text = t("calendar.moved", title=challenge.title, ref=challenge.ref, was=was,
+    title = localised(challenge)[0]
+    text = t("calendar.moved", title=title, ref=challenge.ref, was=was,
              date=deadline(challenge.closes, cfg))
     return Reply(text, buttons([(t("button.details"), ShowChallenge(challenge.ref))],
                                [(t("calendar.unfollow"), UnfollowChallenge(challenge.ref))]),
                  Attachment(f"{challenge.ref}-closes.ics", ics(challenge, cfg), "text/calendar"),
-                 t("calendar.reminder_title", title=challenge.title))
+                 t("calendar.reminder_title", title=title))
 
 
 def follow_button(ref: str) -> tuple[str, FollowChallenge]:
@@ -220,9 +225,9 @@ async def nudge(session: AsyncSession, job: ScheduledJob, now: datetime,
         await schedule.finish(session, job, now, "skipped")
         return
     lapses = (state.updated_at + cfg.idle_limit).astimezone(cfg.zone)
-    reply = Reply(t("calendar.nudge", title=state.data.get("title", ""), at=lapses),
-                  buttons([(t("button.carry_on"), Resume()), (t("button.cancel"), Cancel())]))
-    queued = await deliveries.enqueue(session, identity, NUDGE, to_payload(reply))
+    queued = await notify(session, identity, NUDGE, lambda: Reply(
+        t("calendar.nudge", title=state.data.get("title", ""), at=lapses),
+        buttons([(t("button.carry_on"), Resume()), (t("button.cancel"), Cancel())])))
     await schedule.finish(session, job, now, recipients=int(queued is not None))
 
 
@@ -274,11 +279,12 @@ async def publish(session: AsyncSession, job: ScheduledJob, now: datetime,
 
 async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
               cfg: CalendarConfig) -> None:
-    if job.kind in REMINDERS or job.kind == MOVED:
-        await _to_followers(session, job, now, cfg)
-    elif job.kind in (DIGEST, OFFICER_DIGEST) and now - job.due > LATE_GRACE:
-        # A missed week (every replica down on Monday): the next week's digest says it.
+    if (job.kind in REMINDERS or job.kind in (DIGEST, OFFICER_DIGEST)) and now - job.due > LATE_GRACE:
+        # Every replica was down when it was due: "a week left" days late would mislead, and a
+        # missed week's digest is said by the next week's.
         await schedule.finish(session, job, now, "skipped")
+    elif job.kind in REMINDERS or job.kind == MOVED:
+        await _to_followers(session, job, now, cfg)
     elif job.kind == DIGEST:
         hold = after_quiet_hours(now, cfg)
         sent = await digests.send_weekly(session, now, hold if hold != now else None)
@@ -306,17 +312,17 @@ async def _to_followers(session: AsyncSession, job: ScheduledJob, now: datetime,
             or challenge.closes.isoformat() != job.detail.get("closes")):
         await schedule.finish(session, job, now, "skipped")  # closed, or its date moved again
         return
+    build: Callable[[], Reply]
     if job.kind == MOVED:
-        reply = moved_notice(challenge, date.fromisoformat(job.detail["was"]), cfg)
+        build = partial(moved_notice, challenge, date.fromisoformat(job.detail["was"]), cfg)
         people = await follows.followers(session, challenge.id)
     else:  # a reminder: only to those who haven't registered interest yet
-        reply = reminder(challenge, job.kind, cfg)
+        build = partial(reminder, challenge, job.kind, cfg)
         people = await follows.followers(session, challenge.id, without_eoi=True)
-    payload = to_payload(reply)
     hold = after_quiet_hours(now, cfg)  # None: at once (the queue's clock, not the job's)
     broadcast = await deliveries.create_broadcast(
         session, kind=job.kind, challenge_id=challenge.id, audience="followers",
-        created_by=SCHEDULER, recipients=[(p, payload) for p in people],
+        created_by=SCHEDULER, recipients=worded_for_each(people, build),
         not_before=hold if hold != now else None)
     await schedule.finish(session, job, now, recipients=broadcast.total,
                           broadcast_id=broadcast.id)

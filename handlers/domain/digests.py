@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.domain.buttons import AlertMode, ShowChallenge, StopAlerts
-from handlers.domain.outbound import to_payload
+from handlers.domain.challenge_text import localised
+from handlers.domain.outbound import to_payload, worded_for
 from handlers.engines.matching.subscribers import subscribers_matching
 from handlers.kernel.messages import Reply, Row, buttons
 from handlers.kernel.text import t
@@ -26,9 +28,10 @@ WEEK = timedelta(days=7)
 
 
 def digest(calls: list[Challenge]) -> Reply:
-    lines = [t("digest.item", title=c.title, ref=c.ref, date=c.closes) if c.closes
-             else t("digest.item_open", title=c.title, ref=c.ref) for c in calls]
-    rows: list[Row] = [[(c.title[:60], ShowChallenge(c.ref))] for c in calls[:8]]
+    named = [(c, localised(c)[0]) for c in calls]  # the title in the reader's language
+    lines = [t("digest.item", title=title, ref=c.ref, date=c.closes) if c.closes
+             else t("digest.item_open", title=title, ref=c.ref) for c, title in named]
+    rows: list[Row] = [[(title[:60], ShowChallenge(c.ref))] for c, title in named[:8]]
     rows.append([(t("digest.to_immediate"), AlertMode("immediate")),
                  (t("announcement.stop"), StopAlerts())])
     return Reply("\n".join(lines), buttons(*rows), None, t("digest.title", n=len(calls)))
@@ -57,5 +60,6 @@ async def send_weekly(session: AsyncSession, now: datetime,
                 per_person[identity.id] = (identity, matched[identity.id])
     return await deliveries.create_broadcast(
         session, kind=KIND, challenge_id=None, audience="weekly", created_by="scheduler",
-        recipients=[(i, to_payload(digest(calls))) for i, calls in per_person.values()],
+        recipients=[(i, to_payload(worded_for(i, partial(digest, calls))))
+                    for i, calls in per_person.values()],
         not_before=not_before)

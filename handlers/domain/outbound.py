@@ -7,7 +7,7 @@ exactly as its adapter renders a direct reply.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +42,19 @@ def worded_for(identity: Identity, build: Callable[[], Reply]) -> Reply:
     admin), its recipient reads it in their own."""
     with speaking(identity.language):
         return build()
+
+
+def worded_for_each(people: Iterable[Identity], build: Callable[[], Reply],
+                    ) -> list[tuple[Identity, dict[str, Any]]]:
+    """One message for many (a reminder run): each person's payload worded in their language,
+    built once per language."""
+    built: dict[str | None, dict[str, Any]] = {}
+    out = []
+    for person in people:
+        if person.language not in built:
+            built[person.language] = to_payload(worded_for(person, build))
+        out.append((person, built[person.language]))
+    return out
 
 
 async def notify(session: AsyncSession, identity: Identity | None, kind: str,
