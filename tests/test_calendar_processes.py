@@ -2,7 +2,8 @@
 (PostgreSQL when DIPS_TEST_DATABASE_URL is set, else one SQLite file the processes share).
 
 - the Telegram worker sends a reminder as a message and its .ics file;
-- two `dips run` replicas (webhook mode) send each follower one reminder;
+- two `dips run` replicas (webhook mode) send each follower one reminder, each weekly reader
+  one digest and each lapsing form one nudge;
 - `dips worker` killed with SIGKILL in the middle of a reminder run, then restarted, loses
   nobody, and duplicates only what was in flight (counted).
 """
@@ -152,6 +153,60 @@ async def test_two_replicas_send_each_follower_one_reminder(store, db_url, tmp_p
             ScheduledJob.kind.like("reminder%"))))
     assert [(j.kind, j.status, j.recipients) for j in jobs] == [("reminder_48h", "done", n)]
     assert len({j.claimed_by for j in jobs}) == 1
+    for i in range(2):
+        assert "Traceback" not in (tmp_path / f"replica{i}.log").read_text()
+
+
+async def test_two_replicas_send_each_digest_and_nudge_once(store, db_url, tmp_path):
+    """The weekly digest and the nudges of lapsing forms, due now, with two `dips run`
+    replicas ticking on one store: one digest per weekly reader, one nudge per form."""
+    from handlers.sme.eoi_form import FORM
+    from storage import subscriptions
+    from storage.audit import audit
+    from storage.models import ConversationState, utcnow
+
+    n = 60
+    extra, moment = due_now_env()
+    extra.update(DIPS_DIGEST_DAY=moment.strftime("%A"), DIPS_DIGEST_TIME=moment.strftime("%H:%M"),
+                 DIPS_NUDGE_HOURS="3")
+    cid = await add_challenge(store, "pond", moment.date() + timedelta(days=30))
+    readers = await add_followers(store, cid, n, first=FIRST)
+    writers = await add_followers(store, cid, n, first=FIRST + n)
+    # Each form was last touched 21 hours ago: it lapses in 3 hours, so its nudge is due now.
+    touched = utcnow() - timedelta(hours=21, seconds=5)
+    async with store.session() as session:
+        await audit(session, "admin:1", "challenge_open", "pond")  # a new call this week
+        for reader in readers:
+            await subscriptions.set_subscription(session, reader, ["sensors"])
+            await subscriptions.set_alert_mode(session, reader, "weekly")
+        session.add_all(ConversationState(
+            identity_id=w, flow=FORM.name, step=FORM.steps[0].name, version=1,
+            data={"ref": "pond", "title": "Challenge pond"}, updated_at=touched) for w in writers)
+    fake = await FakeTelegram().start()
+    env = base_env(fake, db_url, extra)
+    pair = [await start("run", env, tmp_path, f"replica{i}.log") for i in range(2)]
+    chats = range(FIRST, FIRST + 2 * n)
+    try:
+        async def all_sent() -> bool:
+            return all(fake.delivered_counts()[c] for c in chats)
+
+        await until(all_sent, 90, "both replicas to send the digests and nudges")
+        await asyncio.sleep(1.0)  # a duplicate would arrive within this
+    finally:
+        for process in pair:
+            await stop(process)
+        await fake.stop()
+    counts = fake.delivered_counts()
+    assert [c for c in chats if counts[c] != 1] == []
+    digests = [t for c in range(FIRST, FIRST + n) for t in fake.texts(c)]
+    nudges = [t for c in range(FIRST + n, FIRST + 2 * n) for t in fake.texts(c)]
+    assert all("Challenge pond" in t for t in digests) and "isn't finished" not in digests[0]
+    assert all("isn't finished" in t for t in nudges)
+    async with store.session() as session:
+        jobs = list(await session.scalars(select(ScheduledJob).where(
+            ScheduledJob.kind.in_(("digest", "form_nudge")))))
+    assert sorted((j.kind, j.status, j.recipients) for j in jobs) == (
+        [("digest", "done", n)] + [("form_nudge", "done", 1)] * n)
     for i in range(2):
         assert "Traceback" not in (tmp_path / f"replica{i}.log").read_text()
 
