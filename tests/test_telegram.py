@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 
 from bot.settings import Settings
-from bot.telegram.adapter import TEXT_ONLY, TelegramAdapter, webhook_secret
+from bot.telegram.adapter import TelegramAdapter, webhook_secret
 from handlers.kernel.core import FAILED, Core
 from handlers.kernel.messages import Incoming, Reply, buttons
+from handlers.kernel.text import speaking, t
 from storage import people
 from storage.models import ConversationState
 from storage.store import Store, open_store
@@ -131,11 +132,21 @@ async def walk_eoi(bot: Harness, ref: str, until: str = "submit") -> str:
 
 
 async def test_startup_registers_commands_and_polls(bot: Harness) -> None:
-    [call] = bot.fake.sent(method="setMyCommands")
+    calls = bot.fake.sent(method="setMyCommands")
+    call = calls[0]
     names = [c["command"] for c in call.params["commands"]]
-    assert names == ["start", "menu", "help", "challenges", "match", "interest", "my", "subscribe",
-                     "unsubscribe", "human", "privacy", "mydata", "forget", "language", "cancel"]
+    assert names == ["start", "menu", "help", "challenges", "match", "interest", "my", "follow",
+                     "subscribe", "unsubscribe", "human", "privacy", "mydata", "forget",
+                     "language", "cancel"]
     assert "scope" not in call.params  # the default scope: everyone, SMEs included
+    assert "language_code" not in call.params  # and whatever language their app is in
+    described = {c.params.get("language_code"): {x["command"]: x["description"]
+                                                 for x in c.params["commands"]} for c in calls}
+    assert set(described) == {None, "en", "sv", "et", "hu", "it", "pl", "ur"}
+    assert described[None]["help"] == "What I can do"
+    assert described["sv"]["help"] == "Vad jag kan göra"  # a Swedish app shows Swedish
+    assert all(list(d) == names and all(3 <= len(x) <= 256 for x in d.values())
+               for d in described.values())  # Telegram's limits for a description
     assert bot.fake.sent(method="deleteWebhook")
 
 
@@ -336,7 +347,14 @@ async def test_non_text_message_gets_a_hint(bot: Harness) -> None:
     update["message"]["sticker"] = {"file_id": "s", "file_unique_id": "s", "type": "regular",
                                     "width": 1, "height": 1, "is_animated": False,
                                     "is_video": False}
-    assert await bot.deliver(update) == [TEXT_ONLY]
+    assert await bot.deliver(update) == [t("telegram.text_only")]
+    bot.fake.languages[USER] = "it"  # the hint is in the language of the user's app
+    update = bot.fake.message(USER, "x")
+    del update["message"]["text"]
+    update["message"]["location"] = {"latitude": 52.48, "longitude": -1.89}
+    with speaking("it"):
+        assert await bot.deliver(update) == [t("telegram.text_only")]
+    assert "/help" in t("telegram.text_only")
 
 
 async def test_a_captioned_photo_is_read_by_its_caption(bot: Harness) -> None:

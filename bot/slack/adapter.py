@@ -52,16 +52,12 @@ from bot.slack.render import (
 from handlers.domain.buttons import NOTE_BUTTONS, TELL
 from handlers.kernel.core import Core
 from handlers.kernel.messages import Incoming, Reply, Speaker
+from handlers.kernel.text import t
 from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-FILE_FAILED = ("I couldn't send you {name} ({error}). Check that DIPS Assistant may message you "
-               "directly in Slack; an admin can also export with `dips eoi export` or "
-               "`dips impact --csv`.")
-FAILED_AFTER_ACK = ("Sorry, something went wrong on our side while answering that. "
-                    "Nothing more was done; please try again in a minute.")
 
 
 def event_key(event_id: str) -> int:
@@ -237,7 +233,7 @@ class SlackAdapter:
             except SlackApiError as exc:
                 error = str(exc.response.get("error", "unknown error"))
                 log.warning("could not send %s to %s: %s", attachment.filename, user, error)
-                await self.send([Reply(FILE_FAILED.format(name=attachment.filename, error=error))],
+                await self.send([Reply(t("slack.file_failed", name=attachment.filename, error=error))],
                                 channel=channel, user=user, respond=respond, thread_ts=thread_ts)
 
     async def _dm(self, user: str) -> str:
@@ -245,14 +241,15 @@ class SlackAdapter:
         return str(opened["channel"]["id"])
 
     async def _tell_failure(self, channel: str | None, user: str, respond: Any) -> None:
+        text = t("slack.failed_after_ack")
         try:
             if respond is not None:
-                await respond(text=fit(FAILED_AFTER_ACK, 3000), response_type="ephemeral",
+                await respond(text=fit(text, 3000), response_type="ephemeral",
                               replace_original=False)
             elif channel:
-                await self.client.chat_postEphemeral(channel=channel, user=user, text=FAILED_AFTER_ACK)
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
             else:
-                await self.client.chat_postMessage(channel=user, text=FAILED_AFTER_ACK)
+                await self.client.chat_postMessage(channel=user, text=text)
         except Exception:
             log.exception("could not tell %s about the failure either", user)
 

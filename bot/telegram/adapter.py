@@ -38,44 +38,23 @@ from bot.telegram.intake import UNAVAILABLE as STORE_UNAVAILABLE
 from bot.telegram.pacing import retry_seconds
 from bot.telegram.render import Part, keyboard, render
 from bot.telegram.transport import DEFAULTS, AiohttpRequest
-from handlers.kernel.core import FAILED, UNAVAILABLE, Core
+from content.locale import LANGUAGES, supported
+from handlers.kernel.core import Core
 from handlers.kernel.messages import Reply
+from handlers.kernel.text import speaking, t
 from storage.people import staff_chats
 from storage.updates import claim_update, mark_inactive, prune_updates
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (  # the menu every user sees (Telegram's default scope): the SMEs' commands
-    ("start", "Welcome and main menu"),
-    ("menu", "The main menu"),
-    ("help", "What I can do"),
-    ("challenges", "Open city challenges"),
-    ("match", "Challenges that fit what your business does"),
-    ("interest", "Register interest in a challenge"),
-    ("my", "Your expressions of interest and their stages"),
-    ("subscribe", "Hear about new challenges"),
-    ("unsubscribe", "Stop hearing about new challenges"),
-    ("human", "Ask a person on the DIPS team"),
-    ("privacy", "How your data is used"),
-    ("mydata", "A copy of the data we hold about you"),
-    ("forget", "Erase your data"),
-    ("language", "Svenska, Eesti, Magyar, Italiano, Polski, اردو, English"),
-    ("cancel", "Stop what we're doing"),
-)
-# Added to an officer's or admin's own chat (a per-chat scope): Telegram shows each person the
-# menu of the most specific scope that has one.
-STAFF_COMMANDS = {
-    "officer": (("dips", "Officer commands (/dips help)"), ("dashboard", "Open challenges, new EOIs, "
-                                                             "questions waiting")),
-    "admin": (("dips", "Officer commands (/dips help)"), ("dashboard", "Open challenges, new EOIs, "
-                                                           "questions waiting"),
-              ("broadcast", "Announce a challenge to subscribers"), ("audit", "Who did what, and when")),
-}
+# The menu every user sees (Telegram's default scope, and one per offered language for people
+# whose Telegram app is in it): the SMEs' commands. Descriptions: content/wording telegram.menu.
+COMMANDS = ("start", "menu", "help", "challenges", "match", "interest", "my", "follow",
+            "subscribe", "unsubscribe", "human", "privacy", "mydata", "forget", "language", "cancel")
+# Added to an officer's or admin's own chat (a per-chat scope, in English as their texts are):
+# Telegram shows each person the menu of the most specific scope that has one.
+STAFF_COMMANDS = {"officer": ("dips", "dashboard"), "admin": ("dips", "dashboard", "broadcast", "audit")}
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-TEXT_ONLY = ("I can only read typed messages and button presses. Please type what you'd like, "
-             "or /help to see what I can do.")
-CAPTION_ONLY = "(I can't keep photos or files, so I've read just the text you sent with it.)"
-STALE_BUTTON = "That button isn't available any more."
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
 MAX_RETRIES = 3  # RetryAfter waits or network-error retries before a message is given up
 RETRY_BACKOFF = 0.5  # seconds before the first retry after a network error; doubles each time
@@ -84,6 +63,20 @@ PRUNE_EVERY = 3600.0  # seconds between deletions of old update keys
 
 STORE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError)
 Observer = Callable[[int, str], None]
+
+
+def menu() -> list[BotCommand]:
+    """The SMEs' commands, described in the language being written in."""
+    languages = ", ".join(LANGUAGES.values())  # each in its own language
+    return [BotCommand(name, t(f"telegram.menu.{name}", languages=languages)) for name in COMMANDS]
+
+
+def said(update: Update, key: str) -> str:
+    """A line the adapter says itself, in the language of the user's Telegram app (it may
+    come before the store is read: the store may be what failed)."""
+    user = update.effective_user
+    with speaking(supported(user.language_code if user else None)):
+        return t(key)
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -150,13 +143,18 @@ class TelegramAdapter:
         gc.freeze()
 
     async def set_menus(self) -> None:
-        """The SMEs' menu for everyone; each officer's and admin's chat gets theirs on top."""
+        """The SMEs' menu for everyone, in each offered language; each officer's and admin's
+        chat gets theirs on top."""
         try:
-            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+            await self.app.bot.set_my_commands(menu())
+            for code in LANGUAGES:
+                with speaking(code):
+                    await self.app.bot.set_my_commands(menu(), language_code=code)
             async with self.core.store.session() as session:
                 staff = await staff_chats(session, PLATFORM)
             for chat_id, role in staff:
-                commands = [BotCommand(n, d) for n, d in (*COMMANDS, *STAFF_COMMANDS[role])]
+                commands = [*menu(), *(BotCommand(n, t(f"telegram_staff_menu.{n}"))
+                                       for n in STAFF_COMMANDS[role])]
                 await self.app.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(chat_id)))
         except (TelegramError, ValueError) as exc:  # a menu is no reason not to serve
             log.warning("setMyCommands failed: %s", exc)
@@ -223,12 +221,12 @@ class TelegramAdapter:
             log.warning("store unavailable for Telegram update %s: %s", update.update_id,
                         type(exc).__name__)
             with contextlib.suppress(Exception):
-                await self._deliver(update, [Reply(UNAVAILABLE)])
+                await self._deliver(update, [Reply(said(update, "kernel.unavailable"))])
         except Exception:
             outcome = "error"
             log.exception("error handling Telegram update %s", update.update_id)
             with contextlib.suppress(Exception):
-                await self._deliver(update, [Reply(FAILED)])
+                await self._deliver(update, [Reply(said(update, "kernel.failed"))])
         finally:
             if answering is not None:
                 await answering
@@ -255,7 +253,7 @@ class TelegramAdapter:
             if not replies:
                 return "duplicate"
             if update.message is not None and update.message.text is None:  # a caption
-                replies = [Reply(CAPTION_ONLY), *replies]
+                replies = [Reply(said(update, "telegram.caption_only")), *replies]
             await self._deliver(update, replies)
             return "handled"
         if not await self._claim(update):
@@ -268,14 +266,14 @@ class TelegramAdapter:
             return "ignored"
         chat = update.effective_chat
         if update.message is not None and chat is not None and chat.type == ChatType.PRIVATE:
-            await self._deliver(update, [Reply(TEXT_ONLY)])  # a photo, sticker, voice...
+            await self._deliver(update, [Reply(said(update, "telegram.text_only"))])  # a photo...
             return "handled"
         return "ignored"
 
     async def _answer_query(self, update: Update) -> None:
         query = update.callback_query
         assert query is not None
-        text = None if isinstance(query.data, str) else STALE_BUTTON
+        text = None if isinstance(query.data, str) else said(update, "telegram.stale_button")
         try:
             await query.answer(text)
         except TelegramError as exc:  # too old (over 15 minutes) or already answered
