@@ -230,7 +230,7 @@ class Subscription(Base):
     tags: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    alert_mode: Mapped[str | None] = mapped_column(String(10))  # immediate | weekly; None: immediate
+    alert_mode: Mapped[str | None] = mapped_column(String(10))  # immediate | weekly; None (older): immediate
 
 
 class Consent(Base):

@@ -9,11 +9,14 @@ from storage.models import Identity, Subscription
 from storage.sql import rowcount
 
 
-async def set_subscription(session: AsyncSession, identity_id: int, tags: list[str]) -> Subscription:
-    """Create or replace the identity's tags (one subscription per identity)."""
+async def set_subscription(session: AsyncSession, identity_id: int, tags: list[str],
+                           mode: str | None = None) -> Subscription:
+    """Create or replace the identity's tags (one subscription per identity); `mode`
+    (immediate | weekly) is set on a new subscription only: a change of interests keeps the
+    SME's choice."""
     row = await get_subscription(session, identity_id)
     if row is None:
-        row = Subscription(identity_id=identity_id, tags=list(tags))
+        row = Subscription(identity_id=identity_id, tags=list(tags), alert_mode=mode)
         session.add(row)
     else:
         row.tags = list(tags)  # a new list, so the JSON column is seen as changed

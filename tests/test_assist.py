@@ -90,10 +90,19 @@ async def test_find_flow_matches_whatever_is_typed_next(chat):
 async def test_subscribe_change_and_unsubscribe(chat, store):
     await chat.send("/subscribe")
     await chat.send("Air quality, sensors and EVs")
-    assert "I'll tell you" in chat.text
+    # A new subscriber gets the weekly digest, and can switch in one tap.
+    assert "Every Monday I'll send you one message" in chat.text
     async with store.session() as session:
         sub = await session.scalar(select(Subscription))
-        assert "air quality" in sub.tags and len(sub.tags) == 3
+        assert "air quality" in sub.tags and len(sub.tags) == 3 and sub.alert_mode == "weekly"
+    await chat.press_label("Alerts as they open")
+    assert "as soon as it opens" in chat.text
+    await chat.send("/subscribe air quality, noise")  # new interests keep the choice
+    assert "I'll tell you when a new challenge about" in chat.text
+    await chat.press_label("Weekly digest instead")
+    async with store.session() as session:
+        sub = await session.scalar(select(Subscription))
+        assert sub.tags == ["air quality", "noise"] and sub.alert_mode == "weekly"
     await chat.send("/subscribe")
     assert "You get alerts about" in chat.text
     await chat.press("unsub:")

@@ -324,7 +324,8 @@ async def test_weekly_subscribers_get_one_digest_instead_of_each_alert(store):
     async with store.session() as session:
         who = {c.speaker.user_id: (await people.ensure_identity(session, "console",
                c.speaker.user_id, c.speaker.user_id)).id for c in (weekly, eager)}
-        assert await subscriptions.set_alert_mode(session, who["weekly"], "weekly")
+        assert await subscriptions.set_alert_mode(session, who["eager"], "immediate")
+    assert "digest" not in str(await sent_rows(store))  # a new subscriber's default: weekly
     async with store.session() as session:
         broadcast, _ = await bc.confirm(session, "pond", bc.MATCHING, "admin:1")
     assert broadcast is not None

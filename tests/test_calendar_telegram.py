@@ -154,9 +154,13 @@ async def test_weekly_digest_and_a_scheduled_call_on_telegram(bot, store):
     cid = await add_challenge(store, "pond", today + timedelta(days=60), status="draft")
     async with store.session() as session:
         (await session.get(Challenge, cid)).opens = opens
-    for user in (EN, SV):
-        await bot.say("/subscribe sensors", user=user)
     await bot.say("/language sv", user=SV)
+    for user in (EN, SV):
+        chose = await bot.say("/subscribe sensors", user=user)
+    with speaking("sv"):  # a new subscriber gets the weekly digest, on the configured day
+        assert t("alerts.done_weekly", tags="sensor", day=day_name(digest_day())) in chose
+    assert "as soon as it opens" in await bot.press("Alerts as they open", user=EN)
+    await bot.press(swedish("digest.to_immediate"), user=SV)  # both on alerts: the call's
     async with store.session() as session:
         due = await schedule_publishing(session, "pond", "matching", "admin:1",
                                         datetime.now(UTC), cfg)

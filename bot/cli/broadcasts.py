@@ -52,6 +52,7 @@ async def follow(store: Store, broadcast_id: int, every: float = 1.0,
 async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import render
     from handlers.domain import broadcasts as bc
+    from handlers.kernel.text import t
 
     target = args.target
     store = await open_cli_store(settings)
@@ -81,6 +82,8 @@ async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
         print(render([found.sample()])[0])
         print(f"Audience: {len(found.matching)} matching subscribers, {len(found.everyone)} "
               f"subscribers in all (anyone already sent it left out).")
+        if found.digest_readers:
+            print(t("broadcast.digest_readers", n=found.digest_readers))
         if not n:
             print(f"Nobody to send to ({audience}); nothing was changed.")
             return 1

@@ -111,6 +111,8 @@ async def _preview(ctx: Ctx, args: str, publishing: bool) -> None:
     else:
         text = t("broadcast.choose", title=challenge.title, ref=challenge.ref,
                  status=challenge.status, matching=n_match, all=n_all)
+    if found.digest_readers:
+        text += "\n" + t("broadcast.digest_readers", n=found.digest_readers)
     ctx.say(text, *rows)
 
 

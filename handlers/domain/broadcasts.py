@@ -66,6 +66,7 @@ class Audience:
     challenge: Challenge
     matching: list[tuple[Identity, list[str]]]  # subscribers whose interests fit, with the tags
     everyone: list[tuple[Identity, list[str]]]  # every active subscriber (tags empty if none fit)
+    digest_readers: int = 0  # matching subscribers who chose the weekly digest: left out here
 
     def recipients(self, audience: str) -> list[tuple[Identity, list[str]]]:
         return self.matching if audience == MATCHING else self.everyone
@@ -82,13 +83,15 @@ async def plan(session: AsyncSession, ref: str) -> Audience | None:
     if challenge is None:
         return None
     already = await deliveries.targeted_identities(session, challenge.id, KIND)
-    already |= await weekly_identities(session)  # they hear of it in their weekly digest
+    weekly = await weekly_identities(session)  # they hear of it in their weekly digest
     matching = await subscribers_matching(session, cast("ChallengeLike", challenge))
-    fitting = {i.id: (i, tags) for i, tags in matching if i.id not in already and i.chat_id}
+    fitting = {i.id: (i, tags) for i, tags in matching
+               if i.id not in already and i.id not in weekly and i.chat_id}
     everyone = [(i, fitting[i.id][1] if i.id in fitting else [])
                 for i, _ in await list_active_subscriptions(session)
-                if i.id not in already and i.chat_id]
-    return Audience(challenge, list(fitting.values()), everyone)
+                if i.id not in already and i.id not in weekly and i.chat_id]
+    readers = sum(1 for i, _ in matching if i.id in weekly and i.id not in already and i.chat_id)
+    return Audience(challenge, list(fitting.values()), everyone, readers)
 
 
 async def confirm(session: AsyncSession, ref: str, audience: str, actor: str,

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import re
 
+from handlers.domain.buttons import AlertMode
 from handlers.engines.matching.free_text import interests_to_tags
 from handlers.kernel.callbacks import CANCEL_ROW, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import day_name, t
 from handlers.kernel.validation import clean
 from handlers.sme.buttons import StopAlerts
 from storage import subscriptions
 
 router = Router("sme.alerts")
+
+# A new subscriber gets one message a week, not one per call: what a busy SME would want (the
+# issue's complaint was "every new call is one more message"). One tap from the confirmation
+# and from any alert or digest switches (handlers/sme/follow.py).
+DEFAULT_MODE = "weekly"
 
 
 @router.command("subscribe")
@@ -57,10 +63,16 @@ async def save(ctx: Ctx, text: str) -> None:
     if not tags:
         ctx.say(t("alerts.no_interests"), CANCEL_ROW)
         return
-    await subscriptions.set_subscription(ctx.session, ctx.identity.id, tags)
+    row = await subscriptions.set_subscription(ctx.session, ctx.identity.id, tags,
+                                               mode=DEFAULT_MODE)
     if ctx.flow == FLOW.name:
         ctx.finish()
-    ctx.say(t("alerts.done", tags=", ".join(tags)))
+    listed = ", ".join(tags)
+    if row.alert_mode == "weekly":
+        ctx.say(t("alerts.done_weekly", tags=listed, day=day_name(ctx.core.config.digest_day)),
+                [(t("digest.to_immediate"), AlertMode("immediate"))])
+    else:
+        ctx.say(t("alerts.done", tags=listed), [(t("digest.to_weekly"), AlertMode("weekly"))])
 
 
 @router.command("unsubscribe")
@@ -76,7 +88,6 @@ async def unsubscribe_button(ctx: Ctx, _: StopAlerts) -> None:
     await unsubscribe(ctx, "")
 
 
-
 async def stop_with_undo(ctx: Ctx) -> None:
     """A stop request typed in plain words ("STOP", "opt me out"): alerts stop at once, with a
     one-tap undo that puts the same interests back while the offer stands."""
@@ -87,7 +98,7 @@ async def stop_with_undo(ctx: Ctx) -> None:
     tags = list(current.tags)
     await subscriptions.delete_subscription(ctx.session, ctx.identity.id)
     ctx.finish()
-    ctx.goto(UNDO.name, "stopped", tags=tags)
+    ctx.goto(UNDO.name, "stopped", tags=tags, mode=current.alert_mode)
     ctx.say(t("alerts.stopped_undo", tags=", ".join(tags)),
             [(t("alerts.undo"), FlowChoice("stopped", "undo"))])
 
@@ -103,7 +114,9 @@ async def step_undo(ctx: Ctx, text: str) -> None:
         ctx.finish()
         if isinstance(tags, list) and tags:
             kept = [str(tag) for tag in tags]
-            await subscriptions.set_subscription(ctx.session, ctx.identity.id, kept)
+            mode = ctx.data.get("mode")
+            await subscriptions.set_subscription(ctx.session, ctx.identity.id, kept,
+                                                 mode=mode if mode in ("immediate", "weekly") else None)
             ctx.say(t("alerts.restored", tags=", ".join(kept)))
         else:
             ctx.say(t("alerts.not_subscribed"))
