@@ -122,6 +122,17 @@ async def test_a_draft_needs_a_second_person_and_every_step_is_audited(store: St
     assert "SMEs will find it by:" in author.text and "sensors" in author.text
     await author.press_label("Submit for approval")
     assert "is submitted" in author.text
+    async with store.session() as session:  # the officers' notice: read it, then decide
+        (notice,) = [d for d in await session.scalars(select(Delivery).where(
+            Delivery.kind == "notice")) if "waiting for approval" in d.payload["text"]]
+    review = next(b[1] for row in notice.payload["buttons"] for b in row if b[0] == "Read the draft")
+    await approver.press(review)
+    assert "Sensors and ideas to cut air pollution" in approver.text
+    assert "Approve and publish" in str(approver.replies[-1].buttons)
+    outsider = await _staff(store, core, "outsider", "officer", "Adult Social Care")
+    for data in (review, "dre:cleaner-air-near-schools"):
+        await outsider.press(data)
+        assert "Sensors and ideas" not in outsider.text  # not their department's draft
     await author.send("/dips approve cleaner-air-near-schools")
     assert "someone else must approve" in author.text
     await officer.send("/dips approve cleaner-air-near-schools")

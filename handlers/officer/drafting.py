@@ -34,6 +34,12 @@ class DraftApprove(CallbackData, prefix="dra"):
     ref: str
 
 
+class DraftReview(CallbackData, prefix="drv"):
+    """From the approval notice: the draft as it would be published, then approve or send back."""
+
+    ref: str
+
+
 
 
 def _summary(c: Challenge, r: ChallengeReview) -> str:
@@ -50,7 +56,7 @@ def _preview(c: Challenge) -> str:
     fields = {"title": c.title, "department": c.department, "summary": c.summary,
               "tags": ", ".join(c.tags)}
     return "\n".join((
-        t("drafts.shown", title=c.title, ref=c.ref, department=c.department,
+        t("drafts.shown", title=c.title, ref=c.ref, department=c.department, summary=c.summary,
           closes=c.closes.isoformat() if c.closes else t("officer_challenges.no_closing_date"),
           budget=c.budget or "-", contact=c.contact or "-", tags=", ".join(c.tags)),
         t("drafts.matched_by", terms=", ".join(drafts.derived_terms(fields)) or "-")))
@@ -87,13 +93,32 @@ async def draft_new(ctx: Ctx, _: DraftNew) -> None:
     ctx.say(t("drafts.usage"))
 
 
+async def _readable(ctx: Ctx, ref: str) -> Challenge | None:
+    """A draft this officer may read (their own, or their departments'; admins: any), or None
+    with the same answer as for no draft at all."""
+    found = await drafts.find(ctx.session, ref)
+    c, r = found.challenge, found.review
+    if c is None or r is None or not (
+            r.author == ctx.actor or (await scope_of(ctx.session, ctx.identity)).covers(c.department)):
+        ctx.say(t("drafts.problem.not_a_draft", ref=ref[:64]))
+        return None
+    return c
+
+
 @router.button(DraftEdit, action="draft")
 async def draft_edit(ctx: Ctx, pressed: DraftEdit) -> None:
-    found = await drafts.find(ctx.session, pressed.ref)
-    if found.challenge is None:
-        ctx.say(t("drafts.problem.not_a_draft", ref=pressed.ref[:64]))
-        return
-    ctx.say(_preview(found.challenge) + "\n\n" + t("drafts.edit_usage", ref=found.challenge.ref))
+    c = await _readable(ctx, pressed.ref)
+    if c is not None:
+        ctx.say(_preview(c) + "\n\n" + t("drafts.edit_usage", ref=c.ref))
+
+
+@router.button(DraftReview, action="approve")
+async def draft_review(ctx: Ctx, pressed: DraftReview) -> None:
+    c = await _readable(ctx, pressed.ref)
+    if c is not None:
+        ctx.say(_preview(c) + "\n\n" + t("drafts.review_usage", ref=c.ref),
+                [(t("drafts.approve_button"), DraftApprove(c.ref)),
+                 (t("drafts.sendback_button"), DraftSendBack(c.ref))])
 
 
 @router.command("drafts", action="draft", dips=True, top=False)
@@ -140,7 +165,7 @@ async def submit(ctx: Ctx, args: str) -> None:
     c = outcome.challenge
     await deliveries.enqueue_for_officers(ctx.session, "notice", to_payload(Reply(
         t("drafts.for_approval", title=c.title, ref=c.ref, department=c.department),
-        buttons([(t("drafts.approve_button"), DraftApprove(c.ref)),
+        buttons([(t("drafts.review_button"), DraftReview(c.ref)),
                  (t("drafts.sendback_button"), DraftSendBack(c.ref))]))))
     ctx.say(t("drafts.submitted", ref=c.ref))
 
