@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -30,7 +31,7 @@ from content.privacy import privacy
 from content.wording import placeholders
 from handlers.app import build_core, seed_catalogue
 from handlers.domain.outbound import from_payload
-from handlers.kernel.text import LRM, CountryName, speaking, t
+from handlers.kernel.text import LRM, CountryName, moment, speaking, t
 from handlers.sme.eoi_form import SUMMARY_MAX, SUMMARY_MIN
 from storage import challenges, people
 from storage.models import Delivery
@@ -112,6 +113,20 @@ def test_t_writes_in_the_language_being_spoken() -> None:
         assert str(CountryName("Sweden", "SE")) == "Svezia"
     assert [supported(tag) for tag in ("sv", "pl-PL", "ur_PK", "EN-gb", "de", "", None)] == \
         ["sv", "pl", "ur", "en", None, None, None]
+
+
+@pytest.mark.parametrize(("code", "day", "when"), [
+    ("sv", "fredag 18 juni 2027", "kl. 17:00"), ("et", "reede, 18. juuni 2027", "kell 17:00"),
+    ("hu", "2027. június 18., péntek", "17:00"), ("it", "venerdì 18 giugno 2027", "alle 17:00"),
+    ("pl", "piątek, 18 czerwca 2027", "o 17:00"), ("ur", "جمعہ، 18 جون، 2027", "17:00")])
+def test_dates_and_times_are_written_the_languages_way(code: str, day: str, when: str) -> None:
+    """A deadline's weekday, date and hour, in the language's own forms and order (Babel's
+    CLDR data): not an English weekday, and not the date where the hour should be."""
+    at = datetime(2027, 6, 18, 17, 0, tzinfo=ZoneInfo("Europe/London"))
+    text = plain(said(code, "calendar.reminder_48h", title="X", ref="x", date=at))
+    assert day in text and when in text and "Friday" not in text
+    with speaking(code):
+        assert day in moment(at) and "17:00" in moment(at)
 
 
 def test_urdu_lines_start_right_to_left_and_latin_values_keep_their_order() -> None:

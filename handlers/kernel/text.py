@@ -18,11 +18,11 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from content.locale import ENGLISH, LANGUAGES, RIGHT_TO_LEFT, right_to_left, translations
 from content.wording import catalogue
@@ -61,6 +61,16 @@ def t(key: str, **values: Any) -> str:
 def day_name(weekday: int) -> str:
     """A day of the week (0 Monday) by its name in the language being written in."""
     return str(Locale.parse(_language.get()).days["stand-alone"]["wide"][weekday])
+
+
+def moment(value: datetime) -> str:
+    """A date and time of day ("Thursday 10 December 2026, 14:00") in the language being
+    written in (for a value put into a sentence already built, like a workshop's time)."""
+    code = _language.get()
+    if code == ENGLISH:
+        return f"{value:%A %d %B %Y, %H:%M}"
+    local = _LocalDate(value, code)
+    return f"{local:%A %d %B %Y}, {local:%H:%M}"
 
 
 class LazyText:
@@ -103,13 +113,18 @@ def _left_to_right(value: Any) -> Any:
 
 
 class _LocalDate:
-    """A date whose `{date:%d %B %Y}` is written the way the language writes dates."""
+    """A date or moment whose `{date:%A %d %B %Y}` or `{at:%H:%M}` is written the way the
+    language writes dates and times: Babel's CLDR formats, in the language's own order and
+    forms ("fredag 18 juni 2027", "2027. június 18., péntek", "piątek, 18 czerwca 2027")."""
 
     def __init__(self, value: date, code: str) -> None:
         self.value, self.code = value, code
 
     def __format__(self, spec: str) -> str:
-        width = "medium" if "%b" in spec else "long"
+        if "%H" in spec and "%d" not in spec and isinstance(self.value, datetime):
+            # a time of day, on the 24-hour clock as in English, in the value's own zone
+            return format_time(self.value, "HH:mm", tzinfo=self.value.tzinfo, locale=self.code)
+        width = "full" if "%A" in spec else "medium" if "%b" in spec else "long"
         return format_date(self.value, format=width, locale=self.code)
 
     def __str__(self) -> str:

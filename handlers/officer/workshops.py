@@ -15,7 +15,7 @@ from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Reply, buttons
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import moment, t
 from handlers.kernel.validation import clean, parse_id
 from storage import challenges, eois, workshops
 from storage.audit import audit
@@ -39,7 +39,8 @@ class WorkshopCame(CallbackData, prefix="wsc"):
 
 
 def local(workshop: Workshop) -> str:
-    return f"{workshop.starts_at.astimezone(rules.LOCAL):%A %d %B %Y, %H:%M}"
+    """When it starts, in UK time, worded in the reader's language."""
+    return moment(workshop.starts_at.astimezone(rules.LOCAL))
 
 
 def invitation(workshop: Workshop, challenge: Challenge) -> Callable[[WorkshopInvite, Eoi], Reply]:

@@ -8,7 +8,7 @@ from handlers.domain.officer_buttons import WorkshopAnswer
 from handlers.kernel.context import Ctx
 from handlers.kernel.messages import Attachment, Reply
 from handlers.kernel.router import Router
-from handlers.kernel.text import t
+from handlers.kernel.text import moment, t
 from storage import eois, workshops
 from storage.models import Challenge
 
@@ -27,7 +27,7 @@ async def answer(ctx: Ctx, pressed: WorkshopAnswer) -> None:
         return
     challenge = await ctx.session.get(Challenge, workshop.challenge_id)
     title = challenge.title if challenge else ""
-    when = f"{workshop.starts_at.astimezone(rules.LOCAL):%A %d %B %Y, %H:%M}"
+    when = moment(workshop.starts_at.astimezone(rules.LOCAL))
     reminder = Reply(t("sme_workshop.reminder", title=title, when=when, place=workshop.place))
     problem = await rules.answer(ctx.session, invite, workshop, ctx.identity, pressed.answer,
                                  ctx.core.clock(), reminder)
