@@ -79,6 +79,8 @@ async def test_a_workshop_from_invitation_to_attendance(bot: Harness, store: Sto
     assert reminder is not None and reminder.status == "pending"
     assert reminder.not_before == workshop.starts_at - timedelta(days=1)
     assert "tomorrow" in reminder.payload["text"]
+    name, _, mime = reminder.payload["file"]  # the calendar entry comes with it again
+    assert name.endswith(".ics") and mime == "text/calendar"
     event = Calendar.from_ical(rules.ics(workshop, "T", "D")).walk("VEVENT")[0]
     assert event.decoded("dtstart") == workshop.starts_at
     assert str(event.get("location")) == "Council House, Victoria Square"

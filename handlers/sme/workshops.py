@@ -28,7 +28,12 @@ async def answer(ctx: Ctx, pressed: WorkshopAnswer) -> None:
     challenge = await ctx.session.get(Challenge, workshop.challenge_id)
     title = challenge.title if challenge else ""
     when = moment(workshop.starts_at.astimezone(rules.LOCAL))
-    reminder = Reply(t("sme_workshop.reminder", title=title, when=when, place=workshop.place))
+    calendar = Attachment(f"dips-workshop-{workshop.id}.ics",
+                          rules.ics(workshop, t("sme_workshop.calendar_title", title=title),
+                                    t("sme_workshop.calendar_text", reference=eoi.reference)),
+                          "text/calendar")
+    reminder = Reply(t("sme_workshop.reminder", title=title, when=when, place=workshop.place),
+                     attachment=calendar)  # the day before: the calendar entry again, one tap
     problem = await rules.answer(ctx.session, invite, workshop, ctx.identity, pressed.answer,
                                  ctx.core.clock(), reminder)
     if problem:
@@ -39,8 +44,4 @@ async def answer(ctx: Ctx, pressed: WorkshopAnswer) -> None:
         ctx.say(t("sme_workshop.thanks_no", title=title))
         return
     key = "sme_workshop.thanks_yes" if pressed.answer == "yes" else "sme_workshop.thanks_maybe"
-    ctx.say(t(key, title=title, when=when, place=workshop.place),
-            attachment=Attachment(f"dips-workshop-{workshop.id}.ics",
-                                  rules.ics(workshop, t("sme_workshop.calendar_title", title=title),
-                                            t("sme_workshop.calendar_text", reference=eoi.reference)),
-                                  "text/calendar"))
+    ctx.say(t(key, title=title, when=when, place=workshop.place), attachment=calendar)
