@@ -277,6 +277,9 @@ class FakeTelegram:
     async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
         return True
 
+    async def _m_deleteMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
         return True
 

@@ -169,6 +169,29 @@ async def test_officers_and_admins_get_their_menu_in_their_own_chat(fake: FakeTe
         await bot.adapter.stop()
 
 
+async def test_a_role_granted_or_revoked_later_changes_the_menu_without_a_restart(
+        fake: FakeTelegram, store: Store) -> None:
+    bot = await start_bot(fake, Core(store))
+    try:
+        def scoped(method: str) -> list[int]:
+            return [c.params["scope"]["chat_id"] for c in fake.sent(method=method)
+                    if "scope" in c.params]
+
+        assert scoped("setMyCommands") == []  # no staff yet
+        async with store.session() as session:
+            await people.ensure_identity(session, "telegram", "601", chat_id="601")
+            await people.set_role(session, "telegram", "601", "officer")
+        await bot.adapter.refresh_staff_menus()  # what the adapter does every few minutes
+        await bot.adapter.refresh_staff_menus()  # unchanged: nothing sent again
+        assert scoped("setMyCommands") == [601]
+        async with store.session() as session:
+            await people.set_role(session, "telegram", "601", "sme")
+        await bot.adapter.refresh_staff_menus()
+        assert scoped("deleteMyCommands") == [601]  # back to everyone's menu
+    finally:
+        await bot.adapter.stop()
+
+
 async def test_whole_sme_journey(bot: Harness, store: Store) -> None:
     ref = await open_ref(store)
     welcome = await bot.say("/start")

@@ -60,6 +60,7 @@ MAX_RETRIES = 3  # RetryAfter waits or network-error retries before a message is
 RETRY_BACKOFF = 0.5  # seconds before the first retry after a network error; doubles each time
 MAX_RETRY_WAIT = 60.0  # seconds; a longer flood wait means the message is stale anyway
 PRUNE_EVERY = 3600.0  # seconds between deletions of old update keys
+MENU_REFRESH = 300.0  # seconds between checks for officers and admins granted or revoked
 
 STORE_DOWN = (OperationalError, InterfaceError, OSError, ConnectionError)
 Observer = Callable[[int, str], None]
@@ -117,6 +118,8 @@ class TelegramAdapter:
         self._webhook: web.AppRunner | None = None
         self.intake = Intake(core.store.engine, PLATFORM)
         self._poller: asyncio.Task[None] | None = None
+        self._menus: asyncio.Task[None] | None = None
+        self._staff_menus: dict[str, str] = {}  # chat id -> role whose menu Telegram has
         self._last_prune = 0.0
 
     @property
@@ -126,6 +129,7 @@ class TelegramAdapter:
     async def start(self) -> None:
         await self.app.initialize()  # getMe: a bad token or address fails here, loudly
         await self.set_menus()
+        self._menus = asyncio.create_task(self._refresh_menus_loop(), name="telegram-menus")
         await self.app.start()
         await self.intake.replay(self.app.bot, self.app.update_queue)  # a dead process's intake
         if self.webhook_mode:
@@ -150,17 +154,42 @@ class TelegramAdapter:
             for code in LANGUAGES:
                 with speaking(code):
                     await self.app.bot.set_my_commands(menu(), language_code=code)
-            async with self.core.store.session() as session:
-                staff = await staff_chats(session, PLATFORM)
-            for chat_id, role in staff:
-                commands = [*menu(), *(BotCommand(n, t(f"telegram_staff_menu.{n}"))
-                                       for n in STAFF_COMMANDS[role])]
-                await self.app.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(chat_id)))
         except (TelegramError, ValueError) as exc:  # a menu is no reason not to serve
             log.warning("setMyCommands failed: %s", exc)
+        await self.refresh_staff_menus()
+
+    async def refresh_staff_menus(self) -> None:
+        """Give each officer's and admin's chat their menu, and take it back from anyone no
+        longer staff: at start-up, then every MENU_REFRESH seconds, so a role granted or revoked
+        (`dips roles`) shows without a restart. Only changes are sent to Telegram."""
+        try:
+            async with self.core.store.session() as session:
+                staff = dict(await staff_chats(session, PLATFORM))
+            for chat_id, role in staff.items():
+                if self._staff_menus.get(chat_id) != role:
+                    commands = [*menu(), *(BotCommand(n, t(f"telegram_staff_menu.{n}"))
+                                           for n in STAFF_COMMANDS[role])]
+                    await self.app.bot.set_my_commands(
+                        commands, scope=BotCommandScopeChat(int(chat_id)))
+                    self._staff_menus[chat_id] = role
+            for chat_id in set(self._staff_menus) - set(staff):
+                await self.app.bot.delete_my_commands(scope=BotCommandScopeChat(int(chat_id)))
+                del self._staff_menus[chat_id]
+        except (TelegramError, ValueError, *STORE_DOWN) as exc:  # tried again next time
+            log.warning("refreshing the staff menus failed: %s", exc)
+
+    async def _refresh_menus_loop(self) -> None:
+        while True:
+            await asyncio.sleep(MENU_REFRESH)
+            await self.refresh_staff_menus()
 
     async def stop(self) -> None:
         """Stop taking updates, finish those in hand, confirm them, then close connections."""
+        if self._menus is not None:
+            self._menus.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._menus
+            self._menus = None
         if self._poller is not None:
             await self.intake.stop_polling(self._poller)
         if self._webhook is not None:
