@@ -5,12 +5,14 @@ and weighed, a dated approval tells its author and approver on the day."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from handlers.domain import assessment
-from handlers.domain.draft_notices import publish_due
+from handlers.domain.calendar import CalendarConfig
+from handlers.domain.scheduler import Scheduler
 from storage import challenges, eois
 from storage.models import AuditEntry, Delivery
 from storage.store import Store
@@ -107,9 +109,16 @@ async def test_a_dated_approval_tells_author_and_approver_on_the_day(store: Stor
     await author.send(DRAFT)
     await author.send(f"/dips submit {REF}")
     await approver.send(f"/dips approve {REF} 2099-01-01")
-    async with store.session() as session:
-        assert await publish_due(session, datetime(2098, 12, 31, tzinfo=UTC)) == []
-        assert [c.ref for c in await publish_due(session, datetime(2099, 1, 1, tzinfo=UTC))] == [REF]
+    # The scheduler (inside `dips run` and `dips worker`) publishes it at 09:00 UK time that day.
+    london = ZoneInfo("Europe/London")
+    clock = [datetime(2098, 12, 31, 12, 0, tzinfo=london)]
+    scheduler = Scheduler(store, CalendarConfig(), lambda: clock[0])
+    assert "draft_publish" not in await scheduler.tick()
+    assert await _status(store, REF) == "draft"
+    clock[0] = datetime(2099, 1, 1, 9, 1, tzinfo=london)
+    assert "draft_publish" in await scheduler.tick()
+    assert "draft_publish" not in await scheduler.tick()  # once
+    assert await _status(store, REF) == "open"
     async with store.session() as session:
         told = {d.chat_id: d.payload for d in await session.scalars(
             select(Delivery).where(Delivery.kind == "notice").order_by(Delivery.id))}

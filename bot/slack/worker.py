@@ -28,7 +28,6 @@ from bot import health
 from bot.settings import Settings
 from bot.slack.render import SlackMessage, escape, plain, render
 from handlers.domain.cases import queue_reminders
-from handlers.domain.draft_notices import publish_due
 from handlers.domain.notices import new_eoi_notice
 from handlers.domain.outbound import from_payload
 from handlers.kernel.core import Core
@@ -68,10 +67,7 @@ class SlackWorker:
         self._stopping.set()
 
     async def remind_once(self) -> int:
-        """Queue reminders for cases unanswered past DIPS_CASE_REMINDER_HOURS (each once), and
-        publish the challenges approved for a date that has come (the author was told the date)."""
-        async with self.core.store.session() as session:
-            await publish_due(session, self.core.clock())
+        """Queue reminders for cases unanswered past DIPS_CASE_REMINDER_HOURS (each once)."""
         async with self.core.store.session() as session:
             return await queue_reminders(session, self.core.clock(),
                                          self.settings.case_reminder_hours)

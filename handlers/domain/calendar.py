@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.domain import broadcasts, digests, officer_digest
+from handlers.domain import broadcasts, digests, draft_notices, officer_digest
 from handlers.domain.buttons import FollowChallenge, Interest, ShowChallenge, UnfollowChallenge
 from handlers.domain.challenge_text import localised
 from handlers.domain.outbound import notify, worded_for_each
@@ -27,7 +27,7 @@ from handlers.kernel.callbacks import Cancel, Resume
 from handlers.kernel.core import IDLE_LIMIT
 from handlers.kernel.messages import Attachment, Reply, buttons
 from handlers.kernel.text import t
-from storage import challenges, conversations, deliveries, follows, privacy, schedule
+from storage import challenges, conversations, deliveries, follows, privacy, reviews, schedule
 from storage.audit import audit
 from storage.models import Challenge, Identity, ScheduledJob
 
@@ -38,6 +38,7 @@ MOVED = "close_moved"
 HOUSEKEEPING = "housekeeping"
 NUDGE = "form_nudge"
 PUBLISH = "publish"
+APPROVED = "draft_publish"  # a chat-drafted challenge an admin approved for a date
 DIGEST = "digest"
 OFFICER_DIGEST = "officer_digest"
 LATE_GRACE = timedelta(hours=6)
@@ -170,6 +171,12 @@ async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int
             if due > now - LATE_GRACE:
                 created += await schedule.plan(session, kind, subject, due, {"closes": closes})
     created += await plan_nudges(session, now, cfg)
+    for challenge, review in await reviews.drafts(session):
+        if review.state == "approved" and review.publish_on is not None:
+            day = review.publish_on.date()  # published at the same hour as a scheduled call
+            created += await schedule.plan(session, APPROVED, str(challenge.id),
+                                           datetime.combine(day, cfg.publish_at, tzinfo=cfg.zone),
+                                           {"publish_on": day.isoformat()})
     local_day = now.astimezone(cfg.zone).date()
     created += await schedule.plan(
         session, HOUSEKEEPING, "daily",
@@ -295,6 +302,9 @@ async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
         await schedule.finish(session, job, now, recipients=1, delivery_id=notice.id)
     elif job.kind == PUBLISH:
         await publish(session, job, now, cfg)
+    elif job.kind == APPROVED:
+        done = await draft_notices.publish_due(session, now, only=int(job.subject))
+        await schedule.finish(session, job, now, "done" if done else "skipped")
     elif job.kind == NUDGE:
         await nudge(session, job, now, cfg)
     elif job.kind == HOUSEKEEPING:

@@ -1,7 +1,7 @@
 """Telling officers and admins about drafts through the delivery queue, and publishing the
-challenges approved for a date that has come (the Slack worker's periodic check and
-`/dips drafts` both call `publish_due`): on the day, the author is told and the approver is
-offered the announcement's preview.
+challenges approved for a date that has come (a job of the scheduler's, handlers/domain/
+calendar.py): on the day, the author is told and the approver is offered the announcement's
+preview.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from storage import deliveries, people, reviews
 from storage.models import Challenge
 
 
-async def publish_due(session: AsyncSession, now: datetime) -> list[Challenge]:
-    """Publish the challenges approved for a date that has come; tell author and approver."""
-    done = await drafts.publish_due(session, now)
+async def publish_due(session: AsyncSession, now: datetime,
+                      only: int | None = None) -> list[Challenge]:
+    """Publish the challenges approved for a date that has come (or just `only`); tell author
+    and approver."""
+    done = await drafts.publish_due(session, now, only)
     for c in done:
         review = await reviews.review_of(session, c.id)
         if review is None:

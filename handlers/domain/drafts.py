@@ -217,12 +217,14 @@ async def publish(session: AsyncSession, challenge: Challenge, review: Challenge
     await audit(session, actor, "draft_publish", challenge.ref)
 
 
-async def publish_due(session: AsyncSession, now: datetime) -> list[Challenge]:
-    """Challenges approved for a date that has come: published (by "scheduler")."""
+async def publish_due(session: AsyncSession, now: datetime,
+                      only: int | None = None) -> list[Challenge]:
+    """Challenges approved for a date that has come (or just challenge id `only`): published
+    (by "scheduler")."""
     done = []
     for challenge, review in await reviews.drafts(session):
         if review.state == "approved" and review.publish_on is not None \
-                and review.publish_on <= now:
+                and review.publish_on <= now and only in (None, challenge.id):
             await publish(session, challenge, review, "scheduler", now)
             done.append(challenge)
     return done

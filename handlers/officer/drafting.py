@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers.domain import drafts
 from handlers.domain.departments import scope_of
-from handlers.domain.draft_notices import publish_due, tell
+from handlers.domain.draft_notices import tell
 from handlers.domain.officer_buttons import DraftEdit, DraftNew, DraftSendBack
 from handlers.domain.outbound import to_payload
 from handlers.kernel.callbacks import CallbackData
@@ -123,7 +123,7 @@ async def draft_review(ctx: Ctx, pressed: DraftReview) -> None:
 
 @router.command("drafts", action="draft", dips=True, top=False)
 async def list_drafts(ctx: Ctx, args: str) -> None:
-    rows = await drafts_rows(ctx)
+    rows = await drafts_for(ctx)
     if not rows:
         ctx.say(t("drafts.none"), [(t("drafts.new_button"), DraftNew())])
         return
@@ -143,9 +143,6 @@ async def list_drafts(ctx: Ctx, args: str) -> None:
             title=t("drafts.title", n=len(rows)))
 
 
-async def drafts_rows(ctx: Ctx) -> list[tuple[Challenge, ChallengeReview]]:
-    await publish_due(ctx.session, ctx.core.clock())
-    return await drafts_for(ctx)
 
 
 async def drafts_for(ctx: Ctx) -> list[tuple[Challenge, ChallengeReview]]:
