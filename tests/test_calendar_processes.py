@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -127,6 +128,20 @@ async def stop(process: asyncio.subprocess.Process) -> None:
     assert await asyncio.wait_for(process.wait(), 30) == 0
 
 
+async def two_replicas_until(fake: FakeTelegram, env: dict[str, str], tmp_path: Path,
+                             done: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Two `dips run` replicas on the store until `done`, and a second more (a duplicate would
+    arrive within it); then both stopped, and the fake Bot API."""
+    pair = [await start("run", env, tmp_path, f"replica{i}.log") for i in range(2)]
+    try:
+        await until(done, 90, f"both replicas to send {what}")
+        await asyncio.sleep(1.0)
+    finally:
+        for process in pair:
+            await stop(process)
+        await fake.stop()
+
+
 async def test_two_replicas_send_each_follower_one_reminder(store, db_url, tmp_path):
     n = 400
     extra, moment = due_now_env()
@@ -134,17 +149,11 @@ async def test_two_replicas_send_each_follower_one_reminder(store, db_url, tmp_p
     await add_followers(store, cid, n, first=FIRST)
     fake = await FakeTelegram().start()
     env = base_env(fake, db_url, {**extra, "DIPS_TELEGRAM_RATE": "200"})
-    pair = [await start("run", env, tmp_path, f"replica{i}.log") for i in range(2)]
-    try:
-        async def all_sent() -> bool:
-            return sum(documents(fake).values()) >= n
 
-        await until(all_sent, 90, "both replicas to send the reminders")
-        await asyncio.sleep(1.0)  # a duplicate would arrive within this
-    finally:
-        for process in pair:
-            await stop(process)
-        await fake.stop()
+    async def all_sent() -> bool:
+        return sum(documents(fake).values()) >= n
+
+    await two_replicas_until(fake, env, tmp_path, all_sent, "the reminders")
     files = documents(fake)
     followers = range(FIRST, FIRST + n)
     assert [c for c in followers if files[c] != 1] == []
@@ -184,18 +193,12 @@ async def test_two_replicas_send_each_digest_and_nudge_once(store, db_url, tmp_p
             data={"ref": "pond", "title": "Challenge pond"}, updated_at=touched) for w in writers)
     fake = await FakeTelegram().start()
     env = base_env(fake, db_url, extra)
-    pair = [await start("run", env, tmp_path, f"replica{i}.log") for i in range(2)]
     chats = range(FIRST, FIRST + 2 * n)
-    try:
-        async def all_sent() -> bool:
-            return all(fake.delivered_counts()[c] for c in chats)
 
-        await until(all_sent, 90, "both replicas to send the digests and nudges")
-        await asyncio.sleep(1.0)  # a duplicate would arrive within this
-    finally:
-        for process in pair:
-            await stop(process)
-        await fake.stop()
+    async def all_sent() -> bool:
+        return all(fake.delivered_counts()[c] for c in chats)
+
+    await two_replicas_until(fake, env, tmp_path, all_sent, "the digests and nudges")
     counts = fake.delivered_counts()
     assert [c for c in chats if counts[c] != 1] == []
     digests = [t for c in range(FIRST, FIRST + n) for t in fake.texts(c)]
