@@ -89,4 +89,7 @@ def test_schedule_list_shows_what_is_due_when_and_for_how_many(tmp_path: Path) -
     lines = out.stdout.splitlines()
     reminders = [line for line in lines if "reminder_" in line]
     assert len(reminders) == 2 and all("3 follower(s)" in line for line in reminders)
-    assert "17:00" in reminders[0]
+    assert "17:00" in reminders[0] and all(" grit " in line for line in reminders)
+    digest = next(line for line in lines if "digest " in line and "officer" not in line)
+    assert "0 weekly reader(s)" in digest
+    assert "the officers' channel" in next(line for line in lines if "officer_digest" in line)

@@ -8,13 +8,15 @@ import sys
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.cli.common import open_cli_store
 from bot.settings import Settings, clock_time, quiet_window, weekday
 from handlers.domain import calendar
 from handlers.domain.calendar import CalendarConfig
 from handlers.domain.scheduler import Scheduler
-from storage import follows, schedule
-from storage.models import utcnow
+from storage import follows, schedule, subscriptions
+from storage.models import Challenge, ScheduledJob, utcnow
 from storage.store import Store
 
 
@@ -37,6 +39,27 @@ async def run_scheduler(store: Store, settings: Settings,
     await scheduler.run(stop, interval=float(settings.scheduler_interval))
 
 
+async def _about(session: AsyncSession, job: ScheduledJob) -> tuple[str, str]:
+    """What a job is about (a challenge's reference where it has one) and who it reaches."""
+    challenge_jobs = (*calendar.REMINDERS, calendar.MOVED, calendar.PUBLISH, calendar.APPROVED)
+    challenge = (await session.get(Challenge, int(job.subject))
+                 if job.kind in challenge_jobs and job.subject.isdigit() else None)
+    subject = challenge.ref if challenge else job.subject
+    if job.kind in calendar.REMINDERS or job.kind == calendar.MOVED:
+        n = await follows.count_followers(session, int(job.subject),
+                                          without_eoi=job.kind != calendar.MOVED)
+        return subject, f"{n} follower(s)"
+    if job.kind == calendar.DIGEST:
+        return subject, f"{len(await subscriptions.weekly_identities(session))} weekly reader(s)"
+    if job.kind == calendar.NUDGE:
+        return "SME", "1 SME"
+    if job.kind == calendar.PUBLISH:
+        return subject, f"announced to: {job.detail.get('announce', 'none')}"
+    if job.kind == calendar.OFFICER_DIGEST:
+        return subject, "the officers' channel"
+    return subject, ""
+
+
 async def cmd_schedule_list(args: argparse.Namespace, settings: Settings) -> int:
     """What is due, when (UK time) and for how many people, as things stand now."""
     cfg = calendar_config(settings)
@@ -46,15 +69,8 @@ async def cmd_schedule_list(args: argparse.Namespace, settings: Settings) -> int
         async with store.session() as session:
             await calendar.plan(session, utcnow(), cfg)  # what the scheduler would plan now
             jobs = await schedule.upcoming(session, limit=args.limit)
-            rows = []
-            for job in jobs:
-                people = ""
-                if job.kind in calendar.REMINDERS or job.kind == calendar.MOVED:
-                    n = await follows.count_followers(session, int(job.subject),
-                                                      without_eoi=job.kind != calendar.MOVED)
-                    people = f"{n} follower(s)"
-                rows.append((job.due.astimezone(zone).strftime("%a %d %b %Y %H:%M"), job.kind,
-                             job.subject, people))
+            rows = [(job.due.astimezone(zone).strftime("%a %d %b %Y %H:%M"), job.kind,
+                     *await _about(session, job)) for job in jobs]
             counts = await schedule.by_status(session)
     finally:
         await store.close()
