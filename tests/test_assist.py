@@ -105,6 +105,18 @@ async def test_subscribe_change_and_unsubscribe(chat, store):
         assert sub.tags == ["air quality", "noise"] and sub.alert_mode == "weekly"
     await chat.send("/subscribe")
     assert "You get alerts about" in chat.text
+    await chat.press_label("Alerts as they open")  # the switch is there too, and ends the question
+    assert "as soon as it opens" in chat.text and chat.core is not None
+    await chat.send("stop")  # typed: stopped at once, with Undo
+    await chat.press_label("Undo")
+    assert "I'll tell you when a new challenge about air quality, noise opens" in chat.text
+    async with store.session() as session:
+        assert (await session.scalar(select(Subscription))).alert_mode == "immediate"
+    await chat.press_label("Weekly digest instead")
+    await chat.send("stop")
+    await chat.press_label("Undo")
+    assert "Every Monday" in chat.text  # Undo brings back the digest, not alerts
+    await chat.send("/subscribe")
     await chat.press("unsub:")
     assert "Alerts stopped" in chat.text
     async with store.session() as session:

@@ -36,6 +36,10 @@ async def subscribe(ctx: Ctx, args: str) -> None:
     intro = t("alerts.current", tags=", ".join(current.tags)) if current else t("alerts.ask")
     ctx.goto(FLOW.name, "interests")
     rows = [[(t("alerts.stop"), StopAlerts())]] if current else []
+    if current:  # the other way of hearing, one tap away (its label says which this is not)
+        rows.append([(t("digest.to_immediate"), AlertMode("immediate"))
+                     if current.alert_mode == "weekly"
+                     else (t("digest.to_weekly"), AlertMode("weekly"))])
     ctx.say(intro, *rows, CANCEL_ROW)
 
 
@@ -67,12 +71,17 @@ async def save(ctx: Ctx, text: str) -> None:
                                                mode=DEFAULT_MODE)
     if ctx.flow == FLOW.name:
         ctx.finish()
+    confirm(ctx, row.alert_mode, tags)
+
+
+def confirm(ctx: Ctx, mode: str | None, tags: list[str], key: str = "alerts.done") -> None:
+    """What the SME will get, and one tap to the other way of getting it."""
     listed = ", ".join(tags)
-    if row.alert_mode == "weekly":
+    if mode == "weekly":
         ctx.say(t("alerts.done_weekly", tags=listed, day=day_name(ctx.core.config.digest_day)),
                 [(t("digest.to_immediate"), AlertMode("immediate"))])
     else:
-        ctx.say(t("alerts.done", tags=listed), [(t("digest.to_weekly"), AlertMode("weekly"))])
+        ctx.say(t(key, tags=listed), [(t("digest.to_weekly"), AlertMode("weekly"))])
 
 
 @router.command("unsubscribe")
@@ -95,10 +104,10 @@ async def stop_with_undo(ctx: Ctx) -> None:
     if current is None:
         ctx.say(t("alerts.not_subscribed"))
         return
-    tags = list(current.tags)
+    tags, mode = list(current.tags), current.alert_mode  # read before the row goes
     await subscriptions.delete_subscription(ctx.session, ctx.identity.id)
     ctx.finish()
-    ctx.goto(UNDO.name, "stopped", tags=tags, mode=current.alert_mode)
+    ctx.goto(UNDO.name, "stopped", tags=tags, mode=mode)
     ctx.say(t("alerts.stopped_undo", tags=", ".join(tags)),
             [(t("alerts.undo"), FlowChoice("stopped", "undo"))])
 
@@ -109,15 +118,15 @@ async def prompt_undo(ctx: Ctx) -> None:
 
 async def step_undo(ctx: Ctx, text: str) -> None:
     """Undo pressed (or typed): the interests come back; anything else is a new message."""
-    tags = ctx.data.get("tags")
+    tags, mode = ctx.data.get("tags"), ctx.data.get("mode")
     if (ctx.pressed and text == "undo") or clean(text).lower().strip(" .!") == "undo":
         ctx.finish()
         if isinstance(tags, list) and tags:
             kept = [str(tag) for tag in tags]
-            mode = ctx.data.get("mode")
-            await subscriptions.set_subscription(ctx.session, ctx.identity.id, kept,
-                                                 mode=mode if mode in ("immediate", "weekly") else None)
-            ctx.say(t("alerts.restored", tags=", ".join(kept)))
+            row = await subscriptions.set_subscription(
+                ctx.session, ctx.identity.id, kept,
+                mode=mode if mode in ("immediate", "weekly") else None)
+            confirm(ctx, row.alert_mode, kept, key="alerts.restored")
         else:
             ctx.say(t("alerts.not_subscribed"))
         return

@@ -57,6 +57,8 @@ async def unfollow_button(ctx: Ctx, pressed: UnfollowChallenge) -> None:
 async def alert_mode(ctx: Ctx, pressed: AlertMode) -> None:
     """One tap from any alert or digest: alerts as calls open, or one digest a week."""
     mode = "weekly" if pressed.mode == "weekly" else "immediate"
+    if ctx.flow == "subscribe":  # pressed under /subscribe's question: that is answered too
+        ctx.finish()
     if not await subscriptions.set_alert_mode(ctx.session, ctx.identity.id, mode):
         ctx.say(t("alerts.not_subscribed"))
         return
