@@ -9,6 +9,7 @@ from handlers.engines.matching.free_text import interests_to_tags
 from handlers.kernel.callbacks import CANCEL_ROW, FlowChoice, Resume
 from handlers.kernel.context import Ctx
 from handlers.kernel.flows import Flow, Step
+from handlers.kernel.messages import Row
 from handlers.kernel.router import Router
 from handlers.kernel.text import day_name, t
 from handlers.kernel.validation import clean
@@ -35,7 +36,7 @@ async def subscribe(ctx: Ctx, args: str) -> None:
     current = await subscriptions.get_subscription(ctx.session, ctx.identity.id)
     intro = t("alerts.current", tags=", ".join(current.tags)) if current else t("alerts.ask")
     ctx.goto(FLOW.name, "interests")
-    rows = [[(t("alerts.stop"), StopAlerts())]] if current else []
+    rows: list[Row] = [[(t("alerts.stop"), StopAlerts())]] if current else []
     if current:  # the other way of hearing, one tap away (its label says which this is not)
         rows.append([(t("digest.to_immediate"), AlertMode("immediate"))
                      if current.alert_mode == "weekly"
