@@ -110,7 +110,8 @@ async def details(ctx: Ctx, ref: str) -> None:
                   for i, c in enumerate(published[-10:], max(1, len(published) - 9))]
     rows: list[list[tuple[str, Any]]] = (
         [[(t("button.register_interest"), Interest(challenge.ref)),
-          follow_button(challenge.ref)]] if is_open and challenge.closes else
+          follow_button(challenge.ref)]]
+        if is_open and challenge.closes and (challenge.closes - ctx.today).days > 2 else
         [[(t("button.register_interest"), Interest(challenge.ref))]] if is_open else [])
     rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58])),
                  (t("partners.find_partners"), PartnersOf(challenge.ref[:60]))])

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from handlers.domain.buttons import AlertMode, FollowChallenge, ShowChallenge, UnfollowChallenge
+from handlers.domain.buttons import (
+    AlertMode,
+    FollowChallenge,
+    Interest,
+    ShowChallenge,
+    UnfollowChallenge,
+)
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
 from handlers.kernel.text import day_name, t
 from handlers.kernel.validation import clean
 from handlers.sme.buttons import OPEN_LIST
 from handlers.sme.challenges import visible_challenge
-from storage import follows, subscriptions
+from storage import eois, follows, subscriptions
 
 router = Router("sme.follow")
 
@@ -25,10 +31,22 @@ async def follow(ctx: Ctx, args: str) -> None:
     if challenge is None or not challenge.is_open(ctx.today):
         ctx.say(t("challenges.not_found", ref=ref), [(t("button.open_challenges"), OPEN_LIST)])
         return
+    values = {"title": challenge.title, "ref": challenge.ref, "date": challenge.closes}
+    org = ctx.identity.organisation_id
+    if org is not None and await eois.find_eoi(ctx.session, org, challenge.id) is not None:
+        ctx.say(t("calendar.has_eoi", **values))  # reminders are for those who haven't yet
+        return
+    days = (challenge.closes - ctx.today).days if challenge.closes else None
+    if days is not None and days <= 2:  # the 48-hour reminder's moment has come or gone
+        ctx.say(t("calendar.too_late", **values),
+                [(t("button.register_interest"), Interest(challenge.ref))])
+        return
     await follows.follow(ctx.session, ctx.identity.id, challenge.id)
-    ctx.say(t("calendar.following", title=challenge.title, ref=challenge.ref),
-            [(t("button.details"), ShowChallenge(challenge.ref)),
-             (t("calendar.unfollow"), UnfollowChallenge(challenge.ref))])
+    # The 7-day reminder only if there is still a week to go.
+    said = t("calendar.following_48h", **values) if days is not None and days < 8 else t(
+        "calendar.following", **values)
+    ctx.say(said, [(t("button.details"), ShowChallenge(challenge.ref)),
+                   (t("calendar.unfollow"), UnfollowChallenge(challenge.ref))])
 
 
 @router.button(FollowChallenge, action="follow")
