@@ -252,7 +252,9 @@ async def test_two_schedulers_on_one_store_queue_each_reminder_once(store, db_ur
     async with store.session() as session:
         jobs = list(await session.scalars(select(ScheduledJob)))
     assert sorted(j.kind for j in jobs) == ["digest", "housekeeping", "officer_digest", "reminder_48h"]
-    assert {(j.kind, j.status) for j in jobs if j.status not in ("done", "skipped")} == set()
+    # (the digests are planned for their next day, not yet due)
+    assert {(j.kind, j.status) for j in jobs if j.status not in ("done", "skipped")
+            and j.due <= now} == set()
 
 
 NO_QUIET = CalendarConfig(quiet_start=time(0, 0), quiet_end=time(0, 0))

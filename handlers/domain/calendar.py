@@ -181,14 +181,14 @@ async def plan(session: AsyncSession, now: datetime, cfg: CalendarConfig) -> int
     created += await schedule.plan(
         session, HOUSEKEEPING, "daily",
         datetime.combine(local_day, cfg.housekeeping_at, tzinfo=cfg.zone), {})
-    # This week's digest day (today, or the latest one before it): a later one is planned
-    # when its week comes; a past one beyond the grace is skipped when run.
+    # This week's digest (today's, or the latest before it, while within the grace), else the
+    # next one: what `dips schedule list` shows is the digest that will go.
     day = local_day - timedelta(days=(local_day.weekday() - cfg.digest_day) % 7)
-    created += await schedule.plan(
-        session, DIGEST, "weekly", datetime.combine(day, cfg.digest_at, tzinfo=cfg.zone), {})
-    created += await schedule.plan(
-        session, OFFICER_DIGEST, "weekly",
-        datetime.combine(day, cfg.digest_at, tzinfo=cfg.zone), {})
+    if datetime.combine(day, cfg.digest_at, tzinfo=cfg.zone) < now - LATE_GRACE:
+        day += timedelta(days=7)
+    for kind in (DIGEST, OFFICER_DIGEST):
+        created += await schedule.plan(
+            session, kind, "weekly", datetime.combine(day, cfg.digest_at, tzinfo=cfg.zone), {})
     return created
 
 
