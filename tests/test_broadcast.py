@@ -84,20 +84,22 @@ async def test_preview_changes_and_queues_nothing_until_confirmed(store):
 
 
 async def test_weekly_digest_readers_are_left_to_their_digest_and_counted(store):
-    core = await setup(store, matching=3, other=0)
+    core = await setup(store, matching=3, other=1)
     async with store.session() as session:
-        reader = await people.get_identity(session, "telegram", "500")
-        assert await subscriptions.set_alert_mode(session, reader.id, "weekly")
+        reader = await people.get_identity(session, "telegram", "500")  # matches: its digest
+        other = await people.get_identity(session, "telegram", "503")  # no match: no digest
+        for who in (reader, other):
+            assert await subscriptions.set_alert_mode(session, who.id, "weekly")
     admin = Chat(core, user="boss")
     await admin.send(f"/publish {REF}")
     assert "2 subscribers whose interests match" in admin.text
-    assert "1 more matching subscribers chose a weekly digest" in admin.text
-    await admin.press_label("Matching subscribers (2)")
+    assert "chose the weekly digest, left out here" in admin.text and "choose: 1." in admin.text
+    await admin.press_label("All subscribers (3)")  # the non-matching reader hears of it now
     await admin.press_label("Confirm")
-    assert "queued for 2 recipients" in admin.text
+    assert "queued for 3 recipients" in admin.text
     async with store.session() as session:
         sent_to = set(await session.scalars(select(Delivery.identity_id)))
-    assert reader.id not in sent_to and len(sent_to) == 2
+    assert reader.id not in sent_to and other.id in sent_to and len(sent_to) == 3
 
 
 async def test_recipient_message_says_why_and_has_the_buttons(store):

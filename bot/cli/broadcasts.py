@@ -88,10 +88,11 @@ async def cmd_broadcast(args: argparse.Namespace, settings: Settings) -> int:
             print(f"Nobody to send to ({audience}); nothing was changed.")
             return 1
         opening = f"open {ref} and " if found.challenge.status == "draft" else ""
+        who = "subscribers" if audience == bc.ALL else "subscribers whose interests match"
         if not args.yes:
             try:
                 answer = await asyncio.to_thread(
-                    input, f"{opening}send it to {n} {audience} subscribers? [y/N] ")
+                    input, f"{opening}send it to {n} {who}? [y/N] ")
             except EOFError:
                 answer = ""
             if answer.strip().lower() not in ("y", "yes"):

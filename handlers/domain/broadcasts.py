@@ -83,8 +83,10 @@ async def plan(session: AsyncSession, ref: str) -> Audience | None:
     if challenge is None:
         return None
     already = await deliveries.targeted_identities(session, challenge.id, KIND)
-    weekly = await weekly_identities(session)  # they hear of it in their weekly digest
     matching = await subscribers_matching(session, cast("ChallengeLike", challenge))
+    # Weekly readers it matches hear of it in their digest; the digest lists only what
+    # matches, so the others are announced to like anyone else when the audience is all.
+    weekly = await weekly_identities(session) & {i.id for i, _ in matching}
     fitting = {i.id: (i, tags) for i, tags in matching
                if i.id not in already and i.id not in weekly and i.chat_id}
     everyone = [(i, fitting[i.id][1] if i.id in fitting else [])
