@@ -58,6 +58,12 @@ def t(key: str, **values: Any) -> str:
     return text.format(**values)
 
 
+def language_name(code: str) -> str:
+    """A language's name as the language being written in says it, for inside a sentence
+    ("på svenska", "in italiano"; the /language buttons keep each name in its own language)."""
+    return str(Locale.parse(code).get_language_name(_language.get()) or code)
+
+
 def day_name(weekday: int) -> str:
     """A day of the week (0 Monday) by its name in the language being written in."""
     return str(Locale.parse(_language.get()).days["stand-alone"]["wide"][weekday])

@@ -10,7 +10,7 @@ from content.locale import LANGUAGES, supported
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
-from handlers.kernel.text import speaking, t
+from handlers.kernel.text import language_name, speaking, t
 from storage import people
 
 router = Router("sme.language")
@@ -30,7 +30,7 @@ async def choose(ctx: Ctx, args: str) -> None:
         if code is not None:
             await _set(ctx, code)
             return
-    ctx.say(t("language.choose", current=LANGUAGES[ctx.identity.language or "en"]),
+    ctx.say(t("language.choose", current=language_name(ctx.identity.language or "en")),
             *[[(name, SetLanguage(code)) for code, name in list(LANGUAGES.items())[i:i + 2]]
               for i in range(0, len(LANGUAGES), 2)])
 
@@ -47,4 +47,4 @@ async def pressed(ctx: Ctx, choice: SetLanguage) -> None:
 async def _set(ctx: Ctx, code: str) -> None:
     await people.set_language(ctx.session, ctx.identity, code)
     with speaking(code):  # the confirmation already in the new language
-        ctx.say(t("language.set", language=LANGUAGES[code]))
+        ctx.say(t("language.set", language=language_name(code)))
