@@ -17,6 +17,7 @@ from handlers.app import build_core
 from handlers.domain.calendar import CalendarConfig, after_quiet_hours
 from handlers.domain.outbound import from_payload
 from handlers.domain.scheduler import Scheduler
+from handlers.kernel.text import speaking, t
 from storage import follows
 from storage.models import (
     AuditEntry,
@@ -231,6 +232,22 @@ async def test_starting_the_eoi_form_follows_the_challenge(store):
     await chat.send("/interest grit")
     async with store.session() as session:
         assert await follows.count_followers(session, 1) == 1
+
+
+async def test_an_aside_mid_form_answers_then_asks_the_forms_question_again(store):
+    await add_challenge(store, "grit", datetime.now(LONDON).date() + timedelta(days=30))
+    chat = Chat(build_core(store, with_faq=False), "sme8")
+    await chat.send("/interest grit")
+    question = chat.text.splitlines()[-1]
+    await chat.send("/unfollow grit")
+    assert "No more reminders" in chat.text and chat.text.splitlines()[-1] == question
+    await chat.send("/language sv")
+    with speaking("sv"):
+        assert t("language.set", language="svenska") in chat.text
+    assert chat.text.splitlines()[-1] != question  # the same question, now in Swedish
+    await chat.send("/cancel")
+    await chat.send("/follow grit")  # no form open: nothing asked again
+    assert "isn't finished" not in chat.text and len(chat.replies) == 1
 
 
 async def test_two_schedulers_on_one_store_queue_each_reminder_once(store, db_url):

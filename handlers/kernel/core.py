@@ -240,7 +240,10 @@ class Core:
                 ctx.say(t("kernel.unknown_command", command=name[:30]))
             return
         if self.permitted(ctx, command.action, command.spelled):
+            before = (ctx.flow, ctx.step)
             await command.handler(ctx, args)
+            if command.aside and before[0] is not None and (ctx.flow, ctx.step) == before:
+                await ctx.ask()  # still in the form: its question again, so the next line fits
 
     async def press(self, ctx: Ctx, data: str) -> None:
         pressed = callbacks.parse(data)

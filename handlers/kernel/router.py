@@ -41,6 +41,7 @@ class Command:
     handler: Handler
     action: str
     namespace: str = TOP
+    aside: bool = False  # typed mid-form, it answers and then the form's question comes again
 
     @property
     def spelled(self) -> str:
@@ -64,12 +65,13 @@ class Router:
     aside: Text | None = None  # a question typed into a form field
 
     def command(self, name: str, action: str | None = None, *, dips: bool = False,
-                top: bool = True) -> Callable[[F], F]:
-        """Register `/name` (and `/dips name` with `dips`; only that with `top=False`)."""
+                top: bool = True, aside: bool = False) -> Callable[[F], F]:
+        """Register `/name` (and `/dips name` with `dips`; only that with `top=False`); an
+        `aside` leaves an open form where it was and asks its question again after."""
         def add(handler: F) -> F:
             for namespace, wanted in ((TOP, top), (DIPS, dips)):
                 if wanted:
-                    self.commands.append(Command(name, handler, action or name, namespace))
+                    self.commands.append(Command(name, handler, action or name, namespace, aside))
             return handler
         return add
 

@@ -47,6 +47,12 @@ def speaking(code: str | None) -> Iterator[None]:
         _language.reset(token)
 
 
+def speak_from_now(code: str | None) -> None:
+    """Write in `code` for the rest of this message's handling (a language just chosen): the
+    core's `speaking` block around the message puts the previous language back after it."""
+    _language.set(code if code in LANGUAGES else ENGLISH)
+
+
 def t(key: str, **values: Any) -> str:
     code = _language.get()
     text = translations(code).get(key) if code != ENGLISH else None

@@ -85,8 +85,10 @@ def confirm(ctx: Ctx, mode: str | None, tags: list[str], key: str = "alerts.done
         ctx.say(t(key, tags=listed), [(t("digest.to_weekly"), AlertMode("weekly"))])
 
 
-@router.command("unsubscribe")
+@router.command("unsubscribe", aside=True)
 async def unsubscribe(ctx: Ctx, args: str) -> None:
+    if ctx.flow == FLOW.name:  # typed instead of new interests: that question is answered
+        ctx.finish()
     removed = await subscriptions.delete_subscription(ctx.session, ctx.identity.id)
     if ctx.flow == FLOW.name:
         ctx.finish()

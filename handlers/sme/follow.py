@@ -20,7 +20,7 @@ from storage import eois, follows, subscriptions
 router = Router("sme.follow")
 
 
-@router.command("follow")
+@router.command("follow", aside=True)
 async def follow(ctx: Ctx, args: str) -> None:
     """`/follow REF`: reminders 7 days and 48 hours before the challenge closes."""
     ref = clean(args).strip()[:64]
@@ -54,7 +54,7 @@ async def follow_button(ctx: Ctx, pressed: FollowChallenge) -> None:
     await follow(ctx, pressed.ref)
 
 
-@router.command("unfollow")
+@router.command("unfollow", aside=True)
 async def unfollow(ctx: Ctx, args: str) -> None:
     ref = clean(args).strip()[:64]
     challenge = await visible_challenge(ctx, ref) if ref else None

@@ -10,7 +10,7 @@ from content.locale import LANGUAGES, supported
 from handlers.kernel.callbacks import CallbackData
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
-from handlers.kernel.text import language_name, speaking, t
+from handlers.kernel.text import language_name, speak_from_now, t
 from storage import people
 
 router = Router("sme.language")
@@ -22,7 +22,7 @@ class SetLanguage(CallbackData, prefix="lang"):
     language: str
 
 
-@router.command("language")
+@router.command("language", aside=True)
 async def choose(ctx: Ctx, args: str) -> None:
     if args.strip():
         code = supported(args.strip()) or next(
@@ -46,5 +46,5 @@ async def pressed(ctx: Ctx, choice: SetLanguage) -> None:
 
 async def _set(ctx: Ctx, code: str) -> None:
     await people.set_language(ctx.session, ctx.identity, code)
-    with speaking(code):  # the confirmation already in the new language
-        ctx.say(t("language.set", language=language_name(code)))
+    speak_from_now(code)  # the confirmation, and anything after it, in the new language
+    ctx.say(t("language.set", language=language_name(code)))
