@@ -142,7 +142,7 @@ async def test_a_moved_closing_date_is_told_to_followers_and_reminders_follow_it
     moved = await sent_rows(store, "close_moved")
     assert sorted(r.identity_id for r in moved) == ids  # every follower hears of it
     text = from_payload(moved[0].payload).text
-    assert "from 18 June 2027" in text and "Friday 02 July 2027" in text
+    assert "from 18 June 2027" in text and "Friday 2 July 2027" in text
     assert own(await scheduler.tick()) == []
     clock.now = london(CLOSES - timedelta(days=7), 18)  # the old date's reminder: skipped
     assert own(await scheduler.tick()) == []
