@@ -9,6 +9,7 @@ from handlers.domain.buttons import (
     ShowChallenge,
     UnfollowChallenge,
 )
+from handlers.domain.challenge_text import localised
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
 from handlers.kernel.text import day_name, t
@@ -31,7 +32,7 @@ async def follow(ctx: Ctx, args: str) -> None:
     if challenge is None or not challenge.is_open(ctx.today):
         ctx.say(t("challenges.not_found", ref=ref), [(t("button.open_challenges"), OPEN_LIST)])
         return
-    values = {"title": challenge.title, "ref": challenge.ref, "date": challenge.closes}
+    values = {"title": localised(challenge)[0], "ref": challenge.ref, "date": challenge.closes}
     org = ctx.identity.organisation_id
     if org is not None and await eois.find_eoi(ctx.session, org, challenge.id) is not None:
         ctx.say(t("calendar.has_eoi", **values))  # reminders are for those who haven't yet
