@@ -200,30 +200,34 @@ async def test_follow_and_unfollow_through_the_core(store):
 
 
 async def test_following_promises_only_the_reminders_there_is_time_for(store):
-    today = datetime.now(LONDON).date()
-    for ref, days in (("far", 20), ("week", 5), ("soon", 2), ("done", 30)):
+    today = date(2027, 3, 1)  # a Monday; the core's clock stands at noon, UK time
+    for ref, days in (("far", 20), ("edge", 7), ("week", 5), ("soon", 1), ("done", 30)):
         await add_challenge(store, ref, today + timedelta(days=days))
     core = build_core(store, with_faq=False)
+    core.clock = Clock(london(today, 12))
     chat = Chat(core, "sme9")
     await chat.send("/follow far")
     assert "7 days and 48 hours before it closes" in chat.text
+    await chat.send("/follow edge")  # the 7-day reminder goes at 17:00 today: still to come
+    assert "7 days and 48 hours before it closes" in chat.text
     await chat.send("/follow week")
-    assert "48 hours before it closes on" in chat.text and "7 days" not in chat.text
+    assert "48 hours before it closes on 6 March 2027" in chat.text and "7 days" not in chat.text
     await chat.send("/follow soon")
     assert "too soon for reminders" in chat.text and "Register interest" in str(chat.replies[-1])
     await chat.send("/challenge soon")
     assert "Remind me before it closes" not in str(chat.replies[-1].buttons)
+    await chat.send("/challenge week")
+    assert "Remind me before it closes" in str(chat.replies[-1].buttons)
     async with store.session() as session:
         identity = await session.scalar(select(Identity).where(Identity.external_id == "sme9"))
         assert identity is not None
-        done = await session.scalar(select(Challenge.id).where(Challenge.ref == "done"))
-    await give_eoi(store, identity.id, done)
+        ids = dict((await session.execute(select(Challenge.ref, Challenge.id))).all())
+    await give_eoi(store, identity.id, ids["done"])
     await chat.send("/follow done")
     assert "already registered interest" in chat.text
-    async with store.session() as session:  # followed: far and week; not soon, not done
-        ids = dict((await session.execute(select(Challenge.ref, Challenge.id))).all())
+    async with store.session() as session:  # followed: far, edge and week; not soon, not done
         assert [await follows.count_followers(session, ids[ref])
-                for ref in ("far", "week", "soon", "done")] == [1, 1, 0, 0]
+                for ref in ("far", "edge", "week", "soon", "done")] == [1, 1, 1, 0, 0]
 
 
 async def test_starting_the_eoi_form_follows_the_challenge(store):

@@ -11,7 +11,7 @@ from typing import TextIO, TypeVar
 
 from tqdm import tqdm
 
-from bot.settings import Settings, weekday
+from bot.settings import Settings, clock_time, weekday
 from handlers.kernel.core import CoreConfig
 from storage.store import Store, open_store
 
@@ -26,7 +26,8 @@ def core_config(settings: Settings) -> CoreConfig:
                       team_contact=settings.team_contact,
                       undo_window=timedelta(minutes=settings.undo_minutes),
                       retention_days=settings.retention_days,
-                      digest_day=weekday(settings.digest_day))
+                      digest_day=weekday(settings.digest_day), timezone=settings.timezone,
+                      closing_time=clock_time("DIPS_CLOSING_TIME", settings.closing_time))
 
 
 async def open_cli_store(settings: Settings) -> Store:

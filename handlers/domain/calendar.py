@@ -81,6 +81,11 @@ def reminder_due(closes: date, before: timedelta, cfg: CalendarConfig) -> dateti
     return end - before
 
 
+def reminders_to_come(closes: date, now: datetime, cfg: CalendarConfig) -> list[str]:
+    """The reminders someone who starts following now will still get (their runs not yet due)."""
+    return [kind for kind, before in REMINDERS.items() if reminder_due(closes, before, cfg) > now]
+
+
 def after_quiet_hours(moment: datetime, cfg: CalendarConfig) -> datetime:
     """`moment`, or the end of the SMEs' quiet hours it falls in."""
     local = moment.astimezone(cfg.zone)

@@ -11,7 +11,7 @@ import copy
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -52,6 +52,8 @@ class CoreConfig:
     undo_window: timedelta = timedelta(minutes=15)  # an officer's stage move (DIPS_UNDO_MINUTES)
     retention_days: int = 730  # DIPS_RETENTION_DAYS, as the privacy notice states it
     digest_day: int = 0  # DIPS_DIGEST_DAY (0 Monday), named when an SME chooses the digest
+    timezone: str = "Europe/London"  # DIPS_TIMEZONE and DIPS_CLOSING_TIME: which deadline
+    closing_time: time = time(17, 0)  # reminders a follower can still get
 
 
 def cleaned(speaker: Speaker) -> Speaker:

@@ -80,7 +80,7 @@ def moment(value: datetime) -> str:
     written in (for a value put into a sentence already built, like a workshop's time)."""
     code = _language.get()
     if code == ENGLISH:
-        return f"{value:%A %d %B %Y, %H:%M}"
+        return f"{value:%A %-d %B %Y, %H:%M}"
     local = _LocalDate(value, code)
     return f"{local:%A %d %B %Y}, {local:%H:%M}"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from handlers.domain.calendar import follow_button
+from handlers.domain.calendar import CalendarConfig, follow_button, reminders_to_come
 from handlers.domain.challenge_text import localised
 from handlers.kernel.callbacks import CANCEL_ROW, Resume
 from handlers.kernel.context import Ctx
@@ -111,7 +112,7 @@ async def details(ctx: Ctx, ref: str) -> None:
     rows: list[list[tuple[str, Any]]] = (
         [[(t("button.register_interest"), Interest(challenge.ref)),
           follow_button(challenge.ref)]]
-        if is_open and challenge.closes and (challenge.closes - ctx.today).days > 2 else
+        if is_open and coming(ctx, challenge.closes) else
         [[(t("button.register_interest"), Interest(challenge.ref))]] if is_open else [])
     rows.append([(t("challenges.ask_officer"), AskAbout(challenge.ref[:58])),
                  (t("partners.find_partners"), PartnersOf(challenge.ref[:60]))])
@@ -174,3 +175,12 @@ async def step_describe(ctx: Ctx, text: str) -> None:
 
 
 FIND = router.flow(Flow("find", action="find", steps=(Step("describe", prompt_find, step_describe),)))
+
+
+def coming(ctx: Ctx, closes: date | None) -> list[str]:
+    """The deadline reminders a follower would still get (none without a closing date)."""
+    if closes is None:
+        return []
+    cfg = CalendarConfig(timezone=ctx.core.config.timezone,
+                         closing_time=ctx.core.config.closing_time)
+    return reminders_to_come(closes, ctx.core.clock(), cfg)

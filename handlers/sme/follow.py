@@ -9,13 +9,14 @@ from handlers.domain.buttons import (
     ShowChallenge,
     UnfollowChallenge,
 )
+from handlers.domain.calendar import REMINDERS
 from handlers.domain.challenge_text import localised
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
 from handlers.kernel.text import day_name, t
 from handlers.kernel.validation import clean
 from handlers.sme.buttons import OPEN_LIST
-from handlers.sme.challenges import visible_challenge
+from handlers.sme.challenges import coming, visible_challenge
 from storage import eois, follows, subscriptions
 
 router = Router("sme.follow")
@@ -37,15 +38,14 @@ async def follow(ctx: Ctx, args: str) -> None:
     if org is not None and await eois.find_eoi(ctx.session, org, challenge.id) is not None:
         ctx.say(t("calendar.has_eoi", **values))  # reminders are for those who haven't yet
         return
-    days = (challenge.closes - ctx.today).days if challenge.closes else None
-    if days is not None and days <= 2:  # the 48-hour reminder's moment has come or gone
+    to_come = coming(ctx, challenge.closes)
+    if not to_come:  # the 48-hour reminder's moment has come or gone
         ctx.say(t("calendar.too_late", **values),
                 [(t("button.register_interest"), Interest(challenge.ref))])
         return
     await follows.follow(ctx.session, ctx.identity.id, challenge.id)
-    # The 7-day reminder only if there is still a week to go.
-    said = t("calendar.following_48h", **values) if days is not None and days < 8 else t(
-        "calendar.following", **values)
+    said = t("calendar.following" if len(to_come) == len(REMINDERS) else "calendar.following_48h",
+             **values)
     ctx.say(said, [(t("button.details"), ShowChallenge(challenge.ref)),
                    (t("calendar.unfollow"), UnfollowChallenge(challenge.ref))])
 
