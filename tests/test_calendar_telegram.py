@@ -130,7 +130,11 @@ async def test_reminders_and_a_moved_date_reach_each_sme_in_their_language(bot, 
     # One message: the new date's 7-day reminder came due while "every replica was down"
     # (the clock jumped five days past it), so it is skipped rather than sent days late.
     (sv,) = got(bot, SV, since)
-    assert "Two days left" not in text_of(sv) and "grit" in text_of(sv)
+    new_deadline = datetime.combine(closes + timedelta(days=7), time(17, 0), tzinfo=LONDON)
+    reminder = swedish("calendar.reminder_48h", title="Challenge grit", ref="grit",
+                       date=new_deadline)
+    opening = reminder.split("”")[0]  # "Två dagar kvar: ", before the title
+    assert opening.strip() and opening in text_of(sv) and "17:00" in text_of(sv)
 
 
 async def test_a_lapsing_form_is_nudged_on_telegram_and_carries_on(bot, store):
