@@ -102,6 +102,18 @@ async def test_weekly_digest_readers_are_left_to_their_digest_and_counted(store)
     assert reader.id not in sent_to and other.id in sent_to and len(sent_to) == 3
 
 
+async def test_weekly_readers_get_an_announcement_their_digest_would_not_carry(store):
+    """A call already open is not among the digest's new calls: announcing it reaches them."""
+    core = await setup(store, matching=2, other=0, draft=False)
+    async with store.session() as session:
+        reader = await people.get_identity(session, "telegram", "500")
+        assert await subscriptions.set_alert_mode(session, reader.id, "weekly")
+    admin = Chat(core, user="boss")
+    await admin.send(f"/broadcast {REF}")
+    assert "2 subscribers whose interests match" in admin.text
+    assert "weekly digest" not in admin.text
+
+
 async def test_recipient_message_says_why_and_has_the_buttons(store):
     core = await setup(store, matching=1, other=1)
     admin = Chat(core, user="boss")

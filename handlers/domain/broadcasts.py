@@ -26,7 +26,7 @@ from handlers.kernel.messages import Reply, buttons
 from handlers.kernel.text import t
 from storage import challenges, deliveries
 from storage.audit import audit
-from storage.models import Broadcast, Challenge, Identity
+from storage.models import Broadcast, Challenge, Identity, utcnow
 from storage.subscriptions import list_active_subscriptions, weekly_identities
 
 if TYPE_CHECKING:
@@ -77,16 +77,22 @@ class Audience:
         return announcement(self.challenge, tags)
 
 
-async def plan(session: AsyncSession, ref: str) -> Audience | None:
+async def plan(session: AsyncSession, ref: str, opening: bool | None = None) -> Audience | None:
     """The audiences for a challenge, minus anyone already sent an announcement about it."""
     challenge = await challenges.get_challenge(session, ref)
     if challenge is None:
         return None
     already = await deliveries.targeted_identities(session, challenge.id, KIND)
     matching = await subscribers_matching(session, cast("ChallengeLike", challenge))
-    # Weekly readers it matches hear of it in their digest; the digest lists only what
-    # matches, so the others are announced to like anyone else when the audience is all.
-    weekly = await weekly_identities(session) & {i.id for i, _ in matching}
+    # Weekly readers it matches hear of it in their next digest, which lists the matching calls
+    # opened in the week before it that are still open: so only when this announcement opens
+    # it, and it stays open for a week. Anyone else is announced to like every subscriber.
+    week = utcnow().date() + timedelta(days=7)
+    if opening is None:  # a preview: announcing a draft opens it
+        opening = challenge.status == "draft"
+    in_digest = opening and (challenge.closes is None or challenge.closes > week)
+    weekly = (await weekly_identities(session) & {i.id for i, _ in matching}
+              if in_digest else set())
     fitting = {i.id: (i, tags) for i, tags in matching
                if i.id not in already and i.id not in weekly and i.chat_id}
     everyone = [(i, fitting[i.id][1] if i.id in fitting else [])
@@ -112,7 +118,7 @@ async def confirm(session: AsyncSession, ref: str, audience: str, actor: str,
         await audit(session, actor, "challenge_open", ref)
     if audience not in (MATCHING, ALL):  # publish only
         return None, challenge
-    found = await plan(session, ref)
+    found = await plan(session, ref, opening=opened)
     assert found is not None
     recipients = found.recipients(audience)
     if not recipients:
