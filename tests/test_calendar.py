@@ -404,6 +404,27 @@ async def test_weekly_subscribers_get_one_digest_instead_of_each_alert(store):
         assert await subscriptions.weekly_identities(session) == set()
 
 
+async def test_a_missed_weeks_calls_come_in_the_next_digest(store):
+    """Every replica was down on digest day: the next digest lists the calls opened since the
+    last digest that went, not only the last seven days'."""
+    from storage import people, subscriptions
+    now = datetime(2027, 3, 3, 12, 0, tzinfo=UTC)  # a Wednesday, GMT
+    await add_challenge(store, "pond", now.date() + timedelta(days=60))
+    async with store.session() as session:
+        reader = await people.ensure_identity(session, "telegram", "9100", "9100")
+        await subscriptions.set_subscription(session, reader.id, ["sensors"], mode="weekly")
+        session.add(AuditEntry(actor="admin:1", action="challenge_open", target="pond",
+                               at=now - timedelta(days=10), detail={}))
+        session.add(ScheduledJob(key="digest:weekly:earlier", kind="digest", subject="weekly",
+                                 due=now - timedelta(days=14), status="done", detail={},
+                                 recipients=0, created_at=now - timedelta(days=14)))
+    cfg = CalendarConfig(quiet_start=time(0, 0), quiet_end=time(0, 0), digest_day=2,
+                         digest_at=time(11, 59))
+    assert "digest" in await Scheduler(store, cfg, Clock(now)).tick()
+    (row,) = await sent_rows(store, "digest")
+    assert row.identity_id == reader.id and "Challenge pond (pond)" in from_payload(row.payload).text
+
+
 async def test_the_digest_day_and_hour_are_configurable(store):
     cfg = CalendarConfig(digest_day=2, digest_at=time(10, 0))  # Wednesdays 10:00
     wednesday = CLOSES - timedelta(days=2)

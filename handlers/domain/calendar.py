@@ -299,7 +299,12 @@ async def run(session: AsyncSession, job: ScheduledJob, now: datetime,
         await _to_followers(session, job, now, cfg)
     elif job.kind == DIGEST:
         hold = after_quiet_hours(now, cfg)
-        sent = await digests.send_weekly(session, now, hold if hold != now else None)
+        # Since the last digest that went (a skipped week's calls come in this one), at most
+        # four weeks back.
+        sent_before = [j.due for j in await schedule.jobs_about(session, (DIGEST,), "weekly")
+                       if j.status == "done" and j.id != job.id]
+        since = max([*sent_before, now - 4 * digests.WEEK]) if sent_before else None
+        sent = await digests.send_weekly(session, now, hold if hold != now else None, since)
         await schedule.finish(session, job, now, recipients=sent.total if sent else 0,
                               broadcast_id=sent.id if sent else None)
     elif job.kind == OFFICER_DIGEST:  # officers' channel: no quiet hours there

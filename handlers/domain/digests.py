@@ -37,23 +37,26 @@ def digest(calls: list[Challenge]) -> Reply:
     return Reply("\n".join(lines), buttons(*rows), None, t("digest.title", n=len(calls)))
 
 
-async def new_calls(session: AsyncSession, now: datetime) -> list[Challenge]:
-    """Challenges opened in the week to `now` (by the audit log) and still open."""
-    refs = await audit.targets(session, "challenge_open", now - WEEK, now)
+async def new_calls(session: AsyncSession, now: datetime,
+                    since: datetime | None = None) -> list[Challenge]:
+    """Challenges opened since `since` (a week before `now` by default; by the audit log) and
+    still open."""
+    refs = await audit.targets(session, "challenge_open", since or now - WEEK, now)
     today = now.date()
     found = [await challenges.get_challenge(session, ref) for ref in refs]
     return [c for c in found if c is not None and c.is_open(today)]
 
 
-async def send_weekly(session: AsyncSession, now: datetime,
-                      not_before: datetime | None) -> Broadcast | None:
-    """Queue each weekly subscriber their digest (none for someone nothing matched)."""
+async def send_weekly(session: AsyncSession, now: datetime, not_before: datetime | None,
+                      since: datetime | None = None) -> Broadcast | None:
+    """Queue each weekly subscriber their digest of the calls opened since `since` (none for
+    someone nothing matched)."""
     weekly = await weekly_identities(session)
     if not weekly:
         return None
     per_person: dict[int, tuple[Identity, list[Challenge]]] = {}
     matched: dict[int, list[Challenge]] = defaultdict(list)
-    for call in await new_calls(session, now):
+    for call in await new_calls(session, now, since):
         for identity, _ in await subscribers_matching(session, cast("ChallengeLike", call)):
             if identity.id in weekly:
                 matched[identity.id].append(call)
