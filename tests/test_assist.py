@@ -115,7 +115,7 @@ async def test_subscribe_change_and_unsubscribe(chat, store):
     await chat.press_label("Weekly digest instead")
     await chat.send("stop")
     await chat.press_label("Undo")
-    assert "Every Monday" in chat.text  # Undo brings back the digest, not alerts
+    assert "back on: every Monday" in chat.text  # Undo brings back the digest, not alerts
     await chat.send("/subscribe")
     await chat.press("unsub:")
     assert "Alerts stopped" in chat.text

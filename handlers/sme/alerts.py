@@ -75,13 +75,15 @@ async def save(ctx: Ctx, text: str) -> None:
     confirm(ctx, row.alert_mode, tags)
 
 
-def confirm(ctx: Ctx, mode: str | None, tags: list[str], key: str = "alerts.done") -> None:
+def confirm(ctx: Ctx, mode: str | None, tags: list[str], restored: bool = False) -> None:
     """What the SME will get, and one tap to the other way of getting it."""
     listed = ", ".join(tags)
     if mode == "weekly":
-        ctx.say(t("alerts.done_weekly", tags=listed, day=day_name(ctx.core.config.digest_day)),
+        key = "alerts.restored_weekly" if restored else "alerts.done_weekly"
+        ctx.say(t(key, tags=listed, day=day_name(ctx.core.config.digest_day)),
                 [(t("digest.to_immediate"), AlertMode("immediate"))])
     else:
+        key = "alerts.restored" if restored else "alerts.done"
         ctx.say(t(key, tags=listed), [(t("digest.to_weekly"), AlertMode("weekly"))])
 
 
@@ -129,7 +131,7 @@ async def step_undo(ctx: Ctx, text: str) -> None:
             row = await subscriptions.set_subscription(
                 ctx.session, ctx.identity.id, kept,
                 mode=mode if mode in ("immediate", "weekly") else None)
-            confirm(ctx, row.alert_mode, kept, key="alerts.restored")
+            confirm(ctx, row.alert_mode, kept, restored=True)
         else:
             ctx.say(t("alerts.not_subscribed"))
         return
