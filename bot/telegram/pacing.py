@@ -40,26 +40,19 @@ class Pacer:
         self._next = at + self.interval
         return at - now
 
-    async def slot(self) -> None:
-        while True:
+    async def slot(self, stop: asyncio.Event | None = None) -> None:
+        """Wait for the next slot; with `stop`, return early (without one) when it is set
+        during a long wait (a flood pause). The usual few milliseconds are just slept:
+        watching `stop` for them was a task per send."""
+        while stop is None or not stop.is_set():
             wait = self._reserve()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if self.paused_until <= time.monotonic():  # else a pause began while we waited
-                return
-
-    async def slot_unless_stopped(self, stop: asyncio.Event) -> None:
-        """A slot, or none when `stop` is set during a long wait (a flood pause). The usual
-        few milliseconds are just slept: watching `stop` for them was a task per send."""
-        while not stop.is_set():
-            wait = self._reserve()
-            if wait > SHORT_WAIT:
+            if stop is not None and wait > SHORT_WAIT:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await stop.wait()
             elif wait > 0:
                 await asyncio.sleep(wait)
-            if self.paused_until <= time.monotonic():
+            if self.paused_until <= time.monotonic():  # else a pause began while we waited
                 return
 
 

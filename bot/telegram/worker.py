@@ -120,7 +120,7 @@ class Worker:
                     await self._sleep_until_work(stop)
                     continue
                 await self._slots.acquire()
-                await self.pacer.slot_unless_stopped(stop)
+                await self.pacer.slot(stop)
                 if stop.is_set():
                     self._slots.release()
                     self._ready.appendleft(row)
