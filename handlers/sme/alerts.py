@@ -87,6 +87,23 @@ def confirm(ctx: Ctx, mode: str | None, tags: list[str], restored: bool = False)
         ctx.say(t(key, tags=listed), [(t("digest.to_weekly"), AlertMode("weekly"))])
 
 
+@router.button(AlertMode, action="subscribe")
+async def alert_mode(ctx: Ctx, pressed: AlertMode) -> None:
+    """One tap from any alert or digest: alerts as calls open, or one digest a week."""
+    mode = "weekly" if pressed.mode == "weekly" else "immediate"
+    if ctx.flow == FLOW.name:  # pressed under /subscribe's question: that is answered too
+        ctx.finish()
+    if not await subscriptions.set_alert_mode(ctx.session, ctx.identity.id, mode):
+        ctx.say(t("alerts.not_subscribed"))
+        return
+    other = "immediate" if mode == "weekly" else "weekly"
+    chosen = (t("digest.now_weekly", day=day_name(ctx.core.config.digest_day)) if mode == "weekly"
+              else t("digest.now_immediate"))
+    ctx.say(chosen,
+            [(t("digest.to_weekly" if other == "weekly" else "digest.to_immediate"),
+              AlertMode(other))])
+
+
 @router.command("unsubscribe", aside=True)
 async def unsubscribe(ctx: Ctx, args: str) -> None:
     if ctx.flow == FLOW.name:  # typed instead of new interests: that question is answered

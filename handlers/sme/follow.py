@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from handlers.domain.buttons import (
-    AlertMode,
     FollowChallenge,
     Interest,
     ShowChallenge,
@@ -13,11 +12,11 @@ from handlers.domain.calendar import REMINDERS
 from handlers.domain.challenge_text import localised
 from handlers.kernel.context import Ctx
 from handlers.kernel.router import Router
-from handlers.kernel.text import day_name, t
+from handlers.kernel.text import t
 from handlers.kernel.validation import clean
 from handlers.sme.buttons import OPEN_LIST
 from handlers.sme.challenges import coming, visible_challenge
-from storage import eois, follows, subscriptions
+from storage import eois, follows
 
 router = Router("sme.follow")
 
@@ -70,20 +69,3 @@ async def unfollow(ctx: Ctx, args: str) -> None:
 @router.button(UnfollowChallenge, action="unfollow")
 async def unfollow_button(ctx: Ctx, pressed: UnfollowChallenge) -> None:
     await unfollow(ctx, pressed.ref)
-
-
-@router.button(AlertMode, action="subscribe")
-async def alert_mode(ctx: Ctx, pressed: AlertMode) -> None:
-    """One tap from any alert or digest: alerts as calls open, or one digest a week."""
-    mode = "weekly" if pressed.mode == "weekly" else "immediate"
-    if ctx.flow == "subscribe":  # pressed under /subscribe's question: that is answered too
-        ctx.finish()
-    if not await subscriptions.set_alert_mode(ctx.session, ctx.identity.id, mode):
-        ctx.say(t("alerts.not_subscribed"))
-        return
-    other = "immediate" if mode == "weekly" else "weekly"
-    chosen = (t("digest.now_weekly", day=day_name(ctx.core.config.digest_day)) if mode == "weekly"
-              else t("digest.now_immediate"))
-    ctx.say(chosen,
-            [(t("digest.to_weekly" if other == "weekly" else "digest.to_immediate"),
-              AlertMode(other))])
