@@ -11,7 +11,8 @@ from typing import TextIO, TypeVar
 
 from tqdm import tqdm
 
-from bot.settings import Settings, clock_time, weekday
+from bot.settings import Settings, clock_time, quiet_window, weekday
+from handlers.domain.calendar import CalendarConfig
 from handlers.kernel.core import CoreConfig
 from storage.store import Store, open_store
 
@@ -21,13 +22,26 @@ BOM = "\ufeff".encode()
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
+def calendar_config(settings: Settings) -> CalendarConfig:
+    quiet_start, quiet_end = quiet_window(settings.quiet_hours)
+    return CalendarConfig(timezone=settings.timezone,
+                          closing_time=clock_time("DIPS_CLOSING_TIME", settings.closing_time),
+                          quiet_start=quiet_start, quiet_end=quiet_end,
+                          retention_days=settings.retention_days,
+                          unmoved_days=settings.unmoved_days,
+                          digest_day=weekday(settings.digest_day),
+                          digest_at=clock_time("DIPS_DIGEST_TIME", settings.digest_time),
+                          nudge_before=timedelta(hours=settings.nudge_hours))
+
+
 def core_config(settings: Settings) -> CoreConfig:
+    calendar = calendar_config(settings)  # what the core says of the calendar's settings
     return CoreConfig(council_contact_url=settings.council_contact_url,
                       team_contact=settings.team_contact,
                       undo_window=timedelta(minutes=settings.undo_minutes),
                       retention_days=settings.retention_days,
-                      digest_day=weekday(settings.digest_day), timezone=settings.timezone,
-                      closing_time=clock_time("DIPS_CLOSING_TIME", settings.closing_time))
+                      digest_day=calendar.digest_day, timezone=calendar.timezone,
+                      closing_time=calendar.closing_time)
 
 
 async def open_cli_store(settings: Settings) -> Store:

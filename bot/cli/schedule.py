@@ -5,31 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.common import open_cli_store
-from bot.settings import Settings, clock_time, quiet_window, weekday
+from bot.cli.common import calendar_config, open_cli_store
+from bot.settings import Settings
 from handlers.domain import calendar
-from handlers.domain.calendar import CalendarConfig
 from handlers.domain.scheduler import Scheduler
 from storage import follows, schedule, subscriptions
 from storage.models import Challenge, ScheduledJob, utcnow
 from storage.store import Store
-
-
-def calendar_config(settings: Settings) -> CalendarConfig:
-    quiet_start, quiet_end = quiet_window(settings.quiet_hours)
-    return CalendarConfig(timezone=settings.timezone,
-                          closing_time=clock_time("DIPS_CLOSING_TIME", settings.closing_time),
-                          quiet_start=quiet_start, quiet_end=quiet_end,
-                          retention_days=settings.retention_days,
-                          unmoved_days=settings.unmoved_days,
-                          digest_day=weekday(settings.digest_day),
-                          digest_at=clock_time("DIPS_DIGEST_TIME", settings.digest_time),
-                          nudge_before=timedelta(hours=settings.nudge_hours))
 
 
 async def run_scheduler(store: Store, settings: Settings,
