@@ -18,66 +18,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import multiprocessing
 import os
 import signal
-import tempfile
 import time
-import uuid
 from datetime import timedelta
-from multiprocessing.connection import Connection
 from typing import Any
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
+from bench.fake_api import bench_store, drain, with_fake_api
 from bot.telegram.transport import telegram_bot
 from bot.telegram.worker import Worker
 from storage.store import open_store
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import TOKEN
 from tests.test_worker import queue_broadcast, statuses
-
-
-def serve_fake(conn: Connection, limit: float) -> None:
-    """Child process: the fake server with a flood limit; answers 'stop' with its counts."""
-
-    async def main() -> None:
-        # The fake stands in for Telegram's servers: its own GC pauses (10,000 recorded calls)
-        # would bunch arrivals into its one-second window and fake a flood.
-        gc.disable()
-        fake = await FakeTelegram().start()
-        fake.limit_rate(limit)
-        conn.send(fake.port)
-        while not conn.poll():
-            await asyncio.sleep(0.05)
-        conn.recv()
-        sends = [c for c in fake.calls if c.method == "sendMessage"]
-        ok = [c.at for c in sends if c.ok]
-        refused = [c.at for c in sends if not c.ok]
-        counts = fake.delivered_counts()
-        conn.send({"ok": len(ok), "first": min(ok), "last": max(ok), "refused_at": refused,
-                   "chats": len(counts), "duplicates": sum(n - 1 for n in counts.values())})
-        await fake.stop()
-
-    asyncio.run(main())
-
-
-async def fresh_pg(url: str) -> tuple[str, str]:
-    """A throw-away database next to `url` (so the benchmark never touches real data)."""
-    name = f"dips_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return make_url(url).set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_pg(url: str, name: str) -> None:
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
 
 
 def crash_worker(url: str, port: int, rate: float) -> None:
@@ -105,30 +58,13 @@ async def crash_first(url: str, port: int, args: argparse.Namespace, store: Any)
 
 
 async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
-    pg_name = None
-    if args.db:
-        url, pg_name = await fresh_pg(args.db)
-    else:
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
-    store = await open_store(url)
-    try:
+    async with bench_store(args.db) as (store, url):
         started = time.perf_counter()
         await queue_broadcast(store, args.recipients)
         queued = time.perf_counter() - started
         at_kill = await crash_first(url, port, args, store) if args.kill_after else {}
-        bot = telegram_bot(TOKEN, f"http://127.0.0.1:{port}/bot", 64)
-        worker = Worker(store, bot, rate=args.rate, idle_poll=0.2)
-        cpu = time.process_time()
-        async with bot:
-            started = time.perf_counter()
-            stats = await worker.run(until_idle=True)
-            wall = time.perf_counter() - started
-        cpu = time.process_time() - cpu
-    finally:
-        await store.close()
-        if pg_name:
-            await drop_pg(args.db, pg_name)
-    return {"stats": stats, "wall": wall, "cpu": cpu, "queued": queued, "at_kill": at_kill,
+        sent = await drain(store, port, args.rate)
+    return {**sent, "queued": queued, "at_kill": at_kill,
             "db": "postgresql" if args.db else "sqlite"}
 
 
@@ -142,14 +78,7 @@ def main() -> None:
     parser.add_argument("--db", default="", help="a PostgreSQL URL (a temporary database is made)")
     args = parser.parse_args()
 
-    parent, child = multiprocessing.Pipe()
-    server = multiprocessing.Process(target=serve_fake, args=(child, args.limit), daemon=True)
-    server.start()
-    port = parent.recv()
-    result = asyncio.run(run(args, port))
-    parent.send("stop")
-    seen = parent.recv()
-    server.join(10)
+    result, seen = with_fake_api(args.limit, lambda port: run(args, port))
 
     stats = result["stats"]
     server_rate = (seen["ok"] - 1) / (seen["last"] - seen["first"])
