@@ -149,12 +149,20 @@ def contact_text(title: str, card: tuple[str, str, str, str]) -> str:
              email=email, city=city_label(city))
 
 
+async def _one_of_mine(ctx: Ctx, intro_id: int) -> PartnerIntro | None:
+    """An introduction this SME is a side of (asked, or was asked), else None and saying so:
+    a forged or another SME's button gets what a gone one does."""
+    intro = await partners.get_intro(ctx.session, intro_id)
+    if intro is None or ctx.identity.id not in (intro.requester_id, intro.listing.identity_id):
+        ctx.say(t("partners.not_available"))
+        return None
+    return intro
+
+
 @router.button(IntroWithdraw, action="introduce")
 async def withdraw(ctx: Ctx, pressed: IntroWithdraw) -> None:
-    intro = await partners.get_intro(ctx.session, pressed.intro_id)
-    sides = (intro.requester_id, intro.listing.identity_id) if intro else ()
-    if intro is None or ctx.identity.id not in sides:
-        ctx.say(t("partners.not_available"))
+    intro = await _one_of_mine(ctx, pressed.intro_id)
+    if intro is None:
         return
     if intro.status in ("declined", "withdrawn"):
         ctx.say(t("partners.no_longer_pending", status=t(f"partners.status.{intro.status}")))
@@ -173,10 +181,8 @@ async def withdraw(ctx: Ctx, pressed: IntroWithdraw) -> None:
 
 @router.button(NamePartner, action="introduce")
 async def name_partner(ctx: Ctx, pressed: NamePartner) -> None:
-    intro = await partners.get_intro(ctx.session, pressed.intro_id)
-    sides = (intro.requester_id, intro.listing.identity_id) if intro else ()
-    if intro is None or ctx.identity.id not in sides:
-        ctx.say(t("partners.not_available"))
+    intro = await _one_of_mine(ctx, pressed.intro_id)
+    if intro is None:
         return
     if intro.status != "accepted":
         ctx.say(t("partners.no_longer_pending", status=t(f"partners.status.{intro.status}")))
